@@ -1,0 +1,328 @@
+"""The operator command line: `onewindow db upgrade`, `deploy`, `serve`, `cases`, `tasks`, `users`."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from api.runtime import runtime
+from engine import cases as case_verbs
+from engine import definitions, users
+from engine.access import SYSTEM, Actor
+from engine.errors import DomainError
+
+
+def _fail(error: DomainError) -> None:
+    click.echo(f"error: {error.detail}", err=True)
+    for field, messages in (error.errors or {}).items():
+        for message in messages:
+            click.echo(f"  {field}: {message}", err=True)
+    sys.exit(1)
+
+
+def _actor(name: str | None) -> Actor:
+    """Operators act as the system, or as a named user when --as is given."""
+    if not name:
+        return SYSTEM
+    from sqlalchemy import select
+
+    from engine.store.models import User
+    with runtime().unit_of_work(write=False) as uow:
+        user = uow.session.scalar(select(User).where(User.name == name))
+    if user is None or user.revoked_at is not None:
+        click.echo(f"error: no active user {name!r}", err=True)
+        sys.exit(1)
+    return Actor(user.name, user.role, user.department)
+
+
+def deploy_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
+    rt = runtime()
+    results = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            results += definitions.deploy_directory(rt.unit_of_work, actor, path)
+            continue
+        with rt.unit_of_work() as uow:
+            results.append(definitions.deploy(uow, actor, path.read_bytes(), path.name))
+            uow.commit()
+    return results
+
+
+@click.group("db", help="Database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Apply migrations up to the newest.")
+@with_appcontext
+def db_upgrade() -> None:
+    from engine.store.migrate import upgrade
+    upgrade(runtime().settings.database_url)
+    click.echo(f"database upgraded ({runtime().database.kind})")
+
+
+@click.command("deploy", help="Deploy BPMN files or directories of them.")
+@click.argument("paths", nargs=-1, required=True)
+@with_appcontext
+def deploy_command(paths: tuple[str, ...]) -> None:
+    try:
+        for result in deploy_paths(list(paths), SYSTEM):
+            for d in result.definitions:
+                state = "deployed" if result.created else "unchanged"
+                click.echo(f"{d.key} v{d.version} {state} ({d.sha256[:12]})")
+    except DomainError as error:
+        _fail(error)
+    except OSError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+@click.command("serve", help="Serve the API with gunicorn (deploys processes/ first).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--with-worker/--no-worker", default=False, help="Also run the background timer worker.")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
+    rt = runtime()
+    from engine.store.migrate import upgrade
+    upgrade(rt.settings.database_url)
+    try:
+        deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
+    except DomainError as error:
+        _fail(error)
+    env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
+    if with_worker:
+        import subprocess
+        subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+    click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers)")
+    os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                                "--bind", f"{host}:{port}", "--access-logfile", "-",
+                                "api.wsgi:app"], env)
+
+
+@click.group("users", help="API users and tokens.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("create", help="Create a user and print its token (shown once).")
+@click.argument("name")
+@click.option("--role", required=True)
+@click.option("--department", default=None)
+@with_appcontext
+def users_create(name: str, role: str, department: str | None) -> None:
+    try:
+        with runtime().unit_of_work() as uow:
+            token = users.create_user(uow, name, role, department)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(token)
+
+
+@users_group.command("revoke", help="Revoke a user's token.")
+@click.argument("name")
+@with_appcontext
+def users_revoke(name: str) -> None:
+    try:
+        with runtime().unit_of_work() as uow:
+            users.revoke_user(uow, name)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"revoked {name}")
+
+
+@click.group("cases", help="Start and inspect cases.")
+def cases_group() -> None:
+    pass
+
+
+def _parse_vars(pairs: tuple[str, ...]) -> dict:
+    variables = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not name=value", param_hint="--var")
+        try:
+            variables[name] = json.loads(value)
+        except json.JSONDecodeError:
+            variables[name] = value
+    return variables
+
+
+@cases_group.command("start", help="Start a case of process KEY for a project.")
+@click.argument("key")
+@click.option("--business-key", required=True)
+@click.option("--var", "var", multiple=True, help="name=value (value parsed as JSON when it can be)")
+@click.option("--as", "as_user", default=None)
+@with_appcontext
+def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str | None) -> None:
+    actor = _actor(as_user)
+    try:
+        with runtime().unit_of_work() as uow:
+            started = case_verbs.start_case(uow, actor, key, business_key, variables=_parse_vars(var))
+            uow.commit()
+            tasks = case_verbs.case_tasks(uow, started.case.id)
+    except DomainError as error:
+        _fail(error)
+    click.echo(json.dumps({"id": started.case.id, "created": started.created, "status": started.case.status,
+                           "open_tasks": [{"id": t.id, "name": t.name, "department": t.department}
+                                          for t in tasks if t.state == "ready"]}, ensure_ascii=False, indent=2))
+
+
+@click.group("tasks", help="List and complete tasks.")
+def tasks_group() -> None:
+    pass
+
+
+@tasks_group.command("list", help="Open tasks, by department or case.")
+@click.option("--department", default=None)
+@click.option("--case", "case_id", default=None)
+@with_appcontext
+def tasks_list(department: str | None, case_id: str | None) -> None:
+    from sqlalchemy import select
+
+    from engine.store.models import Task
+    with runtime().unit_of_work(write=False) as uow:
+        query = select(Task).where(Task.state == "ready").order_by(Task.created_at, Task.id)
+        if department:
+            query = query.where(Task.department == department)
+        if case_id:
+            query = query.where(Task.case_id == case_id)
+        for t in uow.session.scalars(query):
+            click.echo(f"{t.id}  {t.case_id[:8]}  {t.department or '-':20}  {t.name}")
+
+
+@tasks_group.command("complete", help="Complete task ID as USER with JSON data.")
+@click.argument("task_id")
+@click.option("--as", "as_user", required=True)
+@click.option("--data", default="{}")
+@with_appcontext
+def tasks_complete(task_id: str, as_user: str, data: str) -> None:
+    actor = _actor(as_user)
+    try:
+        payload = json.loads(data)
+    except json.JSONDecodeError as error:
+        click.echo(f"error: --data is not JSON: {error}", err=True)
+        sys.exit(1)
+    try:
+        with runtime().unit_of_work() as uow:
+            row = case_verbs.complete_task(uow, actor, task_id, payload)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"completed {row.id} ({row.name})")
+
+
+@click.group("calendar", help="The working-day calendar (versioned data in the database).")
+def calendar_group() -> None:
+    pass
+
+
+@calendar_group.command("load", help="Load a year's calendar from a YearCalendar JSON FILE (new version).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "as_user", default=None)
+@with_appcontext
+def calendar_load(file: str, as_user: str | None) -> None:
+    from engine.time import store
+    actor = _actor(as_user)
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        click.echo(f"error: {file} is not JSON: {error}", err=True)
+        sys.exit(1)
+    try:
+        with runtime().unit_of_work() as uow:
+            row = store.load_year(uow, data, actor.name)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"calendar {row['year']} v{row['version']} loaded "
+               f"({len(row['holidays'])} holidays, {len(row['workdays'])} adjusted working days)")
+
+
+@calendar_group.command("show", help="Print a year's calendar in force as JSON.")
+@click.argument("year", type=int)
+@with_appcontext
+def calendar_show(year: int) -> None:
+    from engine.time import store
+    try:
+        with runtime().unit_of_work(write=False) as uow:
+            row = store.get_year(uow, year)
+    except DomainError as error:
+        _fail(error)
+    click.echo(json.dumps({**row, "loaded_at": row["loaded_at"].isoformat()}, ensure_ascii=False, indent=2))
+
+
+@calendar_group.command("due", help='Print when DURATION from FROM falls due, e.g. 2026-09-30T17:00+08:00 "5 working days".')
+@click.argument("start", metavar="FROM")
+@click.argument("duration")
+@with_appcontext
+def calendar_due(start: str, duration: str) -> None:
+    from engine.time import store
+    try:
+        moment = store.parse_instant(start)
+        with runtime().unit_of_work(write=False) as uow:
+            result = store.due(uow, moment, duration)
+    except DomainError as error:
+        _fail(error)
+    click.echo(result["due"].isoformat(timespec="minutes"))
+
+
+@click.command("worker", help="Fire due BPMN timers, warning transitions, escalations and deemed consent.")
+@click.option("--batch", default=50, show_default=True, type=int, help="jobs claimed per round")
+@click.option("--lease", default=60.0, show_default=True, type=float, help="seconds a claim is held")
+@click.option("--poll", default=1.0, show_default=True, type=float, help="seconds between empty rounds")
+@click.option("--job-delay", default=0.0, type=float, help="seconds to pause between cases (throttle)")
+@click.option("--once", is_flag=True, help="run until nothing is due, then exit")
+@click.option("--name", default=None, help="worker name recorded on claims")
+@with_appcontext
+def worker_command(batch: int, lease: float, poll: float, job_delay: float, once: bool,
+                   name: str | None) -> None:
+    import logging
+    import signal
+
+    from engine.timers import Worker
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("onewindow").setLevel(logging.INFO)
+    worker = Worker(runtime(), name=name, batch=batch, lease_seconds=lease, poll_seconds=poll,
+                    job_delay=job_delay)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    click.echo(f"worker {worker.name} started ({runtime().database.kind})", err=True)
+    try:
+        worker.run(idle_exit=once)
+    except KeyboardInterrupt:
+        worker.stop()
+    click.echo(f"worker {worker.name} stopped", err=True)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, deploy_command, serve_command, users_group, cases_group, tasks_group):
+        app.cli.add_command(command)
+    for command in (calendar_group, worker_command):
+        app.cli.add_command(command)
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False,
+                 help="onewindow: one-window parallel approval engine.")
+
+
+def main() -> None:
+    cli(prog_name="onewindow")
+
+
+if __name__ == "__main__":
+    main()

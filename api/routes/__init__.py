@@ -1,0 +1,31 @@
+"""One blueprint per resource, all under /api/v1.
+
+To add a resource: write `api/routes/NAME.py` with a `blueprint` whose views use
+`api.operation.operation` (so they are authenticated and documented), and add NAME below.
+"""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+API_PREFIX = "/api/v1"
+
+RESOURCES = [
+    "health",
+    "openapi",
+    "definitions",
+    "cases",
+    "messages",
+    "tasks",
+    "public",
+    "departments",
+    "calendar",
+    "escalations",
+]
+
+
+def register_blueprints(app: Flask) -> None:
+    for name in RESOURCES:
+        module = importlib.import_module(f"api.routes.{name}")
+        app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)

@@ -1,0 +1,49 @@
+"""The working-day calendar: GET/PUT /calendar/{year}, GET /calendar, GET /calendar/due."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from api.operation import operation
+from api.runtime import runtime
+from api.schemas.calendar import (DueQuerySchema, DueSchema, YearCalendarBodySchema, YearCalendarSchema,
+                                  YearListSchema, YearQuerySchema)
+from engine import access
+from engine.time import store
+
+blueprint = Blueprint("calendar", __name__)
+
+
+@blueprint.get("/calendar")
+@operation("List the years the calendar has data for", tags=["calendar"], response=YearListSchema,
+           forbidden=False)
+def list_years(actor):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        return YearListSchema().dump({"items": store.list_years(uow)})
+
+
+@blueprint.get("/calendar/due")
+@operation("Due instant of a duration from an instant (working days/hours on the official calendar)",
+           tags=["calendar"], query=DueQuerySchema, response=DueSchema, forbidden=False)
+def due(actor, query):  # type: ignore[no-untyped-def]
+    start = store.parse_instant(query["from_"])
+    with runtime().unit_of_work(write=False) as uow:
+        return DueSchema().dump(store.due(uow, start, query["duration"]))
+
+
+@blueprint.get("/calendar/<int:year>")
+@operation("One year's holidays and adjusted working days (422 when the year has no data)",
+           tags=["calendar"], query=YearQuerySchema, response=YearCalendarSchema, forbidden=False)
+def get_year(actor, query, year):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        return YearCalendarSchema().dump(store.get_year(uow, year, query.get("version")))
+
+
+@blueprint.put("/calendar/<int:year>")
+@operation("Load a new version of a year's calendar (admin)", tags=["calendar"],
+           body=YearCalendarBodySchema, response=YearCalendarSchema)
+def put_year(actor, body, year):  # type: ignore[no-untyped-def]
+    access.require_role(actor, "admin")
+    with runtime().unit_of_work() as uow:
+        row = store.load_year(uow, body, actor.name, year=year)
+        uow.commit()
+    return YearCalendarSchema().dump(row)

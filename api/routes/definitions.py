@@ -1,0 +1,88 @@
+"""Process definitions: upload BPMN (designer), list, read versions."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from api.errors import UnsupportedMediaType
+from api.operation import operation
+from api.runtime import runtime
+from api.schemas.definitions import (DefinitionDetailSchema, DefinitionListSchema, DefinitionSchema,
+                                     DefinitionVersionSchema, DeployResultSchema, VersionQuerySchema)
+from engine import definitions, queries
+from engine.errors import Invalid, NotFound
+
+blueprint = Blueprint("definitions", __name__)
+TAGS = ["process-definitions"]
+XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
+MAX_INT = 2**31 - 1
+
+
+def _upload() -> tuple[bytes, str]:
+    if request.mimetype in XML_TYPES:
+        return request.get_data(), request.args.get("filename") or "upload.bpmn"
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("a multipart upload needs a `file` part", errors={"file": ["required"]})
+        return upload.read(), upload.filename or "upload.bpmn"
+    raise UnsupportedMediaType("upload BPMN as application/xml or as multipart/form-data with a `file` part")
+
+
+@blueprint.post("/process-definitions")
+@operation("Deploy a BPMN file", tags=TAGS, response=DeployResultSchema, status=201,
+           response_description="a new version of each changed process",
+           responses={200: ("identical bytes were deployed before: the existing versions", DeployResultSchema)},
+           raw_body={
+               "application/xml": {"schema": {"type": "string"}},
+               "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                   "file": {"type": "string", "format": "binary"}}}},
+           }, conflicts=True,
+           description="Designers and admins. A file holding several processes deploys each; errors "
+                       "(422) list every problem with its line: `errors.file` = [`name.bpmn:42: ...`].")
+def deploy(actor):  # type: ignore[no-untyped-def]
+    data, filename = _upload()
+    if not data:
+        raise Invalid("the BPMN file is empty", errors={"file": ["empty"]})
+    with runtime().unit_of_work() as uow:
+        result = definitions.deploy(uow, actor, data, filename)
+        uow.commit()
+    first = result.definitions[0]
+    body = {**DefinitionSchema().dump(first), "created": result.created,
+            "definitions": DefinitionSchema(many=True).dump(result.definitions)}
+    return body, 201 if result.created else 200
+
+
+@blueprint.get("/process-definitions")
+@operation("List deployed processes (latest version of each)", tags=TAGS, response=DefinitionListSchema,
+           forbidden=False)
+def list_definitions(actor):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        rows = definitions.list_definitions(uow)
+    return DefinitionListSchema().dump({"items": rows, "total": len(rows)})
+
+
+@blueprint.get("/process-definitions/<key>")
+@operation("A process's latest version, with all its versions", tags=TAGS, response=DefinitionDetailSchema,
+           forbidden=False)
+def get_definition(actor, key):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        latest = definitions.find_definition(uow, key)
+        versions = definitions.definition_versions(uow, key)
+    body = {**DefinitionSchema().dump(latest), "versions": DefinitionSchema(many=True).dump(versions)}
+    return body
+
+
+@blueprint.get("/process-definitions/<key>/versions/<int:n>")
+@operation("One version of a process (its BPMN with ?include=xml)", tags=TAGS, query=VersionQuerySchema,
+           response=DefinitionVersionSchema, forbidden=False)
+def get_version(actor, query, key, n):  # type: ignore[no-untyped-def]
+    if not 1 <= n <= MAX_INT:
+        raise NotFound(f"process definition {key!r} version {n} is not deployed")
+    with runtime().unit_of_work(write=False) as uow:
+        found = definitions.find_definition(uow, key, n)
+        body = DefinitionSchema().dump(found)
+        deployment = queries.deployment_of(uow, found)
+        body["file_name"] = deployment.file_name
+        if query.get("include") == "xml":
+            body["xml"] = deployment.bpmn_xml
+    return body

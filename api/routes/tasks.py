@@ -1,0 +1,69 @@
+"""Tasks: inboxes, one task with its form, claim / unclaim / complete."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from api.operation import operation
+from api.runtime import runtime
+from api.schemas.common import dump_page
+from api.schemas.tasks import CompleteSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema, TaskSchema
+from engine import cases, queries
+from engine.errors import NotFound
+
+blueprint = Blueprint("tasks", __name__)
+TAGS = ["tasks"]
+
+
+@blueprint.get("/tasks")
+@operation("List tasks (an inbox)", tags=TAGS, query=TaskQuerySchema, response=TaskPageSchema,
+           description="Oldest first. Staff and leaders see only their department's tasks (403 for another "
+                       "department), agents the tasks of their own cases, government and admins all.")
+def list_tasks(actor, query):  # type: ignore[no-untyped-def]
+    state = query.pop("state")
+    with runtime().unit_of_work(write=False) as uow:
+        page = queries.list_tasks(uow, actor, state=None if state == "all" else state, **query)
+    return dump_page(TaskSchema, page)
+
+
+@blueprint.get("/tasks/<task_id>")
+@operation("A task with the JSON Schema of its form", tags=TAGS, response=TaskDetailSchema)
+def get_task(actor, task_id):  # type: ignore[no-untyped-def]
+    rt = runtime()
+    with rt.unit_of_work(write=False) as uow:
+        row = cases.get_task(uow, actor, task_id)
+    body = TaskSchema().dump(row)
+    body["form"] = None
+    if row.form_key:
+        try:
+            body["form"] = rt.forms.get(row.form_key)
+        except NotFound:
+            pass
+    return body
+
+
+def _verb(verb, actor, task_id, *args):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work() as uow:
+        row = verb(uow, actor, task_id, *args)
+        uow.commit()
+    return TaskSchema().dump(row)
+
+
+@blueprint.post("/tasks/<task_id>/claim")
+@operation("Claim a task", tags=TAGS, response=TaskSchema, conflicts=True)
+def claim(actor, task_id):  # type: ignore[no-untyped-def]
+    return _verb(cases.claim_task, actor, task_id)
+
+
+@blueprint.post("/tasks/<task_id>/unclaim")
+@operation("Give a claimed task back to the department", tags=TAGS, response=TaskSchema, conflicts=True)
+def unclaim(actor, task_id):  # type: ignore[no-untyped-def]
+    return _verb(cases.unclaim_task, actor, task_id)
+
+
+@blueprint.post("/tasks/<task_id>/complete")
+@operation("Complete a task with its form's data", tags=TAGS, body=CompleteSchema, body_required=False,
+           response=TaskSchema, conflicts=True,
+           description="422 lists every form error by field path; 409 when the task is not ready, "
+                       "is claimed by someone else, or the case is suspended.")
+def complete(actor, body, task_id):  # type: ignore[no-untyped-def]
+    return _verb(cases.complete_task, actor, task_id, body["data"])

@@ -1,0 +1,40 @@
+"""Process definitions: deployed versions of BPMN processes."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class DefinitionSchema(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+    sha256 = fields.String(required=True)
+    deployed_at = fields.DateTime(required=True)
+    deployed_by = fields.String(required=True)
+
+
+class DefinitionVersionSchema(DefinitionSchema):
+    file_name = fields.String()
+    xml = fields.String(metadata={"description": "the BPMN file as deployed (with ?include=xml)"})
+
+
+class DefinitionDetailSchema(DefinitionSchema):
+    versions = fields.List(fields.Nested(DefinitionSchema), required=True,
+                           metadata={"description": "every version, oldest first"})
+
+
+class DeployResultSchema(DefinitionSchema):
+    """The first process of the file at top level; `definitions` has every process in it."""
+
+    created = fields.Boolean(required=True, metadata={"description": "false when identical bytes were deployed before"})
+    definitions = fields.List(fields.Nested(DefinitionSchema), required=True)
+
+
+class DefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(DefinitionSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class VersionQuerySchema(Schema):
+    include = fields.String(validate=validate.OneOf(["xml"]),
+                            metadata={"description": "`xml` adds the deployed BPMN file"})

@@ -1,0 +1,27 @@
+"""Government bodies from the organisation file."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from engine.organisation import LEVELS
+
+
+class DepartmentSchema(Schema):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(required=True)
+    level = fields.String(required=True, metadata={"enum": list(LEVELS)})
+    region = fields.String(required=True)
+    parent = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+
+
+class DepartmentListSchema(Schema):
+    items = fields.List(fields.Nested(DepartmentSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class DepartmentQuerySchema(Schema):
+    level = fields.String(validate=validate.OneOf(LEVELS))
+    region = fields.String(validate=validate.Length(min=1, max=120))

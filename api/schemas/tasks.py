@@ -1,0 +1,51 @@
+"""Tasks: the work items of department staff and agents."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.common import PageQuerySchema, page_schema
+from engine.queries import TASK_STATES
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    kind = fields.String()
+    lane = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    state = fields.String(required=True, metadata={"enum": list(TASK_STATES)})
+    form_key = fields.String(allow_none=True)
+    item = fields.Dict(allow_none=True, metadata={"description": "the approval item this task decides"})
+    created_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True, metadata={"description": "the submitted form data"})
+    error = fields.String(allow_none=True)
+    time_limit = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    sla = fields.String(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form = fields.Dict(allow_none=True, metadata={"description": "the JSON Schema of the task's form"})
+
+
+TaskPageSchema = page_schema(TaskSchema, "TaskPage")
+
+
+class TaskQuerySchema(PageQuerySchema):
+    state = fields.String(load_default="ready", validate=validate.OneOf([*TASK_STATES, "all"]),
+                          metadata={"description": "default ready; `all` for every state"})
+    department = fields.String(validate=validate.Length(min=1, max=120))
+    assignee = fields.String(validate=validate.Length(min=1, max=120),
+                             metadata={"description": "a user name, or `me`"})
+    case_id = fields.String(validate=validate.Length(min=1, max=36))
+    process_key = fields.String(validate=validate.Length(min=1, max=255))
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(), load_default=dict,
+                       metadata={"description": "the form's data (validated against the task's form)"})

@@ -1,0 +1,155 @@
+"""Read-side queries for the API: paged, filtered lists of cases and tasks, case variables,
+and the public view of a project's progress. Every list reads indexed rows only and is
+scoped to what the actor may see (engine/access.py rules)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from SpiffWorkflow.util.task import TaskState
+
+from engine.access import Actor
+from engine.errors import Forbidden, NotFound
+from engine.store.models import Case, Definition, Deployment, Event, Task
+from engine.store.uow import UnitOfWork
+
+TASK_STATES = ("ready", "completed", "cancelled", "error")
+CASE_STATUSES = ("running", "suspended", "completed", "cancelled")
+SEES_ALL = ("admin", "system", "government")
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+
+def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # type: ignore[no-untyped-def]
+    total = uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = list(uow.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    return Page(rows, total or 0, page, per_page)
+
+
+def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, business_key: str | None = None,
+               process_key: str | None = None, agent: str | None = None, department: str | None = None,
+               page: int = 1, per_page: int = 50) -> Page:
+    """Cases the actor may see, newest first; `department` = has an open task there."""
+    query = select(Case)
+    if actor.role in SEES_ALL:
+        pass
+    elif actor.role == "agent":
+        if agent is not None and agent != actor.name:
+            raise Forbidden(f"{actor.name} may not list the cases of agent {agent}")
+        query = query.where(Case.started_by == actor.name)
+    elif actor.role in ("staff", "leader"):
+        if department is not None and department != actor.department:
+            raise Forbidden(f"{actor.name} may not list the cases of department {department}")
+        query = query.where(exists().where(Task.case_id == Case.id, Task.department == actor.department))
+    else:
+        raise Forbidden(f"role {actor.role} may not list cases")
+    if status is not None:
+        query = query.where(Case.status == status)
+    if business_key is not None:
+        query = query.where(Case.business_key == business_key)
+    if process_key is not None:
+        query = query.where(Case.process_key == process_key)
+    if agent is not None:
+        query = query.where(Case.started_by == agent)
+    if department is not None:
+        query = query.where(exists().where(Task.case_id == Case.id, Task.department == department,
+                                           Task.state == "ready"))
+    return _paged(uow, query, (Case.started_at.desc(), Case.id), page, per_page)
+
+
+def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", department: str | None = None,
+               assignee: str | None = None, case_id: str | None = None, process_key: str | None = None,
+               page: int = 1, per_page: int = 50) -> Page:
+    """Tasks the actor may see, oldest first. `assignee="me"` means the actor; state None = any."""
+    query = select(Task).join(Case, Case.id == Task.case_id)
+    if actor.role in SEES_ALL:
+        pass
+    elif actor.role in ("staff", "leader"):
+        if department is not None and department != actor.department:
+            raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
+        query = query.where(Task.department == actor.department)
+    elif actor.role == "agent":
+        query = query.where(Case.started_by == actor.name)
+    else:
+        raise Forbidden(f"role {actor.role} may not list tasks")
+    if state is not None:
+        query = query.where(Task.state == state)
+    if department is not None:
+        query = query.where(Task.department == department)
+    if assignee is not None:
+        query = query.where(Task.assignee == (actor.name if assignee == "me" else assignee))
+    if case_id is not None:
+        query = query.where(Task.case_id == case_id)
+    if process_key is not None:
+        query = query.where(Case.process_key == process_key)
+    return _paged(uow, query, (Task.created_at, Task.id), page, per_page)
+
+
+def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
+    """A case's task rows as the actor may see them: department staff only their department's."""
+    query = select(Task).where(Task.case_id == case.id)
+    if actor.role in ("staff", "leader"):
+        query = query.where(Task.department == actor.department)
+    return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
+    """The case's current process variables: task data merged in the order the tasks changed."""
+    if not case.state:
+        return {}
+    from engine.workflow import CaseWorkflow
+    workflow = CaseWorkflow.load(uow, case).workflow
+    merged: dict[str, Any] = {}
+    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
+                   key=lambda t: t.last_state_change)
+    for task in tasks:
+        merged.update(task.data)
+    merged.update(workflow.data or {})
+    return _json_safe(merged)
+
+
+def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, str]]:
+    """The newest case of a project (an open one first), its department tasks, and the stage of
+    each task element (camunda:property `stage`), for the public progress page."""
+    case = uow.session.scalar(
+        select(Case).where(Case.business_key == business_key)
+        .order_by(Case.open_key.is_(None), Case.started_at.desc(), Case.id).limit(1))
+    if case is None:
+        raise NotFound(f"no project with code {business_key!r}")
+    tasks = list(uow.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.department.is_not(None),
+                           Task.state.in_(("ready", "completed", "cancelled")))
+        .order_by(Task.created_at, Task.id)))
+    definition = uow.session.get(Definition, case.definition_id)
+    stages = {element_id: str(meta["properties"]["stage"])
+              for element_id, meta in (definition.elements or {}).items()
+              if isinstance(meta, dict) and isinstance(meta.get("properties"), dict)
+              and meta["properties"].get("stage")}
+    return case, tasks, stages
+
+
+def deployment_of(uow: UnitOfWork, definition: Definition) -> Deployment:
+    """The uploaded file a definition came from (file name, BPMN bytes)."""
+    return uow.session.get(Deployment, definition.deployment_id)
+
+
+def visible_history(uow: UnitOfWork, actor: Actor, case: Case) -> list[Event]:
+    """A case's events; department staff do not see other departments' task events (their opinions)."""
+    query = select(Event).where(Event.case_id == case.id)
+    if actor.role in ("staff", "leader"):
+        own = select(Task.id).where(Task.case_id == case.id, Task.department == actor.department)
+        query = query.where(Event.task_id.is_(None) | Event.task_id.in_(own))
+    return list(uow.session.scalars(query.order_by(Event.id)))

@@ -1,0 +1,87 @@
+"""The engine's process-wide state: database, spec cache, forms, organisation, clock."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from engine.config import Settings
+from engine.store.database import Database
+from engine.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+    from engine.forms import FormRegistry
+    from engine.organisation import Organisation
+    from engine.time.deadlines import TimePolicy
+    from engine.time.store import CalendarStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SpecCache:
+    """Parsed specs per definition id, for the life of the process (a version never changes)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[int, tuple["BpmnProcessSpec", dict]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: int, load: Callable[[], str]) -> tuple["BpmnProcessSpec", dict]:
+        found = self._specs.get(definition_id)
+        if found is None:
+            from engine.bpmn.serializer import load_specs
+            found = load_specs(load())
+            with self._lock:
+                self._specs.setdefault(definition_id, found)
+        return found
+
+    def put(self, definition_id: int, specs: tuple["BpmnProcessSpec", dict]) -> None:
+        with self._lock:
+            self._specs[definition_id] = specs
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+class Runtime:
+    """One per process. Tests build their own with a fixed clock."""
+
+    def __init__(self, settings: Settings | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings or Settings()
+        self.database = Database(self.settings.database_url)
+        self.specs = SpecCache()
+        self.clock = clock
+
+    def unit_of_work(self, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self, write=write)
+
+    @cached_property
+    def forms(self) -> "FormRegistry":
+        from engine.forms import FormRegistry
+        return FormRegistry.load(self.settings.forms_dir)
+
+    @cached_property
+    def organisation(self) -> "Organisation":
+        from engine.organisation import Organisation
+        return Organisation.load(self.settings.organisation_file)
+
+    @cached_property
+    def calendars(self) -> "CalendarStore":
+        """The working-day calendar (versioned in the database): `calendars.calendar(uow)`."""
+        from engine.time.store import CalendarStore
+        return CalendarStore(self)
+
+    @cached_property
+    def time_policy(self) -> "TimePolicy":
+        """Warning and escalation thresholds (ONEWINDOW_SLA_* environment variables)."""
+        from engine.time.deadlines import TimePolicy
+        return TimePolicy.from_env()
+
+    def close(self) -> None:
+        self.database.dispose()

@@ -1,0 +1,18 @@
+"""Run Alembic migrations from code (`onewindow db upgrade`, tests, `make run`)."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from engine.config import REPO_ROOT
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)

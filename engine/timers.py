@@ -1,0 +1,372 @@
+"""BPMN timers, SLA transitions and escalations: the jobs table and the worker that runs it.
+
+- SpiffWorkflow's timer events read `datetime.now()`; `install_clock()` points them at the
+  runtime clock of the case being worked on (a `datetime` subclass in the timer module's
+  namespace, no patched library), so tests move time with the injected clock.
+- `schedule_case` (called by `CaseWorkflow.save()`) writes one `timer_jobs` row per thing
+  that must happen later: a waiting BPMN timer (`timer`), the next warning transition of a
+  timed task (`sla`), the next escalation level (`escalation`). It diffs against the rows
+  already there, so an unchanged job keeps its claim.
+- `Worker.run_once` claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's single
+  writer lock does the same job) with a lease, then `tick`s each case under its row lock:
+  refresh timers, run, sync, SLA transitions, deemed consent, escalations, save. A tick is
+  idempotent — a timer that fired is no longer waiting — so a job run twice (lease expired,
+  worker killed mid-batch) changes nothing the second time.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import socket
+import threading
+import time as _time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, or_, select, update
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+from engine import history
+from engine.store.models import Case, Escalation, Task, TimerJob
+from engine.time import deadlines, escalation
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from engine.store.uow import UnitOfWork
+    from engine.workflow import CaseWorkflow
+
+log = logging.getLogger("onewindow.worker")
+
+# --------------------------------------------------------------------------- the clock SpiffWorkflow sees
+
+_clock: contextvars.ContextVar[Callable[[], datetime] | None] = contextvars.ContextVar(
+    "onewindow_clock", default=None)
+
+
+class _ClockedDatetime(datetime):
+    """`datetime` whose `now()` is the runtime clock of the case being worked on."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        clock = _clock.get()
+        moment = clock() if clock is not None else datetime.now(timezone.utc)
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+
+def install_clock() -> None:
+    """Make SpiffWorkflow's timer events use `use_clock`'s clock; naive timer dates are Beijing time."""
+    if _spiff_timer.datetime is not _ClockedDatetime:
+        _spiff_timer.datetime = _ClockedDatetime
+        _spiff_timer.LOCALTZ = timezone(timedelta(hours=8))
+
+
+@contextlib.contextmanager
+def clock_scope(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block, SpiffWorkflow's timer events read `clock` (the runtime's)."""
+    install_clock()
+    token = _clock.set(clock)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+install_clock()
+
+# --------------------------------------------------------------------------- what is due when
+
+
+def _timer_tasks(workflow: Any) -> list[Any]:
+    out = []
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and task.state == TaskState.WAITING:
+            out.append(task)
+    return out
+
+
+def timer_due(task: Any, now: datetime) -> datetime:
+    """When a waiting timer task fires (its event value; `now` if not evaluated yet)."""
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return now
+    try:
+        if isinstance(value, dict):  # cycle: {'cycles', 'next', 'duration'}
+            if value.get("cycles") == 0:
+                return now
+            moment = datetime.fromisoformat(value["next"])
+        else:
+            moment = TimerEventDefinition.parse_time_or_duration(value)
+        if not isinstance(moment, datetime):
+            return now
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_spiff_timer.LOCALTZ)
+        # SpiffWorkflow compares with a strict '<': wake a moment after.
+        return datetime.fromtimestamp(moment.timestamp(), timezone.utc) + timedelta(microseconds=1000)
+    except (ValueError, TypeError, KeyError):
+        return now
+
+
+def _timer_signature(task: Any) -> Any:
+    value = task._get_internal_data("event_value")
+    return (value.get("cycles"), value.get("next")) if isinstance(value, dict) else value
+
+
+def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tuple[str, str], datetime]:
+    now = uow.runtime.clock()
+    wanted: dict[tuple[str, str], datetime] = {}
+    if case.status != "running":
+        return wanted
+    if workflow is not None:
+        for task in _timer_tasks(workflow):
+            value = task._get_internal_data("event_value")
+            if task._get_internal_data("event_fired") or (isinstance(value, dict) and value.get("cycles") == 0):
+                continue  # a cycle that has run all its repetitions
+            wanted[("timer", str(task.id))] = timer_due(task, now)
+    rows = uow.session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.state == "ready", Task.due_at.is_not(None),
+        Task.clock_stopped_at.is_(None)))
+    for row in rows:
+        if row.sla in (None, "normal") and row.warn_at is not None and row.warn_at < row.due_at:
+            wanted[("sla", row.id)] = row.warn_at
+        elif row.sla != "red":
+            wanted[("sla", row.id)] = row.due_at
+    for esc in uow.session.scalars(select(Escalation).where(
+            Escalation.case_id == case.id, Escalation.status == "open", Escalation.next_at.is_not(None))):
+        wanted[("escalation", esc.task_id)] = esc.next_at
+    return wanted
+
+
+def schedule_case(uow: "UnitOfWork", case: Case, workflow: Any | None = None) -> None:
+    """Bring the case's `timer_jobs` rows in line with what is due (from `save()` and the worker)."""
+    now = uow.runtime.clock()
+    escalation.resolve_for_closed_tasks(uow, case.id, now)
+    if workflow is None and case.status == "running" and case.state:
+        from engine.workflow import CaseWorkflow
+        workflow = CaseWorkflow.load(uow, case).workflow
+    wanted = desired_jobs(uow, case, workflow)
+    existing = {(j.kind, j.task_id): j for j in uow.session.scalars(
+        select(TimerJob).where(TimerJob.case_id == case.id))}
+    for key, job in existing.items():
+        due = wanted.get(key)
+        if due is None:
+            uow.session.delete(job)
+        elif job.due_at != due:
+            job.due_at, job.claimed_by, job.lease_until, job.attempts = due, None, None, 0
+    for key, due in wanted.items():
+        if key not in existing:
+            uow.session.add(TimerJob(case_id=case.id, kind=key[0], task_id=key[1], due_at=due,
+                                     attempts=0))
+
+
+def schedule(flow: "CaseWorkflow") -> None:
+    schedule_case(flow.uow, flow.case, flow.workflow)
+
+
+# --------------------------------------------------------------------------- one wake-up of one case
+
+
+def tick(uow: "UnitOfWork", case_id: str) -> dict[str, int]:
+    """Everything due for one case at the runtime clock's now, under the case lock. Idempotent."""
+    from engine.workflow import CaseWorkflow
+
+    counts = {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
+    case = uow.lock_case(case_id)
+    if case.status != "running":
+        schedule_case(uow, case, None)
+        return counts
+    flow = CaseWorkflow.load(uow, case)
+    flow.actor = "system"
+    now = uow.runtime.clock()
+
+    before = {str(t.id): (t, _timer_signature(t)) for t in _timer_tasks(flow.workflow)}
+    with clock_scope(uow.runtime.clock):
+        flow.workflow.refresh_timers()
+    flow.run()
+    for task_id, (task, signature) in before.items():
+        if task.state != TaskState.WAITING or _timer_signature(task) != signature:
+            counts["timers"] += 1
+            history.record(uow, case.id, "timer_fired", "system", task_id=task_id,
+                           element_id=task.task_spec.bpmn_id,
+                           data={"name": getattr(task.task_spec.event_definition, "name", None),
+                                 "cycle": isinstance(task.task_spec.event_definition,
+                                                     CycleTimerEventDefinition)})
+    flow.sync()
+
+    consented = _sla_pass(uow, flow, case, now, counts)
+    if consented:
+        flow.sync()
+    counts["escalations"] += len(escalation.advance_due(uow, case.id, now))
+    flow.save()
+    return counts
+
+
+def _sla_pass(uow: "UnitOfWork", flow: "CaseWorkflow", case: Case, now: datetime,
+              counts: dict[str, int]) -> bool:
+    consented = False
+    rows = list(uow.session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.state == "ready", Task.due_at.is_not(None),
+        Task.clock_stopped_at.is_(None)).order_by(Task.created_at, Task.id)))
+    for row in rows:
+        state = deadlines.sla_at(row, now)
+        if state == "red" and deadlines.deemed_consent_allowed(row):
+            _deem_consent(uow, flow, row, now)
+            counts["consents"] += 1
+            consented = True
+            continue
+        if state == row.sla:
+            continue
+        order = {"normal": 0, "yellow": 1, "red": 2}
+        if order.get(state, 0) < order.get(row.sla or "normal", 0):
+            continue  # never go back by the clock alone
+        row.sla = state
+        counts["sla"] += 1
+        history.record(uow, case.id, f"sla_{state}", "system", task_id=row.id, element_id=row.element_id,
+                       data={"due_at": row.due_at.isoformat(), "department": row.department})
+        if state == "red" and deadlines.escalation_enabled(row):
+            if escalation.raise_level(uow, row, 1, f"overdue since {row.due_at.isoformat()}") is not None:
+                counts["escalations"] += 1
+    return consented
+
+
+def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datetime) -> None:
+    rules = row.time_rules or {}
+    reason = (f"no answer within {row.time_limit} (due {row.due_at.isoformat()}); "
+              f"deemed to consent (视为同意)")
+    data = rules.get("deemed_consent_data")
+    if isinstance(data, str):
+        import json
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    if not isinstance(data, dict):
+        data = {"decision": "approve", "opinion": "逾期未答复，视为同意"}
+    data = {**data, "deemed_consent": True, "deemed_consent_reason": reason}
+    flow.complete(row.id, data)
+    row.state, row.completed_at, row.completed_by, row.data = "completed", now, "system", data
+    row.sla = "red"
+    history.record(uow, row.case_id, "deemed_consent", "system", task_id=row.id,
+                   element_id=row.element_id,
+                   data={"reason": reason, "department": row.department, "data": data})
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+class Worker:
+    """Claims due jobs and ticks their cases. Several may run against PostgreSQL."""
+
+    def __init__(self, runtime: "Runtime", name: str | None = None, batch: int = 50,
+                 lease_seconds: float = 60.0, poll_seconds: float = 1.0,
+                 job_delay: float = 0.0) -> None:
+        self.runtime = runtime
+        self.name = name or _worker_name()
+        self.batch = batch
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+        self.job_delay = job_delay  # seconds to sleep between cases (throttling; crash tests)
+        self.stopping = threading.Event()
+
+    def claim(self) -> list[tuple[int, str]]:
+        rt = self.runtime
+        with rt.unit_of_work() as uow:
+            now = rt.clock()
+            query = (select(TimerJob.id, TimerJob.case_id)
+                     .where(TimerJob.due_at <= now,
+                            or_(TimerJob.lease_until.is_(None), TimerJob.lease_until < now))
+                     .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
+            if rt.database.kind == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            jobs = [(int(i), str(c)) for i, c in uow.session.execute(query).all()]
+            if jobs:
+                uow.session.execute(update(TimerJob).where(TimerJob.id.in_([j[0] for j in jobs]))
+                                    .values(claimed_by=self.name, lease_until=now + self.lease)
+                                    .execution_options(synchronize_session=False))
+            uow.commit()
+        return jobs
+
+    def run_once(self) -> int:
+        """Claim one batch and run it; returns the number of jobs claimed."""
+        jobs = self.claim()
+        by_case: dict[str, list[int]] = {}
+        for job_id, case_id in jobs:
+            by_case.setdefault(case_id, []).append(job_id)
+        for case_id, job_ids in by_case.items():
+            if self.stopping.is_set():
+                break
+            self.process(case_id, job_ids)
+            if self.job_delay:
+                _time.sleep(self.job_delay)
+        return len(jobs)
+
+    def process(self, case_id: str, job_ids: list[int]) -> None:
+        rt = self.runtime
+        try:
+            with rt.unit_of_work() as uow:
+                tick(uow, case_id)
+                self._back_off(uow, job_ids)
+                uow.commit()
+        except Exception:  # noqa: BLE001 - one bad case must not stop the worker
+            log.exception("tick of case %s failed", case_id)
+            with rt.unit_of_work() as uow:
+                self._back_off(uow, job_ids)
+                uow.commit()
+
+    def _back_off(self, uow: "UnitOfWork", job_ids: list[int]) -> None:
+        """Jobs still due after a tick (an error, a strict comparison) wait before the next try."""
+        now = uow.runtime.clock()
+        uow.session.flush()
+        for job in uow.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids),
+                                                              TimerJob.due_at <= now)):
+            job.attempts = (job.attempts or 0) + 1
+            job.claimed_by = self.name
+            job.lease_until = now + timedelta(seconds=min(2 ** job.attempts, 300))
+
+    def run(self, idle_exit: bool = False, max_seconds: float | None = None) -> None:
+        """Loop until stopped (or, with `idle_exit`, until no job is due)."""
+        started = _time.monotonic()
+        while not self.stopping.is_set():
+            claimed = self.run_once()
+            if max_seconds is not None and _time.monotonic() - started > max_seconds:
+                return
+            if claimed == 0:
+                if idle_exit:
+                    return
+                self.stopping.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def pending_jobs(uow: "UnitOfWork", case_id: str | None = None) -> list[TimerJob]:
+    query = select(TimerJob).order_by(TimerJob.due_at, TimerJob.id)
+    if case_id is not None:
+        query = query.where(TimerJob.case_id == case_id)
+    return list(uow.session.scalars(query))
+
+
+def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
+    """Run every job due at the runtime clock now (tests, the CLI's --once). Returns jobs run."""
+    worker = Worker(runtime, name="inline", batch=500)
+    total = 0
+    for _ in range(max_rounds):
+        claimed = worker.run_once()
+        total += claimed
+        if claimed == 0:
+            break
+    return total
+
+
+__all__ = ["Worker", "tick", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
+           "pending_jobs", "delete"]

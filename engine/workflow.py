@@ -1,0 +1,251 @@
+"""SpiffWorkflow glue for one case: load its state, run engine steps, mirror tasks into rows, save."""
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+from engine import history, routing, timers
+from engine.time import deadlines
+from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
+from engine.errors import Conflict, DomainError, NotFound
+from engine.store.models import Case, Definition, Task
+from engine.store.uow import UnitOfWork
+
+OPEN_TASK_STATES = ("ready",)
+
+
+def load_definition(uow: UnitOfWork, definition_id: int) -> Definition:
+    definition = uow.session.get(Definition, definition_id)
+    if definition is None:
+        raise NotFound(f"definition {definition_id} does not exist")
+    return definition
+
+
+def specs_of(uow: UnitOfWork, definition: Definition) -> tuple[Any, dict]:
+    return uow.runtime.specs.get(definition.id, lambda: definition.spec_json)
+
+
+def ready_manual_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    """The READY manual (user) tasks of a workflow, i.e. what must be mirrored into task rows.
+
+    Reads the task dictionaries of the workflow and its subprocesses instead of walking the
+    tree (`get_tasks`), which resolves every parent by UUID and costs ~4 ms at 256 branches.
+    """
+    ready = TaskState.READY
+    found = [t for t in workflow.tasks.values() if t._state == ready and t.task_spec.manual]
+    for sub in workflow.subprocesses.values():
+        found += [t for t in sub.tasks.values() if t._state == ready and t.task_spec.manual]
+    return found
+
+
+class CaseWorkflow:
+    """The live workflow of one locked case, with the bookkeeping every command shares."""
+
+    def __init__(self, uow: UnitOfWork, case: Case, definition: Definition,
+                 workflow: BpmnWorkflow) -> None:
+        self.uow = uow
+        self.case = case
+        self.definition = definition
+        self.workflow = workflow
+        self.actor: str | None = None
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, case: Case) -> "CaseWorkflow":
+        definition = load_definition(uow, case.definition_id)
+        live = LIVE_WORKFLOWS.take(case.id, case.state)
+        if live is not None:
+            return cls(uow, case, definition, live)
+        spec, subprocess_specs = specs_of(uow, definition)
+        return cls(uow, case, definition, load_state(case.state, spec, subprocess_specs))
+
+    @classmethod
+    def new(cls, uow: UnitOfWork, case: Case, definition: Definition) -> "CaseWorkflow":
+        spec, subprocess_specs = specs_of(uow, definition)
+        return cls(uow, case, definition, new_workflow(spec, subprocess_specs))
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run automatic steps to the next wait; a failing step is kept as an error on the case."""
+        try:
+            with timers.clock_scope(self.uow.runtime.clock):  # timer events read the runtime clock
+                self.workflow.do_engine_steps()
+        except SpiffWorkflowException as error:
+            self._record_error(error)
+        except DomainError as error:
+            self._record_error(error)
+
+    def _record_error(self, error: Exception) -> None:
+        task = getattr(error, "task", None)
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        element = task.task_spec.bpmn_id if task is not None else None
+        self.case.error = f"{element}: {message}" if element else message
+        history.record(self.uow, self.case.id, "error", self.actor,
+                       task_id=str(task.id) if task is not None else None,
+                       element_id=element, data={"message": message})
+        if task is not None and self.uow.session.get(Task, str(task.id)) is None:
+            self.uow.session.add(self._row_for(task, state="error", error=message))
+
+    def complete(self, task_id: str, data: dict[str, Any]) -> SpiffTask:
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        if task is None:
+            raise NotFound(f"task {task_id} is not part of case {self.case.id}")
+        if task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is {TaskState.get_name(task.state).lower()}, not ready")
+        task.data.update(data)
+        self._keep_form_data(task, data)
+        try:
+            with timers.clock_scope(self.uow.runtime.clock):
+                task.run()
+        except SpiffWorkflowException as error:
+            self._record_error(error)
+            return task
+        self.run()
+        return task
+
+    def _keep_form_data(self, task: SpiffTask, data: dict[str, Any]) -> None:
+        """A completed form is also kept whole under its form key (`intake`, `approval_decision`...),
+        so scripts and conditions can read optional fields with `.get`, and it is written into the
+        approval item the task works on (`item['approval_decision']`), which a multi-instance hands
+        back into its collection."""
+        form_key = self._meta(task).get("formKey")
+        if not form_key:
+            return
+        task.data[form_key] = deepcopy(data)
+        name = self._item_name(task, self._meta(task))
+        item = task.data.get(name) if name else None
+        if isinstance(item, dict):
+            item[form_key] = deepcopy(data)
+
+    # -- mirroring into rows -----------------------------------------------------------------
+    def _meta(self, task: SpiffTask) -> dict[str, Any]:
+        return self.definition.elements.get(task.task_spec.bpmn_id or "", {})
+
+    def _property(self, task: SpiffTask, meta: dict[str, Any], name: str) -> Any:
+        """A camunda:property value; `${expr}` is evaluated against the task's data (e.g. an item's limit)."""
+        value = meta.get("properties", {}).get(name)
+        if isinstance(value, str) and routing.is_expression(value):
+            from engine import expressions
+            try:
+                value = expressions.evaluate(routing.expression_of(value), dict(task.data))
+            except expressions.ExpressionError:
+                return None
+            return None if value is None else str(value)
+        return value
+
+    @staticmethod
+    def _item_name(task: SpiffTask, meta: dict[str, Any]) -> str | None:
+        name = meta.get("properties", {}).get("item")
+        if name is None:
+            parent_spec = task.parent.task_spec if task.parent is not None else None
+            output_item = getattr(parent_spec, "input_item", None) or getattr(parent_spec, "output_item", None)
+            name = getattr(output_item, "bpmn_id", None)
+        return name
+
+    def _item(self, task: SpiffTask, meta: dict[str, Any]) -> dict[str, Any] | None:
+        """The approval item a multi-instance task works on, for inboxes and the public page."""
+        name = self._item_name(task, meta)
+        value = task.data.get(name) if name else None
+        return value if isinstance(value, dict) else ({"value": value} if value is not None else None)
+
+    def _row_for(self, task: SpiffTask, state: str = "ready", error: str | None = None) -> Task:
+        meta = self._meta(task)
+        lane = getattr(task.task_spec, "lane", None)
+        department, assignee = None, None
+        if state == "ready":
+            department = routing.resolve_department(meta, lane, task.data,
+                                                    self.uow.runtime.organisation)
+            assignee = meta.get("assignee")
+            if assignee and routing.is_expression(assignee):
+                from engine import expressions
+                assignee = str(expressions.evaluate(routing.expression_of(assignee), dict(task.data)))
+            if department is None and not assignee:
+                assignee = self.case.started_by  # the agent's own task
+        row = Task(
+            id=str(task.id), case_id=self.case.id, element_id=task.task_spec.bpmn_id or task.task_spec.name,
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kind="user" if task.task_spec.manual else "engine",
+            lane=lane, department=department, assignee=assignee, state=state,
+            form_key=meta.get("formKey"), item=self._item(task, meta),
+            created_at=self.uow.runtime.clock(), error=error,
+            time_limit=self._property(task, meta, "time_limit"),
+        )
+        if state == "ready":
+            deadlines.start_clock_for(self.uow, row, meta.get("properties", {}))
+        return row
+
+    def sync(self) -> list[Task]:
+        """Create rows for newly ready tasks, close rows whose tasks went away. Returns new rows."""
+        session = self.uow.session
+        open_rows = {row.id: row for row in session.scalars(
+            select(Task).where(Task.case_id == self.case.id, Task.state.in_(OPEN_TASK_STATES)))}
+        created: list[Task] = []
+        ready = ready_manual_tasks(self.workflow)
+        ready_ids = set()
+        for task in ready:
+            task_id = str(task.id)
+            ready_ids.add(task_id)
+            if task_id in open_rows:
+                continue
+            try:
+                row = self._row_for(task)
+            except DomainError as error:
+                self._record_error_for(task, error)
+                continue
+            session.add(row)
+            created.append(row)
+            stage = self._property(task, self._meta(task), "stage")
+            if stage:
+                self.case.stage = stage
+            history.record(self.uow, self.case.id, "task_created", self.actor, task_id=row.id,
+                           element_id=row.element_id,
+                           data={"name": row.name, "department": row.department,
+                                 "assignee": row.assignee, "item": row.item})
+            if row.due_at is not None:
+                history.record(self.uow, self.case.id, "clock_started", self.actor, task_id=row.id,
+                               element_id=row.element_id,
+                               data={"time_limit": row.time_limit, "due_at": row.due_at.isoformat(),
+                                     "warn_at": row.warn_at.isoformat() if row.warn_at else None})
+        for task_id, row in open_rows.items():
+            if task_id in ready_ids:
+                continue
+            try:
+                spiff = self.workflow.get_task_from_id(UUID(task_id))
+            except TaskNotFoundException:
+                spiff = None  # dropped from the tree (e.g. a branch spawned by a boundary timer)
+            if spiff is not None and spiff.state == TaskState.COMPLETED:
+                row.state = "completed"  # completed by the engine, e.g. a message or timer
+            else:
+                row.state = "cancelled"
+            row.completed_at = self.uow.runtime.clock()
+            history.record(self.uow, self.case.id, f"task_{row.state}", self.actor,
+                           task_id=row.id, element_id=row.element_id)
+        return created
+
+    def _record_error_for(self, task: SpiffTask, error: DomainError) -> None:
+        message = error.detail
+        self.case.error = f"{task.task_spec.bpmn_id}: {message}"
+        history.record(self.uow, self.case.id, "error", self.actor, task_id=str(task.id),
+                       element_id=task.task_spec.bpmn_id, data={"message": message})
+        if self.uow.session.get(Task, str(task.id)) is None:
+            self.uow.session.add(self._row_for(task, state="error", error=message))
+
+    def save(self) -> None:
+        """Persist state; a finished workflow closes the case and frees its business key."""
+        case = self.case
+        case.state = state = dump_state(self.workflow)
+        workflow, case_id = self.workflow, case.id
+        self.uow.after_commit(lambda: LIVE_WORKFLOWS.put(case_id, state, workflow))
+        case.version += 1
+        case.updated_at = self.uow.runtime.clock()
+        if self.workflow.is_completed() and case.status in ("running", "suspended"):
+            case.status = "completed"
+            case.ended_at = case.updated_at
+            case.open_key = None
+            history.record(self.uow, case.id, "completed", self.actor)
+        timers.schedule(self)  # timer_jobs rows: waiting timers, SLA transitions, escalations

@@ -1,0 +1,52 @@
+"""The operator command line, run through Flask's CLI runner against the test database."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api.app import create_app
+from tests.conftest import BPMN
+
+
+@pytest.fixture
+def cli(runtime):
+    app = create_app(runtime=runtime)
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=list(args))
+
+
+def test_deploy_start_list_and_complete_from_the_command_line(cli, tmp_path):
+    result = cli("deploy", str(BPMN / "parallel_approval.bpmn"))
+    assert result.exit_code == 0 and "parallel_approval v1 deployed" in result.output
+    assert "parallel_approval v1 unchanged" in cli("deploy", str(BPMN / "parallel_approval.bpmn")).output
+
+    assert cli("users", "create", "alice", "--role", "agent").exit_code == 0
+    token = cli("users", "create", "wang", "--role", "staff", "--department", "county.fgj").output.strip()
+    assert token.startswith("ow_")
+
+    started = cli("cases", "start", "parallel_approval", "--business-key", "2026-510117-34-01-000001",
+                  "--var", "amount=5000", "--var", "note=plain text", "--as", "alice")
+    assert started.exit_code == 0, started.output
+    case = json.loads(started.output)
+    assert case["created"] and len(case["open_tasks"]) == 3
+
+    listed = cli("tasks", "list", "--department", "county.fgj")
+    [line] = listed.output.strip().splitlines()
+    task_id = line.split()[0]
+    done = cli("tasks", "complete", task_id, "--as", "wang", "--data", '{"decision": "approve"}')
+    assert done.exit_code == 0 and "completed" in done.output
+    again = cli("tasks", "complete", task_id, "--as", "wang", "--data", "{}")
+    assert again.exit_code == 1 and "already completed" in again.output
+
+
+def test_errors_exit_non_zero_with_the_reason(cli, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((BPMN / "parallel_approval.bpmn").read_text().replace('targetRef="Close"', 'targetRef="Nope"'))
+    result = cli("deploy", str(bad))
+    assert result.exit_code == 1 and "bad.bpmn:" in result.output and "'Nope' does not exist" in result.output
+    assert cli("deploy", str(tmp_path / "missing.bpmn")).exit_code == 1
+    assert cli("users", "create", "x", "--role", "wizard").exit_code == 1
+    assert cli("cases", "start", "nothing", "--business-key", "k").exit_code == 1
+    assert cli("tasks", "complete", "nope", "--as", "ghost").exit_code == 1
+    assert cli("users", "revoke", "ghost").exit_code == 1

@@ -1,0 +1,175 @@
+"""The articles' cases end to end through the REST API: Deyang's steel-pipe plant, phased
+submission, a refusal the agent resubmits, termination by the enterprise, suspend and resume."""
+from __future__ import annotations
+
+import pytest
+
+from api.app import create_app
+from tests.scenarios.story import ACCEPT, APPROVE, Story, agreement, materials, registration
+
+PLANT = "德阳玉龙钢管厂（一期）"
+CODE = "2026-510117-33-03-000321"
+
+
+@pytest.fixture
+def story(runtime):
+    client = create_app({"TESTING": True}, runtime=runtime).test_client()
+    s = Story(client, runtime)
+    s.deploy("one_window_agency.bpmn")
+    return s
+
+
+def by_name(public):
+    return {i["name"]: i for i in public["items"]}
+
+
+def variables(story):
+    return story.case()["variables"]
+
+
+def test_steel_pipe_plant_from_signing_to_completion(story):
+    story.start("one_window_agency", CODE, project={"project_name": PLANT})
+    assert story.public()["stage"] == "registration"
+    story.do("Register", registration(PLANT, CODE))
+    story.do("Agreement", agreement())
+    # early intervention: the pre-review finds a gap, the agent fills it, the window checks again
+    story.do("PreReview", {"materials": [{"name": "营业执照", "checked": True}], "complete": False,
+                           "missing": [{"name": "项目可行性研究报告", "reason": "未提供"}]})
+    assert story.public()["stage"] == "pre_review"
+    story.do("PrepareMaterials", materials("项目可行性研究报告"))
+    story.do("PreReview", {"materials": [{"name": "项目可行性研究报告", "checked": True}], "complete": True})
+    # intake with one material missing, on a signed commitment (容缺受理)
+    story.do("Intake", {"decision": "accept_with_commitment", "missing_materials": [{"name": "节能报告"}],
+                        "commitment_due": "2026-04-01"})
+    public = story.public()
+    assert public["stage"] == "stage1_project_land"
+    stage1 = {"项目审批/核准/备案": "county.fgj", "用地预审与选址意见书": "city.zrzyj",
+              "建设用地规划许可证": "county.zrzyj", "环境影响评价审批（报告表）": "county.sthjj"}
+    window = {"提前介入·材料预审", "窗口受理"}
+    assert {n: i["department"]["code"] for n, i in by_name(public).items() if n not in window} == stage1
+    assert {i["state"] for i in public["items"] if i["name"] in window} == {"completed"}
+    assert {i["state"] for i in public["items"] if i["name"] in stage1} == {"in_progress"}
+    assert "附属设施报审（分期报建）" not in by_name(public)  # the agent's own tasks are not public
+
+    # stage 1, in an order different from the diagram; a correction loop at the planning bureau
+    story.do("ItemAccept", ACCEPT, item="建设用地规划许可证")
+    story.do("ItemReview", {"decision": "correction", "opinion": "总平面图与规划条件不符",
+                            "conditions": ["修改后的总平面图"]}, item="建设用地规划许可证")
+    correction = story.task("ItemReviewCorrection")
+    assert correction["department"] is None and correction["assignee"] == "alice"
+    assert correction["item"]["name"] == "建设用地规划许可证"
+    story.complete(correction, materials("修改后的总平面图"))
+    story.do("ItemReview", APPROVE, item="建设用地规划许可证")
+    assert by_name(story.public())["建设用地规划许可证"]["state"] == "completed"
+    story.approve_item("用地预审与选址意见书")
+    assert by_name(story.public())["项目审批/核准/备案"]["state"] == "in_progress"
+    story.approve_item("项目审批/核准/备案")
+    assert story.public()["stage"] == "stage2_works_permit"
+    for name in ("设计方案审查", "建设工程规划许可证"):
+        story.approve_item(name)
+    # stage 3 waits for the EIA, which runs alongside stages 1-2
+    assert not [t for t in story.item_tasks() if t["item"]["stage"] == "stage3_construction_permit"]
+    story.approve_item("环境影响评价审批（报告表）")
+    assert story.public()["stage"] == "stage3_construction_permit"
+    # the committed material arrives and the window verifies it
+    story.do("SupplyMissing", materials("节能报告"))
+    story.do("VerifyMissing", {"materials": [{"name": "节能报告", "checked": True}], "complete": True})
+    story.do("SubmitAuxiliary", {"items": []})  # nothing to submit separately
+    for name in ("施工图联合审查（含消防、人防）", "消防设计审查", "建筑工程施工许可证"):
+        story.approve_item(name)
+    assert story.public()["stage"] == "stage4_completion"
+    story.approve_all_items()
+    story.do("Closure", {"outcome": "completed", "files_handed_over": ["施工许可证", "竣工验收备案表"]})
+
+    public = story.public()
+    assert public["status"] == "completed" and public["ended_at"]
+    assert {i["state"] for i in public["items"]} == {"completed"}
+    results = variables(story)
+    assert [i["status"] for i in results["stage1_items"]] == ["approved"] * 3
+    assert results["eia_items"][0]["status"] == "approved"
+    assert results["committed_materials"] == [{"name": "节能报告"}]
+    assert story.case()["status"] == "completed"
+    # nothing personal or internal on the public page
+    text = str(public)
+    assert "13800000000" not in text and "总平面图与规划条件不符" not in text
+
+
+def test_phased_submission_main_plant_permitted_while_auxiliary_items_are_open(story):
+    story.open_agency_case(PLANT, CODE)
+    story.do("SubmitAuxiliary", {"facility": "附属综合楼及门卫室", "items": [
+        {"name": "附属设施建设工程规划许可证", "department": "county.zrzyj", "time_limit": "10 working days",
+         "stage": "stage2_works_permit"},
+        {"name": "附属设施施工许可证", "department": "county.zjj", "time_limit": "7 working days",
+         "stage": "stage3_construction_permit"}]})
+    auxiliary = {"附属设施建设工程规划许可证", "附属设施施工许可证"}
+    assert auxiliary <= {t["item"]["name"] for t in story.item_tasks()}
+    # the main plant goes through stages 1-3 while the auxiliary items wait at their bodies
+    while True:
+        main = [t for t in story.item_tasks() if t["item"]["track"] in ("main", "eia")
+                and t["item"]["stage"] != "stage4_completion"]
+        if not main:
+            break
+        task = main[0]
+        story.complete(task, ACCEPT if task["element_id"] == "ItemAccept" else APPROVE)
+    items = story.public()["items"]
+    permit = [i for i in items if i["name"] == "建筑工程施工许可证"]
+    assert permit and {i["state"] for i in permit} == {"completed"}
+    assert {i["state"] for i in items if i["name"] in auxiliary} == {"in_progress"}
+    assert story.public()["stage"] == "stage4_completion"  # auxiliary items do not pull the stage back
+    story.approve_all_items()
+    story.do("Closure", {"outcome": "completed", "files_handed_over": ["主厂房施工许可证", "附属设施施工许可证"]})
+    results = variables(story)
+    assert [i["status"] for i in results["auxiliary_items"]] == ["approved", "approved"]
+    assert {i["facility"] for i in results["auxiliary_items"]} == {"附属综合楼及门卫室"}
+    assert story.case()["status"] == "completed"
+
+
+def test_a_refusal_the_agent_resubmits_and_one_the_agent_withdraws(story):
+    story.open_agency_case(PLANT, CODE, stages=["stage1_project_land"])
+    story.do("ItemAccept", ACCEPT, item="项目审批/核准/备案")
+    story.do("ItemReview", {"decision": "refuse", "opinion": "不符合产业政策目录"}, item="项目审批/核准/备案")
+    story.do("AfterRefusal", {"action": "resubmit", "materials": [{"name": "调整后的项目申请报告"}]},
+             item="项目审批/核准/备案")
+    story.approve_item("项目审批/核准/备案")
+    # the city planning bureau does not accept; the enterprise gives that item up
+    story.do("ItemAccept", {"decision": "reject", "opinion": "选址不在城镇开发边界内"}, item="用地预审与选址意见书")
+    story.do("AfterRefusal", {"action": "withdraw", "note": "企业改由省厅办理"}, item="用地预审与选址意见书")
+    bad = story.task("ItemAccept", item="建设用地规划许可证")
+    story.complete(story.task("ItemAccept", item="环境影响评价审批（报告表）"), {"decision": "maybe"}, expect=422)
+    story.complete(bad, ACCEPT)
+    story.approve_all_items()
+    assert not story.item_tasks()  # no stage 2-4: the agreement covered stage 1 only
+    story.do("SubmitAuxiliary", {"items": []})
+    story.do("Closure", {"outcome": "completed", "files_handed_over": ["项目核准批复"]})
+    items = {i["code"]: i for i in variables(story)["stage1_items"]}
+    assert items["project_approval"]["status"] == "approved" and items["project_approval"]["resubmissions"] == 1
+    assert items["site_land_pre_review"]["status"] == "refused"
+    assert items["site_land_pre_review"]["withdrawn_reason"] == "企业改由省厅办理"
+    assert variables(story).get("stage2_items") == []
+
+
+def test_a_case_terminated_by_the_enterprise(story):
+    story.open_agency_case(PLANT, CODE)
+    story.approve_item("项目审批/核准/备案")
+    story.verb("cancel", "企业决定终止投资（终止）")
+    assert story.case()["status"] == "cancelled"
+    assert story.open_tasks() == []
+    public = story.public()
+    assert public["status"] == "cancelled"
+    assert by_name(public)["项目审批/核准/备案"]["state"] == "completed"
+    assert by_name(public)["用地预审与选址意见书"]["state"] == "cancelled"
+    story.complete({"id": "nope", "department": None}, APPROVE, expect=404)
+
+
+def test_suspend_and_resume(story):
+    story.open_agency_case(PLANT, CODE)
+    task = story.task("ItemAccept", item="项目审批/核准/备案")
+    story.verb("suspend", "企业调整设计方案（中止）")
+    assert story.public()["status"] == "suspended"
+    story.complete(task, ACCEPT, expect=409)
+    story.verb("resume", "设计方案已调整（续办）")
+    story.complete(task, ACCEPT)
+    assert story.public()["status"] == "running"
+    history = story.call("GET", f"/cases/{story.case_id}/history", who="root")
+    types = [e["type"] for e in (history["items"] if isinstance(history, dict) else history)]
+    assert types.index("suspended") < types.index("resumed")
