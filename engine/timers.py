@@ -341,9 +341,17 @@ class Worker:
             if max_seconds is not None and _time.monotonic() - started > max_seconds:
                 return
             if claimed == 0:
-                if idle_exit:
+                if idle_exit and not self._retrying():
                     return
                 self.stopping.wait(self.poll_seconds)
+
+    def _retrying(self, max_attempts: int = 5) -> bool:
+        """Whether a job this worker backed off from (a failed tick) is still to be retried, so
+        `--once` does not exit and leave it behind; a job failing `max_attempts` times is left."""
+        with self.runtime.unit_of_work(write=False) as uow:
+            return uow.session.scalar(select(TimerJob.id).where(
+                TimerJob.claimed_by == self.name, TimerJob.attempts > 0,
+                TimerJob.attempts < max_attempts).limit(1)) is not None
 
     def stop(self) -> None:
         self.stopping.set()

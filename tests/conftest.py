@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from engine.access import Actor
 from engine.config import Settings, default_database_url
@@ -65,8 +66,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory):
     drop()
 
 
+def _end_stray_sessions(url: str) -> None:
+    """A previous test's leaked transaction or leftover process must not block this test's
+    clean-up forever: end every other session on the test database (PostgreSQL only)."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    engine.dispose()
+
+
 def _empty_tables(runtime: Runtime) -> None:
     with runtime.database.write_engine.begin() as conn:
+        if runtime.database.kind == "postgresql":
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
 
@@ -78,6 +93,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def runtime(database_url: str, clock: Clock):
+    _end_stray_sessions(database_url)
     rt = Runtime(Settings(database_url=database_url), clock=clock)
     _empty_tables(rt)
     yield rt

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,10 +30,11 @@ def free_port() -> int:
 def server(runtime, database_url):
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block gunicorn's error log
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
          "--graceful-timeout", "5", "api.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}/api/v1"
     deadline = time.monotonic() + 90
     while True:
@@ -43,7 +45,8 @@ def server(runtime, database_url):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            pytest.fail(f"gunicorn did not start: {log.read().decode(errors='replace')[-2000:]}")
         time.sleep(0.2)
     yield base
     process.terminate()

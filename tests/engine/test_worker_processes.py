@@ -31,13 +31,26 @@ def _start_many(runtime, agent, clock, count):
     return ids
 
 
-def _worker(runtime, *args):
-    env = dict(os.environ, DATABASE_URL=runtime.settings.database_url, PYTHONPATH=str(REPO_ROOT))
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the worker
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", *args], cwd=REPO_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=log)
-    process.log = log
-    return process
+@pytest.fixture
+def spawn(runtime):
+    """Starts `onewindow worker` processes; any still alive when the test ends is killed, so a
+    failed assertion never leaves a worker holding row locks for the next test."""
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        env = dict(os.environ, DATABASE_URL=runtime.settings.database_url, PYTHONPATH=str(REPO_ROOT))
+        log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the worker
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", *args], cwd=REPO_ROOT,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
+        process.log = log
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def _log(process) -> str:
@@ -54,11 +67,11 @@ def _counts(runtime):
     return fired, tasks, jobs
 
 
-def test_two_workers_fire_1000_timers_exactly_once(runtime, agent, clock):
+def test_two_workers_fire_1000_timers_exactly_once(runtime, agent, clock, spawn):
     if runtime.database.kind != "postgresql":
         pytest.skip("several workers need PostgreSQL (FOR UPDATE SKIP LOCKED); SQLite runs one worker")
     ids = _start_many(runtime, agent, clock, 1000)
-    workers = [_worker(runtime, "--once", "--batch", "25", "--name", f"w{i}") for i in range(2)]
+    workers = [spawn("--once", "--batch", "25", "--name", f"w{i}") for i in range(2)]
     for w in workers:
         assert w.wait(timeout=300) == 0, _log(w)
     fired, tasks, jobs = _counts(runtime)
@@ -66,9 +79,9 @@ def test_two_workers_fire_1000_timers_exactly_once(runtime, agent, clock):
     assert tasks == 1000 and jobs == 0
 
 
-def test_worker_killed_mid_batch_loses_nothing(runtime, agent, clock):
+def test_worker_killed_mid_batch_loses_nothing(runtime, agent, clock, spawn):
     ids = _start_many(runtime, agent, clock, 120)
-    victim = _worker(runtime, "--batch", "120", "--lease", "3", "--job-delay", "0.05", "--name", "victim")
+    victim = spawn("--batch", "120", "--lease", "3", "--job-delay", "0.05", "--name", "victim")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         fired, _, _ = _counts(runtime)
@@ -84,7 +97,7 @@ def test_worker_killed_mid_batch_loses_nothing(runtime, agent, clock):
                                      .where(TimerJob.claimed_by == "victim"))
     assert claimed > 0  # its claims are still there, leased
     time.sleep(3.5)  # the leases run out
-    rescuer = _worker(runtime, "--once", "--name", "rescuer")
+    rescuer = spawn("--once", "--name", "rescuer")
     assert rescuer.wait(timeout=120) == 0, _log(rescuer)
     fired, tasks, jobs = _counts(runtime)
     assert set(fired) == set(ids) and set(fired.values()) == {1}
