@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 
-from engine import access, history
+from engine import access, history, timers
 from engine.access import Actor
 from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
@@ -44,8 +44,11 @@ def _check_variables(variables: Any, project: Any) -> None:
 
 def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str,
                project: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
-               version: int | None = None) -> Started:
-    """Start a case and run it to its first wait; idempotent per open (process, business key)."""
+               version: int | None = None, fired_start_event: str | None = None) -> Started:
+    """Start a case and run it to its first wait; idempotent per open (process, business key).
+
+    `fired_start_event`: the timer start event that opened this case (the worker's start
+    timers); it counts as fired instead of waiting for its timer once more."""
     access.require_role(actor, "agent")
     project, variables = project or {}, variables or {}
     _check_variables(variables, project)
@@ -79,6 +82,9 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     initial = {"project": project, "business_key": business_key, **variables}
     for task in flow.workflow.get_tasks(end_at_spec="Start"):
         task.data.update(initial)
+    if fired_start_event is not None:
+        for task in flow.workflow.get_tasks(spec_name=fired_start_event):
+            timers.mark_fired(task, now)
     history.record(uow, case.id, "started", actor.name,
                    data={"process_key": definition.key, "version": definition.version,
                          "business_key": business_key, "variables": variables})

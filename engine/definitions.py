@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import expressions, routing
+from engine import expressions, routing, start_timers
 from engine.access import Actor, require_role
 from engine.bpmn.parser import BPMN_NS, NS, parse_specs
 from engine.bpmn.serializer import dump_specs
@@ -163,6 +163,8 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
         return Deployed([d for d in latest.values() if d is not None], created=False)
 
     now = uow.runtime.clock()
+    planned = {key: start_timers.schedules(spec, now, filename) for key, spec in parsed.specs.items()
+               if latest[key] is None or latest[key].sha256 != sha}
     deployment = Deployment(file_name=filename, sha256=sha, bpmn_xml=data.decode("utf-8"),
                             deployed_at=now, deployed_by=actor.name)
     uow.session.add(deployment)
@@ -184,6 +186,9 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
         uow.session.flush()
     except IntegrityError as error:
         raise Conflict("another deployment of the same process happened at the same time; retry") from error
+    for definition in definitions:
+        if definition.key in planned:
+            start_timers.replace_for(uow, definition, planned[definition.key])
     for definition in definitions:
         if definition.key in parsed.specs and definition.deployment_id == deployment.id:
             specs = (parsed.specs[definition.key], parsed.subprocess_specs[definition.key])

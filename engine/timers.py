@@ -91,6 +91,19 @@ def _timer_tasks(workflow: Any) -> list[Any]:
     return out
 
 
+def mark_fired(task: Any, now: datetime) -> None:
+    """Let a timer start event that already fired (it opened the case) pass at once.
+
+    A date or duration timer takes SpiffWorkflow's `event_fired`; a cycle instead gets one
+    last repetition due a moment ago, since a cycle's outgoing path is only created when a
+    repetition fires (and it completes once no repetition is left)."""
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        task._set_internal_data(event_value={"cycles": 1, "duration": 1.0,
+                                             "next": (now - timedelta(seconds=1)).isoformat()})
+    else:
+        task._set_internal_data(event_fired=True)
+
+
 def timer_due(task: Any, now: datetime) -> datetime:
     """When a waiting timer task fires (its event value; `now` if not evaluated yet)."""
     value = task._get_internal_data("event_value")
@@ -298,6 +311,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and run it; returns the number of jobs claimed."""
+        fired = self.start_cases()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
         for job_id, case_id in jobs:
@@ -308,7 +322,28 @@ class Worker:
             self.process(case_id, job_ids)
             if self.job_delay:
                 _time.sleep(self.job_delay)
-        return len(jobs)
+        return len(jobs) + fired
+
+    def start_cases(self) -> int:
+        """Fire due timer start events: each firing opens a case (see `engine.start_timers`)."""
+        from engine import start_timers
+        rt = self.runtime
+        with rt.unit_of_work() as uow:
+            ids = start_timers.claim(uow, self.name, rt.clock(), self.lease, self.batch)
+            uow.commit()
+        for timer_id in ids:
+            if self.stopping.is_set():
+                break
+            try:
+                with rt.unit_of_work() as uow:
+                    start_timers.fire(uow, timer_id)
+                    uow.commit()
+            except Exception:  # noqa: BLE001 - one bad process must not stop the worker
+                log.exception("timer start %s failed", timer_id)
+                with rt.unit_of_work() as uow:
+                    start_timers.back_off(uow, timer_id, self.name)
+                    uow.commit()
+        return len(ids)
 
     def process(self, case_id: str, job_ids: list[int]) -> None:
         rt = self.runtime

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         TypeDecorator, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -218,3 +218,30 @@ class Escalation(Base):
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class StartTimer(Base):
+    """A timer start event of a deployed process: when its next case starts.
+
+    One row per (process key, start event) of the latest version; deploying a new version
+    replaces the key's rows. Claimed by workers with a lease, like `TimerJob`; the case it
+    starts has a business key made from the due instant, so a start run twice (a worker
+    killed after commit, before it noted the start) finds the case already open.
+    """
+
+    __tablename__ = "start_timers"
+    __table_args__ = (
+        UniqueConstraint("process_key", "element_id", name="uq_start_timer"),
+        Index("ix_start_timers_due", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    element_id: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    interval_seconds: Mapped[float | None] = mapped_column(Float)  # cycles only
+    remaining: Mapped[int | None] = mapped_column(Integer)  # cycles left; None: unbounded
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
