@@ -321,7 +321,17 @@ cli = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv
 
 
 def main() -> None:
-    cli(prog_name="onewindow")
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    try:
+        cli(prog_name="onewindow")
+    except (OperationalError, ProgrammingError) as error:
+        # An operator's first command on a fresh database, or a database that is down: say what
+        # to do instead of a traceback.
+        text = str(error.orig if error.orig is not None else error).splitlines()[0]
+        missing = "no such table" in text or ("relation" in text and "does not exist" in text)
+        hint = "run `onewindow db upgrade` first" if missing else "check DATABASE_URL and that the database is up"
+        click.echo(f"error: database: {text} ({hint})", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

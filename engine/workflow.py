@@ -207,10 +207,17 @@ class CaseWorkflow:
                            data={"name": row.name, "department": row.department,
                                  "assignee": row.assignee, "item": row.item})
             if row.due_at is not None:
+                rules = row.time_rules or {}
+                data = {"time_limit": row.time_limit, "due_at": row.due_at.isoformat(),
+                        "warn_at": row.warn_at.isoformat() if row.warn_at else None}
+                if "continues" in rules:  # after a 补正 loop: the item's clock goes on
+                    data.update(mode=rules["after_stop"], stopped_at=rules["stopped_at"],
+                                previous_due_at=rules["previous_due_at"])
                 history.record(self.uow, self.case.id, "clock_started", self.actor, task_id=row.id,
-                               element_id=row.element_id,
-                               data={"time_limit": row.time_limit, "due_at": row.due_at.isoformat(),
-                                     "warn_at": row.warn_at.isoformat() if row.warn_at else None})
+                               element_id=row.element_id, data=data)
+            stop_kind = self._property(task, self._meta(task), "clock_stop")
+            if stop_kind:
+                deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
         for task_id, row in open_rows.items():
             if task_id in ready_ids:
                 continue

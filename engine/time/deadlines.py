@@ -142,6 +142,69 @@ def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any]) ->
     row.due_at = calendar.add(now, limit)
     row.warn_at = _warn_for(uow, calendar, now, row.due_at, limit, rules)
     row.sla = "normal"
+    _continue_item_clock(uow, calendar, row, limit, rules, now)
+
+
+# --------------------------------------------------------------------------- an item's clock across 补正
+
+
+def item_code(item: dict[str, Any] | None) -> str | None:
+    """What identifies an approval item within its case (its `code`)."""
+    code = item.get("code") if isinstance(item, dict) else None
+    return str(code) if code else None
+
+
+def _last_timed_row(uow: "UnitOfWork", row: Task, code: str, same_element: bool) -> Task | None:
+    """The item's most recently completed timed task before `row` (the body's own task)."""
+    query = (select(Task).where(Task.case_id == row.case_id, Task.state == "completed",
+                                Task.due_at.is_not(None), Task.id != row.id)
+             .order_by(Task.completed_at.desc(), Task.id.desc()))
+    if same_element:
+        query = query.where(Task.element_id == row.element_id)
+    for candidate in uow.session.scalars(query.limit(50)):
+        if item_code(candidate.item) == code:
+            return candidate
+    return None
+
+
+def item_clock_stopped(uow: "UnitOfWork", row: Task, kind: str, actor: str) -> None:
+    """A task marked `clock_stop` (e.g. the enterprise's 补正) became ready: the item's clock
+    stands still from now until the body's task for the item is ready again."""
+    code = item_code(row.item)
+    previous = _last_timed_row(uow, row, code, same_element=False) if code else None
+    row.time_rules = {**(row.time_rules or {}), "clock_stop": kind}
+    history.record(uow, row.case_id, "clock_stopped", actor, task_id=row.id, element_id=row.element_id,
+                   data={"kind": kind if kind in STOP_KINDS else "other", "reason": row.name, "item": code,
+                         "stopped_task_id": previous.id if previous else None,
+                         "due_at": previous.due_at.isoformat() if previous else None})
+
+
+def _continue_item_clock(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, limit: Duration,
+                         rules: dict[str, Any], now: datetime) -> None:
+    """The body's task for an item is ready again after a clock stop (a 补正 loop): per the
+    item's `after_stop` rule, go on with the time that was left (`resume`) or start afresh."""
+    code = item_code(row.item)
+    if code is None:
+        return
+    previous = _last_timed_row(uow, row, code, same_element=True)
+    if previous is None or previous.completed_at is None:
+        return
+    since = uow.session.scalars(select(Task).where(
+        Task.case_id == row.case_id, Task.state == "completed", Task.created_at >= previous.completed_at,
+        Task.id != row.id).limit(50))
+    if not any((t.time_rules or {}).get("clock_stop") and item_code(t.item) == code for t in since):
+        return
+    rule = rules.get("after_stop") or uow.runtime.time_policy.restart_after
+    if rule != "restart" and previous.due_at is not None:
+        row.due_at = _shift(calendar, previous.completed_at, now, previous.due_at, limit.unit)
+        if previous.warn_at is not None:
+            row.warn_at = (_shift(calendar, previous.completed_at, now, previous.warn_at, limit.unit)
+                           if previous.warn_at > previous.completed_at else row.due_at)
+        row.clock_started_at = previous.clock_started_at
+        row.sla = sla_at(row, now) if row.due_at > now else "red"
+    row.time_rules = {**(row.time_rules or {}), "after_stop": rule, "continues": previous.id,
+                      "stopped_at": previous.completed_at.isoformat(),
+                      "previous_due_at": previous.due_at.isoformat()}
 
 
 def _warn_for(uow: "UnitOfWork", calendar: WorkCalendar, start: datetime, due: datetime,

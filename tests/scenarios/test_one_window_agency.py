@@ -173,3 +173,46 @@ def test_suspend_and_resume(story):
     history = story.call("GET", f"/cases/{story.case_id}/history", who="root")
     types = [e["type"] for e in (history["items"] if isinstance(history, dict) else history)]
     assert types.index("suspended") < types.index("resumed")
+
+
+def test_the_item_clock_stands_still_while_the_enterprise_corrects(story, runtime):
+    """补正 at the decision step: the item's working days left are kept (resume); 补正 before
+    acceptance: the acceptance clock starts afresh (restart, the item's `after_stop` rule)."""
+    from datetime import datetime, timedelta, timezone
+    cst = timezone(timedelta(hours=8))
+    clock = runtime.clock
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=cst))  # Monday
+    story.open_agency_case(PLANT, CODE, stages=["stage1_project_land"])
+    item = "建设用地规划许可证"  # 20 working days at county.zrzyj
+    story.do("ItemAccept", ACCEPT, item=item)
+    review = story.task("ItemReview", item=item)
+    assert review["due_at"].startswith("2026-03-30T09:30")  # 20 working days after Monday 2 March, 17:30 CST
+
+    clock.set(datetime(2026, 3, 9, 10, 0, tzinfo=cst))  # 5 working days used; 补正
+    story.do("ItemReview", {"decision": "correction", "opinion": "总平面图与规划条件不符",
+                            "conditions": ["修改后的总平面图"]}, item=item)
+    clock.set(datetime(2026, 3, 23, 10, 0, tzinfo=cst))  # the enterprise takes two weeks
+    story.do("ItemReviewCorrection", materials("修改后的总平面图"), item=item)
+    again = story.task("ItemReview", item=item)
+    assert again["due_at"].startswith("2026-04-14T09:30")  # the 15 days left, from 23 March (清明 6 April off)
+    assert again["sla"] == "normal"
+
+    history = story.call("GET", f"/cases/{story.case_id}/history?per_page=200", who="root")["items"]
+    stops = [e for e in history if e["type"] == "clock_stopped"]
+    assert [(s["data"]["kind"], s["data"]["item"]) for s in stops] == [("correction", "land_planning_permit")]
+    [restarted] = [e for e in history if e["type"] == "clock_started" and e["task_id"] == again["id"]]
+    assert restarted["data"]["mode"] == "resume"
+    assert restarted["data"]["previous_due_at"].startswith("2026-03-30T09:30")
+
+    # before acceptance the rule is restart: a corrected application gets the full limit again
+    other = "用地预审与选址意见书"
+    clock.set(datetime(2026, 3, 24, 9, 0, tzinfo=cst))
+    story.do("ItemAccept", {"decision": "correction", "missing_materials": [{"name": "选址论证报告"}]},
+             item=other)
+    clock.set(datetime(2026, 3, 26, 9, 0, tzinfo=cst))
+    story.do("ItemAcceptCorrection", materials("选址论证报告"), item=other)
+    accept = story.task("ItemAccept", item=other)
+    history = story.call("GET", f"/cases/{story.case_id}/history?per_page=200", who="root")["items"]
+    [started] = [e for e in history if e["type"] == "clock_started" and e["task_id"] == accept["id"]]
+    assert started["data"]["mode"] == "restart"
+    assert accept["due_at"].startswith("2026-04-24T09:30")  # the full 20 working days from 26 March
