@@ -14,6 +14,7 @@ from engine.access import Actor
 from engine.errors import Forbidden, NotFound
 from engine.store.models import Case, Definition, Deployment, Event, Task
 from engine.store.uow import UnitOfWork
+from engine.time import deadlines
 
 TASK_STATES = ("ready", "completed", "cancelled", "error")
 CASE_STATUSES = ("running", "suspended", "completed", "cancelled")
@@ -29,15 +30,18 @@ class Page:
 
 
 def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # type: ignore[no-untyped-def]
-    total = uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """One page and the total. The count selects only `count(*)` over the same FROM/WHERE (not a
+    subquery of every column), so the database can answer it from an index alone."""
+    total = uow.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
     rows = list(uow.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
     return Page(rows, total or 0, page, per_page)
 
 
 def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, business_key: str | None = None,
                process_key: str | None = None, agent: str | None = None, department: str | None = None,
-               page: int = 1, per_page: int = 50) -> Page:
-    """Cases the actor may see, newest first; `department` = has an open task there."""
+               overdue: bool | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """Cases the actor may see, newest first; `department` = has an open task there;
+    `overdue` = has (or has not) an open task past its due date."""
     query = select(Case)
     if actor.role in SEES_ALL:
         pass
@@ -62,22 +66,33 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
     if department is not None:
         query = query.where(exists().where(Task.case_id == Case.id, Task.department == department,
                                            Task.state == "ready"))
+    if overdue is not None:
+        query = query.where(deadlines.overdue_filter(overdue))
     return _paged(uow, query, (Case.started_at.desc(), Case.id), page, per_page)
 
 
 def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", department: str | None = None,
                assignee: str | None = None, case_id: str | None = None, process_key: str | None = None,
-               page: int = 1, per_page: int = 50) -> Page:
-    """Tasks the actor may see, oldest first. `assignee="me"` means the actor; state None = any."""
-    query = select(Task).join(Case, Case.id == Task.case_id)
+               sla: str | None = None, sort: str = "created", page: int = 1, per_page: int = 50) -> Page:
+    """Tasks the actor may see, oldest first (`sort="due"`: soonest due first, no limit last).
+    `assignee="me"` means the actor; state None = any; `sla` = warning state (normal, yellow,
+    red, paused) of open tasks.
+
+    `cases` is joined only when a filter needs it (an agent's own cases, `process_key`): every
+    task has exactly one case, so the join never changes the rows, but without it a
+    department's inbox and its count read the `ix_tasks_inbox` index alone (issue 6).
+    """
+    query = select(Task)
+    joined = False
     if actor.role in SEES_ALL:
         pass
     elif actor.role in ("staff", "leader"):
         if department is not None and department != actor.department:
             raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
-        query = query.where(Task.department == actor.department)
+        department = actor.department
     elif actor.role == "agent":
-        query = query.where(Case.started_by == actor.name)
+        query = query.join(Case, Case.id == Task.case_id).where(Case.started_by == actor.name)
+        joined = True
     else:
         raise Forbidden(f"role {actor.role} may not list tasks")
     if state is not None:
@@ -89,8 +104,13 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if case_id is not None:
         query = query.where(Task.case_id == case_id)
     if process_key is not None:
+        if not joined:
+            query = query.join(Case, Case.id == Task.case_id)
         query = query.where(Case.process_key == process_key)
-    return _paged(uow, query, (Task.created_at, Task.id), page, per_page)
+    if sla is not None:
+        query = query.where(deadlines.sla_filter(sla))
+    order = deadlines.inbox_order() if sort == "due" else (Task.created_at, Task.id)
+    return _paged(uow, query, order, page, per_page)
 
 
 def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:

@@ -65,6 +65,8 @@ class CaseQuerySchema(PageQuerySchema):
     agent = fields.String(validate=validate.Length(min=1, max=120))
     department = fields.String(validate=validate.Length(min=1, max=120),
                                metadata={"description": "cases with an open task in this department"})
+    overdue = fields.Boolean(metadata={"description": "true: cases with an open task past its due date; "
+                                                      "false: cases without"})
 
 
 class ReasonSchema(Schema):

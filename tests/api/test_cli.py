@@ -50,3 +50,17 @@ def test_errors_exit_non_zero_with_the_reason(cli, tmp_path):
     assert cli("cases", "start", "nothing", "--business-key", "k").exit_code == 1
     assert cli("tasks", "complete", "nope", "--as", "ghost").exit_code == 1
     assert cli("users", "revoke", "ghost").exit_code == 1
+
+
+def test_a_database_never_migrated_gets_a_hint_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from engine.config import REPO_ROOT
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}", PYTHONPATH=str(REPO_ROOT))
+    result = subprocess.run([sys.executable, "-m", "api.cli", "calendar", "due", "2026-09-30T17:00+08:00",
+                             "5 working days"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert "run `onewindow db upgrade` first" in result.stderr and "Traceback" not in result.stderr

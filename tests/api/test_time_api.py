@@ -94,3 +94,46 @@ def test_escalations_and_clock_over_http(client, api_users, runtime, clock):
     done = client.post(f"/api/v1/escalations/{listed[0]['id']}/resolve", headers=api_users.header("zwfw"),
                        json={"note": "协调完成"})
     assert done.status_code == 200 and done.get_json()["status"] == "resolved"
+
+
+def test_inbox_sorts_by_due_date_and_lists_filter_by_warning_state(client, api_users, runtime, clock):
+    """A department sees its soonest-due work first; `/tasks?sla=red` and `/cases?overdue=true`
+    find what is late once the worker has moved it to red."""
+    deploy_file(runtime, "time_limits.bpmn")  # Review: 5 working days at county.fgj
+    deploy_file(runtime, "parallel_approval.bpmn")  # no time limits
+    alice, fgj = api_users.header("alice"), api_users.header("fgj")
+
+    def start(key: str, business_key: str) -> str:
+        got = client.post("/api/v1/cases", headers=alice, json={"process_key": key, "business_key": business_key})
+        assert got.status_code == 201, got.get_json()
+        return got.get_json()["id"]
+
+    untimed = start("parallel_approval", "2026-510117-34-01-000001")
+    clock.advance(days=1)
+    late = start("time_limits", "2026-510117-34-01-000002")
+    clock.advance(days=2)
+    later = start("time_limits", "2026-510117-34-01-000003")
+
+    def inbox(**query):  # type: ignore[no-untyped-def]
+        got = client.get("/api/v1/tasks", headers=fgj, query_string={"department": "county.fgj", **query})
+        assert got.status_code == 200, got.get_json()
+        return [t["case_id"] for t in got.get_json()["items"]]
+
+    assert inbox() == [untimed, late, later]  # default: oldest first
+    assert inbox(sort="due") == [late, later, untimed]  # soonest due first, no limit last
+    assert inbox(sla="red") == []
+
+    clock.set(datetime(2026, 3, 11, 10, tzinfo=timezone.utc))  # 18:00 on 11 March: one late, one near
+    timers.run_due(runtime)
+    assert inbox(sla="red") == [late] and inbox(sla="normal") == []
+    assert set(inbox(sla="yellow")) == {later}
+    root = api_users.header("root")
+    overdue = client.get("/api/v1/cases", headers=root, query_string={"overdue": "true"}).get_json()
+    assert [c["id"] for c in overdue["items"]] == [late] and overdue["total"] == 1
+    on_time = client.get("/api/v1/cases", headers=root, query_string={"overdue": "false"}).get_json()
+    assert {c["id"] for c in on_time["items"]} == {untimed, later}
+
+    for bad in ({"sla": "purple"}, {"sort": "priority"}):
+        wrong = client.get("/api/v1/tasks", headers=fgj, query_string=bad)
+        assert wrong.status_code == 422 and set(wrong.get_json()["errors"]) == set(bad)
+    assert client.get("/api/v1/cases", headers=root, query_string={"overdue": "maybe"}).status_code == 422
