@@ -304,10 +304,31 @@ def worker_command(batch: int, lease: float, poll: float, job_delay: float, once
     click.echo(f"worker {worker.name} stopped", err=True)
 
 
+@click.group("departments", help="The government bodies (processes/organisation.json, or ONEWINDOW_ORGANISATION).")
+def departments_group() -> None:
+    pass
+
+
+@departments_group.command("list", help="List bodies: code, level, region, Chinese and English names.")
+@click.option("--level", type=click.Choice(["province", "city", "county"]), default=None)
+@click.option("--region", default=None, help="e.g. 郫都区")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@with_appcontext
+def departments_list(level: str | None, region: str | None, as_json: bool) -> None:
+    bodies = runtime().organisation.list(level=level, region=region)
+    if as_json:
+        click.echo(json.dumps([{"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "level": d.level,
+                                "region": d.region, "parent": d.parent} for d in bodies],
+                              ensure_ascii=False, indent=2))
+        return
+    for d in bodies:
+        click.echo(f"{d.code:<16} {d.level:<9} {d.region:<6} {d.name_zh}  ({d.name_en})")
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, deploy_command, serve_command, users_group, cases_group, tasks_group):
         app.cli.add_command(command)
-    for command in (calendar_group, worker_command):
+    for command in (calendar_group, worker_command, departments_group):
         app.cli.add_command(command)
 
 

@@ -64,3 +64,12 @@ def test_a_database_never_migrated_gets_a_hint_not_a_traceback(tmp_path):
                             timeout=120)
     assert result.returncode == 1
     assert "run `onewindow db upgrade` first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_departments_list_reads_the_organisation_file(cli):
+    county = cli("departments", "list", "--level", "county").output.splitlines()
+    assert any(line.startswith("county.fgj ") and "发展和改革局" in line for line in county)
+    assert all(" county " in line for line in county) and len(county) >= 16
+    everything = json.loads(cli("departments", "list", "--json").output)
+    assert {d["level"] for d in everything} == {"province", "city", "county"}
+    assert cli("departments", "list", "--level", "town").exit_code == 2
