@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
@@ -194,6 +195,17 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
             specs = (parsed.specs[definition.key], parsed.subprocess_specs[definition.key])
             uow.after_commit(lambda d=definition, s=specs: uow.runtime.specs.put(d.id, s))
     return Deployed(definitions, created=True)
+
+
+def definition_detail(uow: UnitOfWork, key: str) -> dict[str, Any]:
+    """The latest version of a process with every version and its start timers' next firings."""
+    latest = find_definition(uow, key)
+    versions = definition_versions(uow, key)
+    number = {d.id: d.version for d in versions}
+    timers = [{"element_id": t.element_id, "version": number.get(t.definition_id), "due_at": t.due_at,
+               "remaining": t.remaining, "started": t.started} for t in start_timers.pending(uow, key)]
+    return {**{c: getattr(latest, c) for c in ("key", "version", "name", "sha256", "deployed_at", "deployed_by")},
+            "versions": versions, "start_timers": timers}
 
 
 def deployment_xml(uow: UnitOfWork, definition: Definition) -> str:

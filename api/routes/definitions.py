@@ -66,10 +66,8 @@ def list_definitions(actor):  # type: ignore[no-untyped-def]
            forbidden=False)
 def get_definition(actor, key):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        latest = definitions.find_definition(uow, key)
-        versions = definitions.definition_versions(uow, key)
-    body = {**DefinitionSchema().dump(latest), "versions": DefinitionSchema(many=True).dump(versions)}
-    return body
+        detail = definitions.definition_detail(uow, key)
+    return DefinitionDetailSchema().dump(detail)
 
 
 @blueprint.get("/process-definitions/<key>/versions/<int:n>")

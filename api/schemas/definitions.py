@@ -18,9 +18,20 @@ class DefinitionVersionSchema(DefinitionSchema):
     xml = fields.String(metadata={"description": "the BPMN file as deployed (with ?include=xml)"})
 
 
+class StartTimerSchema(Schema):
+    element_id = fields.String(required=True, metadata={"description": "the timer start event"})
+    version = fields.Integer(required=True, metadata={"description": "the version its cases start on"})
+    next_due_at = fields.DateTime(required=True, attribute="due_at",
+                                  metadata={"description": "when the next case starts"})
+    remaining = fields.Integer(allow_none=True, metadata={"description": "firings left (null: unbounded)"})
+    started = fields.Integer(required=True, metadata={"description": "cases started so far"})
+
+
 class DefinitionDetailSchema(DefinitionSchema):
     versions = fields.List(fields.Nested(DefinitionSchema), required=True,
                            metadata={"description": "every version, oldest first"})
+    start_timers = fields.List(fields.Nested(StartTimerSchema), required=True,
+                               metadata={"description": "timer start events that open cases by themselves"})
 
 
 class DeployResultSchema(DefinitionSchema):

@@ -119,3 +119,16 @@ def test_a_start_timer_that_needs_case_data_is_refused(runtime, value, words):
         deploy(uow, Actor("dora", "designer"), text.encode(), "review.bpmn")
     assert "review.bpmn" in str(refused.value) and words in str(refused.value)
     assert _pending(runtime) == {}
+
+
+def test_designers_see_the_next_firing_over_http(runtime, clock):
+    from api.app import create_app
+    from tests.api.conftest import Users
+    deploy_file(runtime, "timer_start.bpmn")
+    users = Users(runtime)
+    users.create("dora", "designer")
+    client = create_app({"TESTING": True}, runtime=runtime).test_client()
+    got = client.get("/api/v1/process-definitions/daily_review", headers=users.header("dora"))
+    assert got.status_code == 200
+    assert got.get_json()["start_timers"] == [{"element_id": "EveryMorning", "version": 1, "remaining": 3,
+                                               "started": 0, "next_due_at": "2026-03-02T02:00:00+00:00"}]
