@@ -26,6 +26,7 @@ OPEN_STATUSES = ("running", "suspended")
 class Started:
     case: Case
     created: bool  # False: an open case for this process and project existed and is returned
+    open_tasks: list[Task] | None = None  # the new case's ready task rows (None: read them)
 
 
 def _open_key(process_key: str, business_key: str) -> str:
@@ -68,30 +69,36 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     )
     uow.session.add(case)
     try:
+        # Nothing is written until the workflow has run: the case, its events and task rows go
+        # in one flush with the final state (no INSERT then UPDATE of the case). The queries
+        # meanwhile (calendar, an error row's look-up) need none of it, so autoflush is off.
+        with uow.session.no_autoflush:
+            flow = CaseWorkflow.new(uow, case, definition)
+            flow.actor = actor.name
+            initial = {"project": project, "business_key": business_key, **variables}
+            for task in flow.workflow.get_tasks(end_at_spec="Start"):
+                task.data.update(initial)
+            if fired_start_event is not None:
+                for task in flow.workflow.get_tasks(spec_name=fired_start_event):
+                    timers.mark_fired(task, now)
+            history.record(uow, case.id, "started", actor.name,
+                           data={"process_key": definition.key, "version": definition.version,
+                                 "business_key": business_key, "variables": variables})
+            flow.run()
+            created = flow.sync()
+            case.state = ""  # written by save(); the first flush happens in its timer scheduling
+        flow.save()
         uow.session.flush()
     except IntegrityError:
         # Another command opened the same case a moment ago: return that one.
-        uow.session.rollback()
+        uow.rollback()
         uow.session.begin()
         existing = uow.session.scalar(select(Case).where(Case.open_key == case.open_key))
         if existing is None:
             raise
         return Started(existing, created=False)
-    flow = CaseWorkflow.new(uow, case, definition)
-    flow.actor = actor.name
-    initial = {"project": project, "business_key": business_key, **variables}
-    for task in flow.workflow.get_tasks(end_at_spec="Start"):
-        task.data.update(initial)
-    if fired_start_event is not None:
-        for task in flow.workflow.get_tasks(spec_name=fired_start_event):
-            timers.mark_fired(task, now)
-    history.record(uow, case.id, "started", actor.name,
-                   data={"process_key": definition.key, "version": definition.version,
-                         "business_key": business_key, "variables": variables})
-    flow.run()
-    flow.sync()
-    flow.save()
-    return Started(case, created=True)
+    ready = sorted((row for row in created if row.state == "ready"), key=lambda r: (r.created_at, r.id))
+    return Started(case, created=True, open_tasks=ready)
 
 
 def get_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
@@ -113,11 +120,14 @@ def case_tasks(uow: UnitOfWork, case_id: str) -> list[Task]:
 
 
 def _task_for_update(uow: UnitOfWork, task_id: str) -> tuple[Task, Case]:
-    row = uow.session.get(Task, task_id)
-    if row is None:
+    """Lock the task's case, then read the task: two statements (a task's case never changes,
+    so the lock can find it by sub-query; the task is read only once the lock is held, so it is
+    never a version from before a concurrent command on the same case committed)."""
+    case = uow.lock_case_of_task(task_id)
+    if case is None:
         raise NotFound(f"task {task_id} does not exist")
-    case = uow.lock_case(row.case_id)
-    uow.session.refresh(row)  # read it again now that we hold the case lock
+    row = uow.session.execute(select(Task).where(Task.id == task_id)
+                              .execution_options(populate_existing=True)).scalar_one()
     return row, case
 
 

@@ -4,12 +4,15 @@ scoped to what the actor may see (engine/access.py rules)."""
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, select
 from SpiffWorkflow.util.task import TaskState
 
+from engine import access
 from engine.access import Actor
 from engine.errors import Forbidden, NotFound
 from engine.store.models import Case, Definition, Deployment, Event, Task
@@ -121,24 +124,86 @@ def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 
+def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list[Task], dict[str, Any]]:
+    """`GET /cases/{id}`: the case, the task rows the actor may see, and its variables.
+
+    Two statements when the variables are cached: whether the actor may see the case is decided
+    from the same task rows (`can_see_case` needs the case's departments; staff see their own
+    department's rows, which are non-empty exactly when the case has a task there).
+    """
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    tasks = visible_case_tasks(uow, actor, case)
+    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None})
+    return case, tasks, case_variables(uow, case)
+
+
 def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+class _VariablesCache:
+    """Computed variables per case, valid only for the exact state text they came from, so a
+    repeated `GET /cases/{id}` neither loads the workflow nor merges its task data again; any
+    command that changes the case changes its state text and the entry is missed."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, case_id: str, state: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get(case_id)
+            if entry is None or entry[0] != state:
+                return None
+            self._entries.move_to_end(case_id)
+            return entry[1]
+
+    def put(self, case_id: str, state: str, variables: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[case_id] = (state, variables)
+            self._entries.move_to_end(case_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+CASE_VARIABLES = _VariablesCache()
+
+
 def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
-    """The case's current process variables: task data merged in the order the tasks changed."""
+    """The case's current process variables: task data merged in the order the tasks changed.
+
+    The result may be shared with other callers (cached): render it, do not change it.
+    """
     if not case.state:
         return {}
-    from engine.workflow import CaseWorkflow
-    workflow = CaseWorkflow.load(uow, case).workflow
-    merged: dict[str, Any] = {}
-    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                   key=lambda t: t.last_state_change)
-    for task in tasks:
-        merged.update(task.data)
-    merged.update(workflow.data or {})
-    return _json_safe(merged)
+    state = case.state
+    cached = CASE_VARIABLES.get(case.id, state)
+    if cached is not None:
+        return cached
+    from engine.bpmn.serializer import LIVE_WORKFLOWS, load_state
+    from engine.workflow import load_definition, specs_of
+    # A live workflow left by this process's last command is taken while we read it (no command
+    # can change it meanwhile) and given back; one loaded here is kept for the next command.
+    workflow = LIVE_WORKFLOWS.take(case.id, state)
+    if workflow is None:
+        spec, subprocess_specs = specs_of(uow, load_definition(uow, case.definition_id))
+        workflow = load_state(state, spec, subprocess_specs)
+    try:
+        merged: dict[str, Any] = {}
+        keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
+                       key=lambda t: t.last_state_change)
+        for task in tasks:
+            merged.update(task.data)
+        merged.update(workflow.data or {})
+        variables = _json_safe(merged)
+    finally:
+        LIVE_WORKFLOWS.give_back(case.id, state, workflow)
+    CASE_VARIABLES.put(case.id, state, variables)
+    return variables
 
 
 def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, str]]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from engine.forms import FormRegistry
     from engine.organisation import Organisation
+    from engine.store.models import Definition
     from engine.time.deadlines import TimePolicy
     from engine.time.store import CalendarStore
 
@@ -25,10 +26,12 @@ def utc_now() -> datetime:
 
 
 class SpecCache:
-    """Parsed specs per definition id, for the life of the process (a version never changes)."""
+    """Parsed specs (and definition rows) per definition id, for the life of the process (a version
+    never changes)."""
 
     def __init__(self) -> None:
         self._specs: dict[int, tuple["BpmnProcessSpec", dict]] = {}
+        self._definitions: dict[int, "Definition"] = {}
         self._lock = threading.Lock()
 
     def get(self, definition_id: int, load: Callable[[], str]) -> tuple["BpmnProcessSpec", dict]:
@@ -38,6 +41,23 @@ class SpecCache:
             found = load_specs(load())
             with self._lock:
                 self._specs.setdefault(definition_id, found)
+        return found
+
+    def definition(self, definition_id: int, load: Callable[[], "Definition | None"]) -> "Definition | None":
+        """The definition row, read once per process (a version never changes).
+
+        What is kept is a transient copy that belongs to no session, so no rollback or close
+        anywhere can expire it; commands read its columns (`elements`) and never write it.
+        """
+        found = self._definitions.get(definition_id)
+        if found is None:
+            row = load()
+            if row is None:
+                return None
+            from sqlalchemy import inspect
+            found = type(row)(**{attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs})
+            with self._lock:
+                found = self._definitions.setdefault(definition_id, found)
         return found
 
     def put(self, definition_id: int, specs: tuple["BpmnProcessSpec", dict]) -> None:

@@ -22,7 +22,9 @@ OPEN_TASK_STATES = ("ready",)
 
 
 def load_definition(uow: UnitOfWork, definition_id: int) -> Definition:
-    definition = uow.session.get(Definition, definition_id)
+    """The definition of a case; read once per process (`SpecCache.definition`), not per command."""
+    definition = uow.runtime.specs.definition(definition_id,
+                                              lambda: uow.session.get(Definition, definition_id))
     if definition is None:
         raise NotFound(f"definition {definition_id} does not exist")
     return definition

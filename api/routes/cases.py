@@ -9,7 +9,7 @@ from api.schemas.cases import (CaseDetailSchema, CasePageSchema, CaseQuerySchema
                                HistorySchema, ReasonSchema, StartedCaseSchema)
 from api.schemas.common import dump_page
 from api.schemas.messages import CaseMessageSchema
-from api.schemas.tasks import TaskSchema
+from api.schemas.tasks import dump_tasks
 from engine import cases, queries
 
 blueprint = Blueprint("cases", __name__)
@@ -32,9 +32,11 @@ def start_case(actor, body):  # type: ignore[no-untyped-def]
                                    project=body["project"], variables=body["variables"],
                                    version=body.get("version"))
         uow.commit()
-        tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == "ready"]
+        tasks = started.open_tasks
+        if tasks is None:  # an existing case: its rows are not in this unit of work
+            tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == "ready"]
     result = {**CaseSchema().dump(started.case), "created": started.created,
-              "open_tasks": TaskSchema(many=True).dump(tasks)}
+              "open_tasks": dump_tasks(tasks)}
     if started.created:
         return result, 201
     return result, 200, {EXISTING_HEADER: "true"}
@@ -55,12 +57,10 @@ def list_cases(actor, query):  # type: ignore[no-untyped-def]
            description="Staff and leaders see only their own department's tasks of the case.")
 def get_case(actor, case_id):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        case = cases.get_case(uow, actor, case_id)
-        tasks = queries.visible_case_tasks(uow, actor, case)
-        variables = queries.case_variables(uow, case)
+        case, tasks, variables = queries.case_detail(uow, actor, case_id)
     body = {**CaseSchema().dump(case), "variables": variables,
-            "open_tasks": TaskSchema(many=True).dump([t for t in tasks if t.state == "ready"]),
-            "completed_tasks": TaskSchema(many=True).dump([t for t in tasks if t.state == "completed"])}
+            "open_tasks": dump_tasks([t for t in tasks if t.state == "ready"]),
+            "completed_tasks": dump_tasks([t for t in tasks if t.state == "completed"])}
     return body
 
 

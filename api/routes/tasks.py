@@ -6,7 +6,8 @@ from flask import Blueprint
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.common import dump_page
-from api.schemas.tasks import CompleteSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema, TaskSchema
+from api.schemas.tasks import (CompleteSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema, TaskSchema,
+                                dump_task)
 from engine import cases, queries
 from engine.errors import NotFound
 
@@ -22,7 +23,7 @@ def list_tasks(actor, query):  # type: ignore[no-untyped-def]
     state = query.pop("state")
     with runtime().unit_of_work(write=False) as uow:
         page = queries.list_tasks(uow, actor, state=None if state == "all" else state, **query)
-    return dump_page(TaskSchema, page)
+    return dump_page(TaskSchema, page, dump_task)
 
 
 @blueprint.get("/tasks/<task_id>")
@@ -31,7 +32,7 @@ def get_task(actor, task_id):  # type: ignore[no-untyped-def]
     rt = runtime()
     with rt.unit_of_work(write=False) as uow:
         row = cases.get_task(uow, actor, task_id)
-    body = TaskSchema().dump(row)
+    body = dump_task(row)
     body["form"] = None
     if row.form_key:
         try:
@@ -45,7 +46,7 @@ def _verb(verb, actor, task_id, *args):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
         row = verb(uow, actor, task_id, *args)
         uow.commit()
-    return TaskSchema().dump(row)
+    return dump_task(row)
 
 
 @blueprint.post("/tasks/<task_id>/claim")

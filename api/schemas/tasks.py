@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import PageQuerySchema, page_schema
+from api.schemas.common import PageQuerySchema, fast_dumper, page_schema
 from engine.queries import TASK_STATES
 from engine.time.deadlines import SLA_STATES
 
@@ -28,6 +28,14 @@ class TaskSchema(Schema):
     time_limit = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     sla = fields.String(allow_none=True)
+
+
+# `TaskSchema().dump(row)`, fast: inboxes and case pages render up to hundreds of task rows.
+dump_task = fast_dumper(TaskSchema)
+
+
+def dump_tasks(rows) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [dump_task(row) for row in rows]
 
 
 class TaskDetailSchema(TaskSchema):

@@ -132,6 +132,17 @@ class LiveWorkflows:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def give_back(self, case_id: str, state: str, workflow: BpmnWorkflow) -> None:
+        """Return a workflow a read took (or loaded) unchanged, for the exact committed `state`.
+
+        Only if no entry is there: a command that committed meanwhile put a newer one.
+        """
+        with self._lock:
+            if case_id not in self._entries:
+                self._entries[case_id] = (state, workflow)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+
     def discard(self, case_id: str) -> None:
         with self._lock:
             self._entries.pop(case_id, None)

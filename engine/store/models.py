@@ -95,7 +95,9 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_department_state", "department", "state", "created_at"),
+        # A department's inbox (`WHERE department, state ORDER BY created_at, id`) and its count
+        # read this index alone: rows come out in page order, no sort (migration 0004).
+        Index("ix_tasks_inbox", "department", "state", "created_at", "id"),
         Index("ix_tasks_assignee_state", "assignee", "state"),
         Index("ix_tasks_case_state", "case_id", "state"),
         Index("ix_tasks_sla_state", "sla", "state"),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.store.models import Case
+from engine.store.models import Case, Task
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -44,7 +44,9 @@ class UnitOfWork:
             callback()
 
     def rollback(self) -> None:
+        """Roll back; callbacks registered for the commit that will not happen are dropped."""
         self.session.rollback()
+        self._after_commit = []
 
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction is durable (e.g. cache updates)."""
@@ -59,3 +61,11 @@ class UnitOfWork:
         if case is None:
             raise NotFound(f"case {case_id} does not exist")
         return case
+
+    def lock_case_of_task(self, task_id: str) -> Case | None:
+        """Lock the case a task belongs to (as `lock_case`), found in the same statement;
+        None when there is no such task."""
+        return self.session.execute(
+            select(Case).where(Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
+            .with_for_update().execution_options(populate_existing=True)
+        ).scalar_one_or_none()
