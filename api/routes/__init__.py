@@ -29,3 +29,5 @@ def register_blueprints(app: Flask) -> None:
     for name in RESOURCES:
         module = importlib.import_module(f"api.routes.{name}")
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
+    from api.routes import pages  # HTML for people, outside the API
+    app.register_blueprint(pages.blueprint)
