@@ -22,6 +22,7 @@ RESOURCES = [
     "departments",
     "calendar",
     "escalations",
+    "clocks",
 ]
 
 

@@ -27,7 +27,7 @@ class YearCalendarSchema(Schema):
 
 
 class YearQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class YearSummarySchema(Schema):
