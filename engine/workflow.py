@@ -184,8 +184,11 @@ class CaseWorkflow:
     def sync(self) -> list[Task]:
         """Create rows for newly ready tasks, close rows whose tasks went away. Returns new rows."""
         session = self.uow.session
-        open_rows = {row.id: row for row in session.scalars(
-            select(Task).where(Task.case_id == self.case.id, Task.state.in_(OPEN_TASK_STATES)))}
+        # Ids only: a wide case has hundreds of open rows, and loading them whole (JSON columns
+        # decoded) cost more than the workflow step itself (issue 6 profile). Rows to close are
+        # loaded one by one below (usually none: the completed row is already in the session).
+        open_rows = set(session.scalars(
+            select(Task.id).where(Task.case_id == self.case.id, Task.state.in_(OPEN_TASK_STATES))))
         created: list[Task] = []
         ready = ready_manual_tasks(self.workflow)
         ready_ids = set()
@@ -220,9 +223,8 @@ class CaseWorkflow:
             stop_kind = self._property(task, self._meta(task), "clock_stop")
             if stop_kind:
                 deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
-        for task_id, row in open_rows.items():
-            if task_id in ready_ids:
-                continue
+        for task_id in open_rows - ready_ids:
+            row = session.get(Task, task_id)
             try:
                 spiff = self.workflow.get_task_from_id(UUID(task_id))
             except TaskNotFoundException:
