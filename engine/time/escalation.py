@@ -81,8 +81,15 @@ def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalati
     return raised
 
 
+def _not_inserted_yet(uow: "UnitOfWork", case_id: str) -> bool:
+    from engine.store.models import Case
+    return any(isinstance(obj, Case) and obj.id == case_id for obj in uow.session.new)
+
+
 def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> None:
     """Close the escalations of tasks that are no longer open (answered, cancelled, consented)."""
+    if _not_inserted_yet(uow, case_id):
+        return  # a case being started in this unit of work has no escalations (saves a query)
     for escalation in list(uow.session.scalars(select(Escalation).where(
             Escalation.case_id == case_id, Escalation.status.in_((OPEN, "escalated"))))):
         row = uow.session.get(Task, escalation.task_id)
