@@ -67,16 +67,17 @@ def _counts(runtime):
     return fired, tasks, jobs
 
 
-def test_two_workers_fire_1000_timers_exactly_once(runtime, agent, clock, spawn):
-    if runtime.database.kind != "postgresql":
-        pytest.skip("several workers need PostgreSQL (FOR UPDATE SKIP LOCKED); SQLite runs one worker")
-    ids = _start_many(runtime, agent, clock, 1000)
+def test_two_workers_fire_every_due_timer_exactly_once(runtime, agent, clock, spawn):
+    # PostgreSQL shares the work with FOR UPDATE SKIP LOCKED; SQLite's single writer lock
+    # serialises the claims, so two workers there are safe too, just not faster (fewer timers).
+    count = 1000 if runtime.database.kind == "postgresql" else 200
+    ids = _start_many(runtime, agent, clock, count)
     workers = [spawn("--once", "--batch", "25", "--name", f"w{i}") for i in range(2)]
     for w in workers:
         assert w.wait(timeout=300) == 0, _log(w)
     fired, tasks, jobs = _counts(runtime)
-    assert len(fired) == 1000 and set(fired) == set(ids) and set(fired.values()) == {1}
-    assert tasks == 1000 and jobs == 0
+    assert len(fired) == count and set(fired) == set(ids) and set(fired.values()) == {1}
+    assert tasks == count and jobs == 0
 
 
 def test_worker_killed_mid_batch_loses_nothing(runtime, agent, clock, spawn):
