@@ -43,9 +43,12 @@ def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # 
 def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, business_key: str | None = None,
                process_key: str | None = None, agent: str | None = None, department: str | None = None,
                overdue: bool | None = None, page: int = 1, per_page: int = 50) -> Page:
-    """Cases the actor may see, newest first; `department` = has an open task there;
+    """Cases the actor may see, newest first; `agent="me"` means the actor; `department` = has an
+    open task there;
     `overdue` = has (or has not) an open task past its due date."""
     query = select(Case)
+    if agent == "me":
+        agent = actor.name
     if actor.role in SEES_ALL:
         pass
     elif actor.role == "agent":

@@ -62,7 +62,8 @@ class CaseQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(CASE_STATUSES))
     business_key = fields.String(validate=validate.Length(min=1, max=120))
     process_key = fields.String(validate=validate.Length(min=1, max=255))
-    agent = fields.String(validate=validate.Length(min=1, max=120))
+    agent = fields.String(validate=validate.Length(min=1, max=120),
+                          metadata={"description": "the agent who started it, or `me`"})
     department = fields.String(validate=validate.Length(min=1, max=120),
                                metadata={"description": "cases with an open task in this department"})
     overdue = fields.Boolean(metadata={"description": "true: cases with an open task past its due date; "

@@ -158,6 +158,8 @@ def test_case_list_filters_and_paging(client, api_users, deploy, start_case):
     assert sorted(seen) == sorted(ids) and len(set(seen)) == 5
     assert client.get(f"{V1}/cases?agent=bob", headers=admin).get_json()["total"] == 2
     assert client.get(f"{V1}/cases", headers=api_users.header("alice")).get_json()["total"] == 3
+    mine = client.get(f"{V1}/cases?agent=me", headers=api_users.header("bob")).get_json()
+    assert mine["total"] == 2 and {c["started_by"] for c in mine["items"]} == {"bob"}
     assert client.get(f"{V1}/cases?business_key=2026-510117-34-01-000002", headers=admin).get_json()["total"] == 1
     assert client.get(f"{V1}/cases?process_key=parallel_approval&status=running",
                       headers=admin).get_json()["total"] == 5
