@@ -14,7 +14,7 @@ from api.runtime import runtime
 from engine import cases as case_verbs
 from engine import definitions, users
 from engine.access import SYSTEM, Actor
-from engine.errors import DomainError
+from engine.errors import DomainError, InvalidDefinition
 
 
 def _fail(error: DomainError) -> None:
@@ -67,14 +67,36 @@ def db_upgrade() -> None:
     click.echo(f"database upgraded ({runtime().database.kind})")
 
 
+def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
+    """Deploy in one transaction that is never committed: every check, nothing stored. Files
+    that call processes of other files in the set are tried again once those are in."""
+    files = [f for raw in paths for f in (sorted(Path(raw).glob("**/*.bpmn")) if Path(raw).is_dir() else [Path(raw)])]
+    results: list[definitions.Deployed] = []
+    with runtime().unit_of_work() as uow:
+        pending, errors = files, {}
+        while pending:
+            left = []
+            for path in pending:
+                try:
+                    results.append(definitions.deploy(uow, actor, path.read_bytes(), path.name))
+                except InvalidDefinition as error:
+                    errors[path] = error
+                    left.append(path)
+            if len(left) == len(pending):
+                raise errors[left[0]]
+            pending = left
+    return results
+
+
 @click.command("deploy", help="Deploy BPMN files or directories of them.")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--check", is_flag=True, help="run every check and say what would be deployed; store nothing")
 @with_appcontext
-def deploy_command(paths: tuple[str, ...]) -> None:
+def deploy_command(paths: tuple[str, ...], check: bool) -> None:
     try:
-        for result in deploy_paths(list(paths), SYSTEM):
+        for result in (check_paths if check else deploy_paths)(list(paths), SYSTEM):
             for d in result.definitions:
-                state = "deployed" if result.created else "unchanged"
+                state = ("would be deployed" if check else "deployed") if result.created else "unchanged"
                 click.echo(f"{d.key} v{d.version} {state} ({d.sha256[:12]})")
     except DomainError as error:
         _fail(error)

@@ -7,7 +7,8 @@ from api.errors import UnsupportedMediaType
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.definitions import (DefinitionDetailSchema, DefinitionListSchema, DefinitionSchema,
-                                     DefinitionVersionSchema, DeployResultSchema, VersionQuerySchema)
+                                     DefinitionVersionSchema, DeployQuerySchema, DeployResultSchema,
+                                     VersionQuerySchema)
 from engine import definitions, queries
 from engine.errors import Invalid, NotFound
 
@@ -17,9 +18,9 @@ XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 MAX_INT = 2**31 - 1
 
 
-def _upload() -> tuple[bytes, str]:
+def _upload(filename: str) -> tuple[bytes, str]:
     if request.mimetype in XML_TYPES:
-        return request.get_data(), request.args.get("filename") or "upload.bpmn"
+        return request.get_data(), filename
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -29,27 +30,30 @@ def _upload() -> tuple[bytes, str]:
 
 
 @blueprint.post("/process-definitions")
-@operation("Deploy a BPMN file", tags=TAGS, response=DeployResultSchema, status=201,
+@operation("Deploy a BPMN file", tags=TAGS, query=DeployQuerySchema, response=DeployResultSchema, status=201,
            response_description="a new version of each changed process",
-           responses={200: ("identical bytes were deployed before: the existing versions", DeployResultSchema)},
+           responses={200: ("identical bytes were deployed before (the existing versions), or a dry run "
+                            "(what would be deployed)", DeployResultSchema)},
            raw_body={
                "application/xml": {"schema": {"type": "string"}},
                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                    "file": {"type": "string", "format": "binary"}}}},
            }, conflicts=True,
            description="Designers and admins. A file holding several processes deploys each; errors "
-                       "(422) list every problem with its line: `errors.file` = [`name.bpmn:42: ...`].")
-def deploy(actor):  # type: ignore[no-untyped-def]
-    data, filename = _upload()
+                       "(422) list every problem with its line: `errors.file` = [`name.bpmn:42: ...`]. "
+                       "`?dry_run=true` runs every check and answers what would be deployed, storing nothing.")
+def deploy(actor, query):  # type: ignore[no-untyped-def]
+    data, filename = _upload(query["filename"])
     if not data:
         raise Invalid("the BPMN file is empty", errors={"file": ["empty"]})
+    dry_run = query["dry_run"]
     with runtime().unit_of_work() as uow:
         result = definitions.deploy(uow, actor, data, filename)
-        uow.commit()
-    first = result.definitions[0]
-    body = {**DefinitionSchema().dump(first), "created": result.created,
-            "definitions": DefinitionSchema(many=True).dump(result.definitions)}
-    return body, 201 if result.created else 200
+        body = {**DefinitionSchema().dump(result.definitions[0]), "created": result.created, "dry_run": dry_run,
+                "definitions": DefinitionSchema(many=True).dump(result.definitions)}
+        if not dry_run:
+            uow.commit()  # a dry run leaves the block uncommitted: everything is rolled back
+    return body, 201 if result.created and not dry_run else 200
 
 
 @blueprint.get("/process-definitions")

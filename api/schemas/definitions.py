@@ -38,12 +38,21 @@ class DeployResultSchema(DefinitionSchema):
     """The first process of the file at top level; `definitions` has every process in it."""
 
     created = fields.Boolean(required=True, metadata={"description": "false when identical bytes were deployed before"})
+    dry_run = fields.Boolean(required=True, metadata={"description": "true: checked only, nothing stored"})
     definitions = fields.List(fields.Nested(DefinitionSchema), required=True)
 
 
 class DefinitionListSchema(Schema):
     items = fields.List(fields.Nested(DefinitionSchema), required=True)
     total = fields.Integer(required=True)
+
+
+class DeployQuerySchema(Schema):
+    filename = fields.String(load_default="upload.bpmn", validate=validate.Length(min=1, max=255),
+                             metadata={"description": "the file name for a raw upload (shown in errors)"})
+    dry_run = fields.Boolean(load_default=False,
+                             metadata={"description": "true: check the file and say what would be deployed, "
+                                                      "storing nothing (200)"})
 
 
 class VersionQuerySchema(Schema):

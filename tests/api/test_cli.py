@@ -73,3 +73,20 @@ def test_departments_list_reads_the_organisation_file(cli):
     everything = json.loads(cli("departments", "list", "--json").output)
     assert {d["level"] for d in everything} == {"province", "city", "county"}
     assert cli("departments", "list", "--level", "town").exit_code == 2
+
+
+def test_deploy_check_stores_nothing(cli, tmp_path):
+    from engine.config import REPO_ROOT
+    checked = cli("deploy", "--check", str(REPO_ROOT / "processes"))
+    assert checked.exit_code == 0, checked.output
+    assert "one_window_agency v1 would be deployed" in checked.output
+    assert "approval_item v1 would be deployed" in checked.output
+    assert "v1 deployed" in cli("deploy", str(BPMN / "parallel_approval.bpmn")).output
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((BPMN / "parallel_approval.bpmn").read_text().replace('targetRef="Close"', 'targetRef="Nope"'))
+    refused = cli("deploy", "--check", str(bad))
+    assert refused.exit_code == 1 and "bad.bpmn:" in refused.output
+    listed = cli("deploy", "--check", str(BPMN / "parallel_approval.bpmn"))
+    assert "parallel_approval v1 unchanged" in listed.output
+    again = cli("deploy", "--check", str(REPO_ROOT / "processes" / "one_window_agency.bpmn"))
+    assert "one_window_agency v1 would be deployed" in again.output  # the first check stored nothing

@@ -87,6 +87,27 @@ def test_invalid_bpmn_is_422_with_line_numbers(client, api_users):
     assert listing["total"] == 0
 
 
+def test_a_dry_run_checks_and_stores_nothing(client, api_users):
+    dora = {**api_users.header("dora"), "Content-Type": "application/xml"}
+    data = (BPMN / "parallel_approval.bpmn").read_bytes()
+    url = f"{V1}/process-definitions?filename=parallel_approval.bpmn&dry_run=true"
+    checked = client.post(url, data=data, headers=dora)
+    assert checked.status_code == 200, checked.get_json()
+    assert checked.get_json()["dry_run"] is True and checked.get_json()["created"] is True
+    assert checked.get_json()["key"] == "parallel_approval" and checked.get_json()["version"] == 1
+    assert client.get(f"{V1}/process-definitions", headers=dora).get_json()["total"] == 0
+    real = client.post(f"{V1}/process-definitions?filename=parallel_approval.bpmn", data=data, headers=dora)
+    assert real.status_code == 201 and real.get_json()["dry_run"] is False
+    changed = data.replace(b'name="', b'name="v2 ', 1)
+    would = client.post(url, data=changed, headers=dora).get_json()
+    assert would["version"] == 2 and would["created"] is True
+    latest = client.get(f"{V1}/process-definitions/parallel_approval", headers=dora).get_json()
+    assert latest["version"] == 1 and len(latest["versions"]) == 1
+    bad = client.post(url, data=data.replace(b'targetRef="Join"/>', b'targetRef="Nowhere"/>', 1), headers=dora)
+    assert bad.status_code == 422 and bad.get_json()["errors"]["file"][0].startswith("parallel_approval.bpmn:")
+    assert client.post(f"{V1}/process-definitions?dry_run=perhaps", data=data, headers=dora).status_code == 422
+
+
 def test_deploy_wrong_media_type_is_415(client, api_users):
     response = client.post(f"{V1}/process-definitions", json={"x": 1}, headers=api_users.header("dora"))
     assert response.status_code == 415
