@@ -164,6 +164,10 @@ class _VariablesCache:
             self._entries.move_to_end(case_id)
             return entry[1]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def put(self, case_id: str, state: str, variables: dict[str, Any]) -> None:
         with self._lock:
             self._entries[case_id] = (state, variables)

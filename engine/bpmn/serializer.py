@@ -143,6 +143,10 @@ class LiveWorkflows:
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def discard(self, case_id: str) -> None:
         with self._lock:
             self._entries.pop(case_id, None)
