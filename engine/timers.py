@@ -131,38 +131,53 @@ def _timer_signature(task: Any) -> Any:
     return (value.get("cycles"), value.get("next")) if isinstance(value, dict) else value
 
 
-def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tuple[str, str], datetime]:
-    now = uow.runtime.clock()
+def _bpmn_timer_jobs(workflow: Any | None, now: datetime) -> dict[tuple[str, str], datetime]:
+    """The waiting BPMN timers of a workflow and when they fire (no database)."""
     wanted: dict[tuple[str, str], datetime] = {}
-    if case.status != "running":
+    if workflow is None:
         return wanted
-    if workflow is not None:
-        for task in _timer_tasks(workflow):
-            value = task._get_internal_data("event_value")
-            if task._get_internal_data("event_fired") or (isinstance(value, dict) and value.get("cycles") == 0):
-                continue  # a cycle that has run all its repetitions
-            wanted[("timer", str(task.id))] = timer_due(task, now)
-    rows = uow.session.scalars(select(Task).where(
+    for task in _timer_tasks(workflow):
+        value = task._get_internal_data("event_value")
+        if task._get_internal_data("event_fired") or (isinstance(value, dict) and value.get("cycles") == 0):
+            continue  # a cycle that has run all its repetitions
+        wanted[("timer", str(task.id))] = timer_due(task, now)
+    return wanted
+
+
+def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tuple[str, str], datetime]:
+    """Every job the case needs now: BPMN timers, next SLA transitions, next escalation levels."""
+    if case.status != "running":
+        return {}
+    wanted = _bpmn_timer_jobs(workflow, uow.runtime.clock())
+    rows = uow.session.execute(select(Task.id, Task.sla, Task.warn_at, Task.due_at).where(
         Task.case_id == case.id, Task.state == "ready", Task.due_at.is_not(None),
         Task.clock_stopped_at.is_(None)))
-    for row in rows:
-        if row.sla in (None, "normal") and row.warn_at is not None and row.warn_at < row.due_at:
-            wanted[("sla", row.id)] = row.warn_at
-        elif row.sla != "red":
-            wanted[("sla", row.id)] = row.due_at
-    for esc in uow.session.scalars(select(Escalation).where(
+    for task_id, sla, warn_at, due_at in rows:
+        if sla in (None, "normal") and warn_at is not None and warn_at < due_at:
+            wanted[("sla", task_id)] = warn_at
+        elif sla != "red":
+            wanted[("sla", task_id)] = due_at
+    for task_id, next_at in uow.session.execute(select(Escalation.task_id, Escalation.next_at).where(
             Escalation.case_id == case.id, Escalation.status == "open", Escalation.next_at.is_not(None))):
-        wanted[("escalation", esc.task_id)] = esc.next_at
+        wanted[("escalation", task_id)] = next_at
     return wanted
 
 
 def schedule_case(uow: "UnitOfWork", case: Case, workflow: Any | None = None) -> None:
-    """Bring the case's `timer_jobs` rows in line with what is due (from `save()` and the worker)."""
+    """Bring the case's `timer_jobs` rows in line with what is due (from `save()` and the worker).
+
+    A case that never had a timed task nor a job (`case.timed` false) and has no waiting BPMN
+    timer can have no rows to change: it costs no query (issue 6: 4 of a completion's 11).
+    """
     now = uow.runtime.clock()
-    escalation.resolve_for_closed_tasks(uow, case.id, now)
     if workflow is None and case.status == "running" and case.state:
         from engine.workflow import CaseWorkflow
         workflow = CaseWorkflow.load(uow, case).workflow
+    if not case.timed:
+        if case.status != "running" or not _bpmn_timer_jobs(workflow, now):
+            return
+        case.timed = True
+    escalation.resolve_for_closed_tasks(uow, case.id, now)
     wanted = desired_jobs(uow, case, workflow)
     existing = {(j.kind, j.task_id): j for j in uow.session.scalars(
         select(TimerJob).where(TimerJob.case_id == case.id))}

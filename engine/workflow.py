@@ -212,6 +212,7 @@ class CaseWorkflow:
                            data={"name": row.name, "department": row.department,
                                  "assignee": row.assignee, "item": row.item})
             if row.due_at is not None:
+                self.case.timed = True  # from now on saving looks for SLA jobs and escalations
                 rules = row.time_rules or {}
                 data = {"time_limit": row.time_limit, "due_at": row.due_at.isoformat(),
                         "warn_at": row.warn_at.isoformat() if row.warn_at else None}
