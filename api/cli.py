@@ -14,7 +14,7 @@ from api.runtime import runtime
 from engine import cases as case_verbs
 from engine import definitions, users
 from engine.access import SYSTEM, Actor
-from engine.errors import DomainError, InvalidDefinition
+from engine.errors import DomainError
 
 
 def _fail(error: DomainError) -> None:
@@ -68,24 +68,11 @@ def db_upgrade() -> None:
 
 
 def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
-    """Deploy in one transaction that is never committed: every check, nothing stored. Files
-    that call processes of other files in the set are tried again once those are in."""
+    """Deploy in one transaction that is never committed: every check, nothing stored."""
     files = [f for raw in paths for f in (sorted(Path(raw).glob("**/*.bpmn")) if Path(raw).is_dir() else [Path(raw)])]
-    results: list[definitions.Deployed] = []
     with runtime().unit_of_work() as uow:
-        pending, errors = files, {}
-        while pending:
-            left = []
-            for path in pending:
-                try:
-                    results.append(definitions.deploy(uow, actor, path.read_bytes(), path.name))
-                except InvalidDefinition as error:
-                    errors[path] = error
-                    left.append(path)
-            if len(left) == len(pending):
-                raise errors[left[0]]
-            pending = left
-    return results
+        return definitions.deploy_in_order(
+            files, lambda path: definitions.deploy(uow, actor, path.read_bytes(), path.name))
 
 
 @click.command("deploy", help="Deploy BPMN files or directories of them.")

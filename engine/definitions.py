@@ -212,26 +212,32 @@ def deployment_xml(uow: UnitOfWork, definition: Definition) -> str:
     return uow.session.get(Deployment, definition.deployment_id).bpmn_xml
 
 
-def deploy_directory(uow_factory, actor: Actor, directory: Path) -> list[Deployed]:  # type: ignore[no-untyped-def]
-    """Deploy every .bpmn file under `directory` (start-up and `onewindow deploy DIR`).
-
-    Files are tried repeatedly so a caller may sort before its called processes.
-    """
-    pending = sorted(Path(directory).glob("**/*.bpmn"))
-    results: list[Deployed] = []
-    last_errors: dict[Path, InvalidDefinition] = {}
+def deploy_in_order(paths: list[Path], deploy_one: Any) -> list[Deployed]:
+    """Call `deploy_one(path)` for every file, trying refused files again after the others, so
+    a file may come before the processes it calls. Raises the first file's error when no file
+    of those left can be deployed any more."""
+    pending, results = list(paths), []
+    errors: dict[Path, InvalidDefinition] = {}
     while pending:
-        progressed = False
-        for path in list(pending):
-            with uow_factory() as uow:
-                try:
-                    results.append(deploy(uow, actor, path.read_bytes(), path.name))
-                    uow.commit()
-                except InvalidDefinition as error:
-                    last_errors[path] = error
-                    continue
-            pending.remove(path)
-            progressed = True
-        if not progressed:
-            raise last_errors[pending[0]]
+        left = []
+        for path in pending:
+            try:
+                results.append(deploy_one(path))
+            except InvalidDefinition as error:
+                errors[path] = error
+                left.append(path)
+        if len(left) == len(pending):
+            raise errors[left[0]]
+        pending = left
     return results
+
+
+def deploy_directory(uow_factory, actor: Actor, directory: Path) -> list[Deployed]:  # type: ignore[no-untyped-def]
+    """Deploy every .bpmn file under `directory` (start-up and `onewindow deploy DIR`), each in
+    its own transaction."""
+    def deploy_one(path: Path) -> Deployed:
+        with uow_factory() as uow:
+            result = deploy(uow, actor, path.read_bytes(), path.name)
+            uow.commit()
+        return result
+    return deploy_in_order(sorted(Path(directory).glob("**/*.bpmn")), deploy_one)
