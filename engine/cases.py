@@ -15,9 +15,9 @@ from engine import access, history, timers
 from engine.access import Actor
 from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
-from engine.store.models import Case, Definition, Task
+from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
-from engine.workflow import CaseWorkflow, load_definition
+from engine.workflow import CaseWorkflow
 
 OPEN_STATUSES = ("running", "suspended")
 
@@ -43,20 +43,6 @@ def _check_variables(variables: Any, project: Any) -> None:
         raise Invalid("invalid case input", errors=errors)
 
 
-def _definition_to_start(uow: UnitOfWork, key: str, version: int | None) -> Definition:
-    """`find_definition`, but only the id is read (the row, with its large `spec_json`, comes
-    from the process's cache: a deployed version never changes)."""
-    query = select(Definition.id).where(Definition.key == key)
-    if version is None:
-        query = query.order_by(Definition.version.desc()).limit(1)
-    else:
-        query = query.where(Definition.version == version)
-    definition_id = uow.session.scalar(query)
-    if definition_id is None:
-        return find_definition(uow, key, version)  # raises its NotFound
-    return load_definition(uow, definition_id)
-
-
 def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str,
                project: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
                version: int | None = None, fired_start_event: str | None = None) -> Started:
@@ -69,7 +55,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     _check_variables(variables, project)
     if not business_key or not business_key.strip():
         raise Invalid("business_key is required", errors={"business_key": ["required"]})
-    definition = _definition_to_start(uow, process_key, version)
+    definition = find_definition(uow, process_key, version)
     existing = uow.session.scalar(select(Case).where(Case.open_key == _open_key(process_key, business_key)))
     if existing is not None:
         return Started(existing, created=False)

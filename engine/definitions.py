@@ -118,11 +118,15 @@ def latest_definition(uow: UnitOfWork, key: str) -> Definition | None:
 
 
 def find_definition(uow: UnitOfWork, key: str, version: int | None = None) -> Definition:
-    if version is None:
-        definition = latest_definition(uow, key)
-    else:
-        definition = uow.session.scalar(
-            select(Definition).where(Definition.key == key, Definition.version == version))
+    """A version of a process (the latest unless `version` is given). Only its id is read here:
+    the row, with its large `spec_json`, comes from the process's cache, since a deployed
+    version never changes (a case start pays one small query, not the whole row)."""
+    query = select(Definition.id).where(Definition.key == key)
+    query = (query.order_by(Definition.version.desc()).limit(1) if version is None
+             else query.where(Definition.version == version))
+    definition_id = uow.session.scalar(query)
+    definition = None if definition_id is None else uow.runtime.specs.definition(
+        definition_id, lambda: uow.session.get(Definition, definition_id))
     if definition is None:
         raise NotFound(f"process definition {key!r}" + (f" version {version}" if version else "")
                        + " is not deployed")
@@ -199,8 +203,10 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
 
 def definition_detail(uow: UnitOfWork, key: str) -> dict[str, Any]:
     """The latest version of a process with every version and its start timers' next firings."""
-    latest = find_definition(uow, key)
     versions = definition_versions(uow, key)
+    if not versions:
+        raise NotFound(f"process definition {key!r} is not deployed")
+    latest = versions[-1]
     number = {d.id: d.version for d in versions}
     timers = [{"element_id": t.element_id, "version": number.get(t.definition_id), "due_at": t.due_at,
                "remaining": t.remaining, "started": t.started} for t in start_timers.pending(uow, key)]

@@ -4,8 +4,6 @@ scoped to what the actor may see (engine/access.py rules)."""
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import access
 from engine.access import Actor
+from engine.case_cache import CaseStateCache
 from engine.errors import Forbidden, NotFound
 from engine.store.models import Case, Definition, Deployment, Event, Task
 from engine.store.uow import UnitOfWork
@@ -146,37 +145,9 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
-class _VariablesCache:
-    """Computed variables per case, valid only for the exact state text they came from, so a
-    repeated `GET /cases/{id}` neither loads the workflow nor merges its task data again; any
-    command that changes the case changes its state text and the entry is missed."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._entries: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, case_id: str, state: str) -> dict[str, Any] | None:
-        with self._lock:
-            entry = self._entries.get(case_id)
-            if entry is None or entry[0] != state:
-                return None
-            self._entries.move_to_end(case_id)
-            return entry[1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def put(self, case_id: str, state: str, variables: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[case_id] = (state, variables)
-            self._entries.move_to_end(case_id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-
-CASE_VARIABLES = _VariablesCache()
+# Computed variables per case and state text: a repeated `GET /cases/{id}` neither loads the
+# workflow nor merges its task data again.
+CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
 
 
 def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:

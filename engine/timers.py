@@ -33,7 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
 from SpiffWorkflow.util.task import TaskState
 
 from engine import history
-from engine.store.models import Case, Escalation, Task, TimerJob
+from engine.store.models import Case, Escalation, StartTimer, Task, TimerJob
 from engine.time import deadlines, escalation
 
 if TYPE_CHECKING:
@@ -397,11 +397,12 @@ class Worker:
 
     def _retrying(self, max_attempts: int = 5) -> bool:
         """Whether a job this worker backed off from (a failed tick) is still to be retried, so
-        `--once` does not exit and leave it behind; a job failing `max_attempts` times is left."""
+        `--once` does not exit and leave it behind; a job failing `max_attempts` times is left.
+        Timer start events backed off the same way count too."""
         with self.runtime.unit_of_work(write=False) as uow:
-            return uow.session.scalar(select(TimerJob.id).where(
-                TimerJob.claimed_by == self.name, TimerJob.attempts > 0,
-                TimerJob.attempts < max_attempts).limit(1)) is not None
+            return any(uow.session.scalar(select(table.id).where(
+                table.claimed_by == self.name, table.attempts > 0,
+                table.attempts < max_attempts).limit(1)) is not None for table in (TimerJob, StartTimer))
 
     def stop(self) -> None:
         self.stopping.set()

@@ -21,6 +21,17 @@ from engine.store.uow import UnitOfWork
 OPEN_TASK_STATES = ("ready",)
 
 
+def _ran_before(task: SpiffTask) -> bool:
+    """Whether an ancestor of `task` in its (sub)process is the same element: the path looped
+    back to it (SpiffWorkflow grows the tree along a loop). No database, a short walk."""
+    spec, ancestor = task.task_spec, task.parent
+    while ancestor is not None:
+        if ancestor.task_spec is spec:
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
 def load_definition(uow: UnitOfWork, definition_id: int) -> Definition:
     """The definition of a case; read once per process (`SpecCache.definition`), not per command."""
     definition = uow.runtime.specs.definition(definition_id,
@@ -178,7 +189,7 @@ class CaseWorkflow:
             time_limit=self._property(task, meta, "time_limit"),
         )
         if state == "ready":
-            deadlines.start_clock_for(self.uow, row, meta.get("properties", {}))
+            deadlines.start_clock_for(self.uow, row, meta.get("properties", {}), again=_ran_before(task))
         return row
 
     def sync(self) -> list[Task]:

@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
 from engine.bpmn.fast_specs import FastTaskConverter, fast_uuid, forget_uuid_cache
+from engine.case_cache import CaseStateCache
 from engine.expressions import SafeScriptEngine
 
 _specs: ContextVar[tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = ContextVar("specs")
@@ -98,58 +99,8 @@ def new_workflow(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessS
 __all__ = ["dump_specs", "load_specs", "dump_state", "load_state", "new_workflow", "VERSION"]
 
 
-class LiveWorkflows:
-    """The live workflows of recently saved cases, so the next command skips deserializing.
-
-    An entry is keyed by case id and valid only for the exact state text it was saved as: a
-    command that finds `case.state` equal to the cached text (the same process saved it last)
-    takes the workflow out of the cache; it goes back only after that command commits, so a
-    failed or rolled-back command never leaves a half-changed workflow behind. Any other
-    writer (another worker, a migration) changes the text and the entry is simply missed.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        from collections import OrderedDict
-        import threading
-        self.size = size
-        self._entries: "OrderedDict[str, tuple[str, BpmnWorkflow]]" = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def take(self, case_id: str, state: str) -> BpmnWorkflow | None:
-        with self._lock:
-            entry = self._entries.pop(case_id, None)
-            if entry is not None and entry[0] is not None and entry[0] == state:
-                self.hits += 1
-                return entry[1]
-            self.misses += 1
-            return None
-
-    def put(self, case_id: str, state: str, workflow: BpmnWorkflow) -> None:
-        with self._lock:
-            self._entries[case_id] = (state, workflow)
-            self._entries.move_to_end(case_id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def give_back(self, case_id: str, state: str, workflow: BpmnWorkflow) -> None:
-        """Return a workflow a read took (or loaded) unchanged, for the exact committed `state`.
-
-        Only if no entry is there: a command that committed meanwhile put a newer one.
-        """
-        with self._lock:
-            if case_id not in self._entries:
-                self._entries[case_id] = (state, workflow)
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def discard(self, case_id: str) -> None:
-        with self._lock:
-            self._entries.pop(case_id, None)
-
-
-LIVE_WORKFLOWS = LiveWorkflows()
+# The live workflows of recently saved cases, so the next command on a case skips deserializing.
+# A command takes its case's workflow out (only if `case.state` is the exact text it was saved
+# as) and it goes back only after that command commits (`CaseWorkflow.save`), so a failed or
+# rolled-back command never leaves a half-changed workflow behind.
+LIVE_WORKFLOWS: CaseStateCache[BpmnWorkflow] = CaseStateCache()

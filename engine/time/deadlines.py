@@ -125,8 +125,10 @@ def task_rules(properties: dict[str, Any], item: dict[str, Any] | None) -> dict[
     return rules
 
 
-def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any]) -> None:
-    """Give a newly ready task its due date and warning instant (from `_row_for`)."""
+def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any], again: bool = False) -> None:
+    """Give a newly ready task its due date and warning instant (from `_row_for`). `again`: the
+    same element ran before on this path (a loop, e.g. back from 补正), so the item's clock may
+    go on from the earlier task instead of starting afresh."""
     rules = task_rules(properties, row.item)
     if row.time_limit and not (row.item or {}).get("time_limit"):
         rules["time_limit"] = row.time_limit  # the BPMN property, `${expr}` already evaluated
@@ -142,7 +144,8 @@ def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any]) ->
     row.due_at = calendar.add(now, limit)
     row.warn_at = _warn_for(uow, calendar, now, row.due_at, limit, rules)
     row.sla = "normal"
-    _continue_item_clock(uow, calendar, row, limit, rules, now)
+    if again:
+        _continue_item_clock(uow, calendar, row, limit, rules, now)
 
 
 # --------------------------------------------------------------------------- an item's clock across 补正
