@@ -107,13 +107,10 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None
     except DomainError as error:
         _fail(error)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
-    if with_worker:
-        import subprocess
-        subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
-    click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers)")
-    os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                                "--bind", f"{host}:{port}", "--access-logfile", "-",
-                                "api.wsgi:app"], env)
+    click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
+               f"{', with the timer worker' if with_worker else ''})")
+    from api.server import serve
+    serve(host, port, workers, env, with_worker)
 
 
 @click.group("users", help="API users and tokens.")
