@@ -17,7 +17,7 @@ from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
 from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
-from engine.workflow import CaseWorkflow
+from engine.workflow import CaseWorkflow, waiting_message_names
 
 OPEN_STATUSES = ("running", "suspended")
 
@@ -254,7 +254,7 @@ def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
         raise Conflict(f"case {case_id} is {case.status}; messages need a running case")
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
-    waiting = {event.name for event in flow.workflow.waiting_events() if event.event_type.endswith("MessageEventDefinition")}
+    waiting = waiting_message_names(flow.workflow)
     if name not in waiting:
         raise Conflict(f"case {case_id} is not waiting for message {name!r}"
                        + (f" (waiting for: {', '.join(sorted(waiting))})" if waiting else ""))

@@ -196,8 +196,10 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
             start_timers.replace_for(uow, definition, planned[definition.key])
     for definition in definitions:
         if definition.key in parsed.specs and definition.deployment_id == deployment.id:
-            specs = (parsed.specs[definition.key], parsed.subprocess_specs[definition.key])
-            uow.after_commit(lambda d=definition, s=specs: uow.runtime.specs.put(d.id, s))
+            # Cached as restored from the stored JSON, exactly what any other process loads
+            # (never the parser's objects: a case must run the same on every worker).
+            uow.after_commit(lambda i=definition.id, text=definition.spec_json:
+                             uow.runtime.specs.get(i, lambda: text))
     return Deployed(definitions, created=True)
 
 

@@ -58,6 +58,30 @@ def ready_manual_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
     return found
 
 
+def waiting_message_names(workflow: BpmnWorkflow) -> set[str]:
+    """The names of the messages a workflow waits for, also those behind an event-based gateway
+    or an event subprocess's start (SpiffWorkflow lists those as one unnamed `Multiple` event)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+
+    names: set[str] = set()
+    pending = [getattr(t.task_spec, "event_definition", None) for t in workflow.event_manager.tasks.values()]
+    if not workflow.is_completed():  # event subprocesses started by a message (start triggers)
+        for process in [workflow, *workflow.subprocesses.values()]:
+            if process.is_completed():
+                continue
+            for name in getattr(process.spec.start, "trigger_specs", ()):
+                spec = workflow.subprocess_specs.get(name)
+                pending += [getattr(s, "event_definition", None) for s in getattr(spec, "bpmn_start_events", ())]
+    while pending:
+        definition = pending.pop()
+        if isinstance(definition, MultipleEventDefinition):
+            pending += definition.event_definitions
+        elif isinstance(definition, MessageEventDefinition) and definition.name:
+            names.add(definition.name)
+    return names
+
+
 class CaseWorkflow:
     """The live workflow of one locked case, with the bookkeeping every command shares."""
 
