@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn.multi_instance import with_standard_multi_instance
 from engine.errors import InvalidDefinition
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -22,6 +25,16 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
 _CAMUNDA_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "formKey", "dueDate")
+
+
+class OneWindowParser(CamundaParser):
+    """SpiffWorkflow's Camunda parser, also reading BPMN-standard multi-instance data input/output
+    (see `engine.bpmn.multi_instance`)."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        tag: ((with_standard_multi_instance(parser), spec) if issubclass(parser, TaskParser) else (parser, spec))
+        for tag, (parser, spec) in {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES}.items()
+    }
 
 
 @dataclass
@@ -81,7 +94,7 @@ def parse_specs(tree: etree._ElementTree, filename: str,
     `dependencies` are other deployed files whose processes may be the targets of call
     activities; their specs are embedded as subprocess specs, pinned at deploy time.
     """
-    parser = CamundaParser()
+    parser = OneWindowParser()
     parsed = ParsedFile()
     try:
         parser.add_bpmn_xml(tree, filename)

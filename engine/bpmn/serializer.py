@@ -57,6 +57,11 @@ _STATE_CONFIG = dict(CAMUNDA_CONFIG)
 _STATE_CONFIG[BpmnWorkflow] = StateConverter
 _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConverter, cheaper
 
+# BPMN-standard multi-instance specs (engine.bpmn.multi_instance, used by the deploy parser).
+from engine.bpmn import multi_instance as _multi_instance  # noqa: E402
+_multi_instance.register(_SPEC_CONFIG)
+_multi_instance.register(_STATE_CONFIG)
+
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
