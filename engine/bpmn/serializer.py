@@ -65,6 +65,9 @@ _multi_instance.register(_STATE_CONFIG)
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
+# Timer values are checked before SpiffWorkflow computes with them (engine.bpmn.timer_values).
+from engine.bpmn.timer_values import checking_timers as _checking_timers  # noqa: E402
+SCRIPT_ENGINE = _checking_timers(SCRIPT_ENGINE)
 
 
 def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
