@@ -18,6 +18,14 @@ from engine.errors import DomainError
 
 
 def _fail(error: DomainError) -> None:
+    """The error, then each of its problems once (a refused BPMN file lists every problem)."""
+    problems = getattr(error, "problems", None)
+    if problems:
+        click.echo(f"error: {error.title.lower()}: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+                   err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
     click.echo(f"error: {error.detail}", err=True)
     for field, messages in (error.errors or {}).items():
         for message in messages:
@@ -41,17 +49,13 @@ def _actor(name: str | None) -> Actor:
 
 
 def deploy_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
-    rt = runtime()
-    results = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            results += definitions.deploy_directory(rt.unit_of_work, actor, path)
-            continue
-        with rt.unit_of_work() as uow:
-            results.append(definitions.deploy(uow, actor, path.read_bytes(), path.name))
-            uow.commit()
-    return results
+    """Deploy every BPMN file of `paths` as one deployment (all or none); none found, nothing done."""
+    if not definitions.bpmn_files(paths):
+        return []
+    with runtime().unit_of_work() as uow:
+        result = definitions.deploy_paths(uow, actor, paths)
+        uow.commit()
+    return [result]
 
 
 @click.group("db", help="Database schema.")
@@ -69,22 +73,26 @@ def db_upgrade() -> None:
 
 def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
     """Deploy in one transaction that is never committed: every check, nothing stored."""
-    files = [f for raw in paths for f in (sorted(Path(raw).glob("**/*.bpmn")) if Path(raw).is_dir() else [Path(raw)])]
     with runtime().unit_of_work() as uow:
-        return definitions.deploy_in_order(
-            files, lambda path: definitions.deploy(uow, actor, path.read_bytes(), path.name))
+        return [definitions.deploy_paths(uow, actor, paths)]
 
 
-@click.command("deploy", help="Deploy BPMN files or directories of them.")
+@click.command("deploy", help="Deploy BPMN files or directories of them, all as one deployment "
+                              "(a call activity may call a process of another file).")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", is_flag=True, help="run every check and say what would be deployed; store nothing")
 @with_appcontext
 def deploy_command(paths: tuple[str, ...], check: bool) -> None:
+    if not definitions.bpmn_files(paths):
+        click.echo(f"error: no .bpmn file in {', '.join(paths)}", err=True)
+        sys.exit(1)
     try:
         for result in (check_paths if check else deploy_paths)(list(paths), SYSTEM):
             for d in result.definitions:
-                state = ("would be deployed" if check else "deployed") if result.created else "unchanged"
+                state = ("would be deployed" if check else "deployed") if result.is_new(d) else "unchanged"
                 click.echo(f"{d.key} v{d.version} {state} ({d.sha256[:12]})")
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
     except DomainError as error:
         _fail(error)
     except OSError as error:

@@ -526,9 +526,17 @@ def _compile(source: str, mode: str) -> Any:
         raise ExpressionError(f"syntax error on line {err.lineno}: {err.msg}", err.lineno) from None
     except ValueError as err:  # e.g. null bytes
         raise ExpressionError(f"syntax error: {err}") from None
-    _Checker().visit(tree)
-    tree = ast.fix_missing_locations(_Rewriter().visit(tree))
-    return compile(tree, "<string>", mode)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(_TOO_NESTED) from None
+    try:
+        _Checker().visit(tree)
+        tree = ast.fix_missing_locations(_Rewriter().visit(tree))
+        return compile(tree, "<string>", mode)
+    except (RecursionError, MemoryError):  # e.g. `1+1+...` of 9,000 terms: a tree 9,000 levels deep
+        raise ExpressionError(_TOO_NESTED) from None
+
+
+_TOO_NESTED = "too deeply nested to compile (split it into smaller expressions)"
 
 
 def _prepare(source: str, mode: str) -> str:
