@@ -258,12 +258,12 @@ def empty_caches(runtime: Any) -> None:
 
 
 def deploy_files(runtime: Any, files: dict[str, bytes]) -> None:
+    """All files of a scenario as one deployment (call activities may cross files, any order)."""
+    from engine import definitions
     from engine.access import Actor
-    from engine.definitions import deploy
-    for name, data in files.items():
-        with runtime.unit_of_work() as uow:
-            deploy(uow, Actor("dora", "designer"), data, name)
-            uow.commit()
+    with runtime.unit_of_work() as uow:
+        definitions.deploy_files(uow, Actor("dora", "designer"), [(data, name) for name, data in files.items()])
+        uow.commit()
 
 
 class EngineDriver(Driver):
