@@ -25,3 +25,12 @@ class Settings:
     processes_dir: Path = REPO_ROOT / "processes"
     forms_dir: Path = REPO_ROOT / "forms"
     organisation_file: Path = REPO_ROOT / "processes" / "organisation.json"
+    # Designer code (scripts, expressions): seconds and memory one run may use
+    # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/sandbox.py.
+    script_timeout: float = field(default_factory=lambda: _sandbox_default("timeout"))
+    script_memory_mb: int = field(default_factory=lambda: _sandbox_default("memory_mb"))
+
+
+def _sandbox_default(name: str):  # type: ignore[no-untyped-def]
+    from engine.sandbox import env_memory_mb, env_timeout
+    return env_timeout() if name == "timeout" else env_memory_mb()
