@@ -37,7 +37,9 @@ from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 from engine import sandbox
@@ -857,6 +859,15 @@ class SafeEnvironment(TaskDataEnvironment):
         return True
 
 
+class ScriptError(WorkflowTaskException):
+    """A script or expression of a task failed; `str()` is the reason alone, so the case's
+    error reads "<element>: script timed out after 5 s"."""
+
+    def __str__(self) -> str:
+        text = str(self.args[0]) if self.args else "script failed"
+        return ". ".join([text, *self.notes]) if self.notes else text
+
+
 class SafeScriptEngine(PythonScriptEngine):
     """Drop-in for SpiffWorkflow's PythonScriptEngine; errors still become WorkflowTaskException.
 
@@ -868,7 +879,16 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         token = _TASK.set(task)
         try:
-            return super().evaluate(task, expression, external_context)
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ExpressionError as err:
+            raise ScriptError(f"Error evaluating expression '{expression}': {err.message}",
+                              task=task, exception=err) from err
+        except SpiffWorkflowException as err:
+            err.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}'",
+                                        task=task, exception=err) from err
         finally:
             _TASK.reset(token)
 
@@ -878,6 +898,15 @@ class SafeScriptEngine(PythonScriptEngine):
             return super().execute(task, script, external_context)
         finally:
             _TASK.reset(token)
+
+    def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
+        """A refused or failed script reads as its reason ("script timed out after 5 s"), not
+        SpiffWorkflow's "ExpressionError:..." wrapping."""
+        if isinstance(err, ExpressionError):
+            line, content = self.get_error_line_number_and_content(script, err)
+            return ScriptError(err.message, task=task, exception=err, line_number=line,
+                               error_line=content)
+        return super().create_task_exec_exception(task, script, err)
 
     def validate(self, expression: str) -> None:
         """SyntaxError for bad syntax (DMN relies on that), ExpressionError for refused code."""
