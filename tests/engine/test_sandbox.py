@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from engine import cases, expressions, sandbox
+from engine import cases, expressions, queries, sandbox
 from engine.expressions import ExpressionError, evaluate, execute, runs_in_process
 from engine.history import case_history
+from engine.workflow import CaseWorkflow
 from tests.conftest import deploy_file
 
 HANG = "t = (0,)\nfor i in range(100):\n    t = (t, t)\nd = {}\nd[t] = 1\n"
@@ -249,9 +251,11 @@ def test_print_goes_to_the_case_log_and_del_removes_task_data(runtime, agent):
     assert len(chatty.data["text"]) == expressions.MAX_OUTPUT and chatty.data["dropped"] > 0
     with runtime.unit_of_work(write=False) as uow:
         [review] = [t for t in cases.case_tasks(uow, case.id) if t.element_id == "Review"]
+        case_row = uow.session.get(type(case), case.id)
+        variables = queries.case_variables(uow, case_row)
     with runtime.unit_of_work() as uow:
-        from engine.workflow import CaseWorkflow
         flow = CaseWorkflow.load(uow, uow.lock_case(case.id))
-        data = flow.workflow.get_task_from_id(__import__("uuid").UUID(review.id)).data
-    assert "scratch" not in data and "draft" not in data
-    assert data["count"] == 3 and [i["n"] for i in data["items"]] == [1, 2, 3]
+        data = flow.workflow.get_task_from_id(uuid.UUID(review.id)).data
+    for seen in (data, variables):  # the next task's data, and the case's variables
+        assert "scratch" not in seen and "draft" not in seen
+        assert seen["count"] == 3 and [i["n"] for i in seen["items"]] == [1, 2, 3]
