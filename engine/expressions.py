@@ -598,7 +598,8 @@ class _Budget:
     at every step (they have few: each guard call is one), sandboxed code every 128."""
 
     def __init__(self, seconds: float = MAX_SECONDS, memory: int = MAX_MEMORY, what: str = "expression",
-                 time_every: int = _CHECK_EVERY, memory_every: int = _CHECK_EVERY) -> None:
+                 time_every: int = _CHECK_EVERY, memory_every: int = _CHECK_EVERY,
+                 rss0: int | None = None) -> None:
         self.steps = 0
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
@@ -606,7 +607,7 @@ class _Budget:
         self.what = what
         self.time_every = time_every
         self.memory_every = memory_every
-        self.rss0 = _rss()
+        self.rss0 = rss0 if rss0 is not None else _rss()
 
     def __call__(self, frame: Any, event: str, arg: Any) -> Any:
         self.steps += 1

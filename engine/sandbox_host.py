@@ -17,14 +17,14 @@ from typing import Any
 _IMMUTABLE = (str, int, float, bool, type(None))
 
 
-def _vm_size() -> int:
-    with open("/proc/self/statm", "rb") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _rss() -> int:
+def _memory() -> tuple[int, int]:
+    """(virtual size, resident size) of this process, in bytes."""
     with open("/proc/self/statm", "rb") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        fields = f.read().split()
+    return int(fields[0]) * _PAGE, int(fields[1]) * _PAGE
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -54,8 +54,8 @@ class _Limits:
     def _capped(value: int, hard: int) -> int:
         return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
-    def apply(self, timeout: float, memory_mb: int) -> None:
-        memory = _vm_size() + memory_mb * 1024 * 1024
+    def apply(self, timeout: float, memory_mb: int, vm_size: int) -> None:
+        memory = vm_size + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (self._capped(memory, self.as_hard), self.as_hard))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu = math.ceil(usage.ru_utime + usage.ru_stime + timeout) + 2
@@ -94,9 +94,9 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
     out_keys: list[str] = []
     out_pieces: list[bytes] = []
     recycle = False
-    rss0 = _rss()
-    limits.apply(timeout, memory_mb)
-    budget = expressions._Budget(timeout, memory_mb * 1024 * 1024, what)
+    vm_size, rss0 = _memory()
+    limits.apply(timeout, memory_mb, vm_size)
+    budget = expressions._Budget(timeout, memory_mb * 1024 * 1024, what, rss0=rss0)
     token = expressions._OUTPUT.set(output)
     try:
         try:
@@ -140,7 +140,7 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
             expressions._OUTPUT.reset(token)
         context = extra = before = {}
         # A heap that grew a lot stays big (fragmentation): start afresh instead.
-        recycle = recycle or _rss() - rss0 > 64 * 1024 * 1024
+        recycle = recycle or _memory()[1] - rss0 > 64 * 1024 * 1024
         reply.update(printed=output.text(), dropped=output.dropped, keys=out_keys, recycle=recycle)
         tagged_out = bool(reply.pop("tagged", False))
         result = sandbox.pack(reply, out_pieces, tagged_out)
