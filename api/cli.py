@@ -324,7 +324,12 @@ def worker_command(batch: int, lease: float, poll: float, job_delay: float, once
     logging.getLogger("onewindow").setLevel(logging.INFO)
     worker = Worker(runtime(), name=name, batch=batch, lease_seconds=lease, poll_seconds=poll,
                     job_delay=job_delay)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    def stop(*_: object) -> None:
+        from engine import sandbox
+        worker.stop()
+        sandbox.interrupt()  # a running script is killed; its case's step runs again later
+
+    signal.signal(signal.SIGTERM, stop)
     click.echo(f"worker {worker.name} started ({runtime().database.kind})", err=True)
     try:
         worker.run(idle_exit=once)

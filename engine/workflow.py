@@ -11,7 +11,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import history, routing, timers
+from engine import expressions, history, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
 from engine.errors import Conflict, DomainError, NotFound
@@ -111,8 +111,8 @@ class CaseWorkflow:
     def run(self) -> None:
         """Run automatic steps to the next wait; a failing step is kept as an error on the case."""
         try:
-            with timers.clock_scope(self.uow.runtime.clock):  # timer events read the runtime clock
-                self.workflow.do_engine_steps()
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
+                self.workflow.do_engine_steps()  # timer events read the runtime clock
         except SpiffWorkflowException as error:
             self._record_error(error)
         except DomainError as error:
@@ -129,6 +129,15 @@ class CaseWorkflow:
         if task is not None and self.uow.session.get(Task, str(task.id)) is None:
             self.uow.session.add(self._row_for(task, state="error", error=message))
 
+    def _script_output(self, task: SpiffTask | None, text: str, dropped: int) -> None:
+        """What a script printed goes to the case log (bounded by expressions.MAX_OUTPUT)."""
+        data: dict[str, Any] = {"text": text}
+        if dropped:
+            data["dropped"] = dropped  # characters left out
+        history.record(self.uow, self.case.id, "script_output", self.actor,
+                       task_id=str(task.id) if task is not None else None,
+                       element_id=task.task_spec.bpmn_id if task is not None else None, data=data)
+
     def complete(self, task_id: str, data: dict[str, Any]) -> SpiffTask:
         task = self.workflow.get_task_from_id(UUID(task_id))
         if task is None:
@@ -138,7 +147,7 @@ class CaseWorkflow:
         task.data.update(data)
         self._keep_form_data(task, data)
         try:
-            with timers.clock_scope(self.uow.runtime.clock):
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 task.run()
         except SpiffWorkflowException as error:
             self._record_error(error)
