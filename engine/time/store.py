@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import Invalid, NotFound
 from engine.store.models import CalendarYear
-from engine.time.calendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, YearCalendar
+from engine.time.calendar import (DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, YearCalendar,
+                                  provisional_window, provisional_year)
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -34,7 +35,7 @@ class CalendarStore:
         self.office_hours = office_hours
         self._lock = threading.Lock()
         self._signature: tuple[tuple[int, int], ...] | None = None
-        self._calendar: WorkCalendar | None = None
+        self._years: dict[int, YearCalendar] | None = None
 
     # -- reading -------------------------------------------------------------------------
     def _current_versions(self, uow: "UnitOfWork") -> tuple[tuple[int, int], ...]:
@@ -44,30 +45,35 @@ class CalendarStore:
         return tuple((int(y), int(v)) for y, v in rows)
 
     def calendar(self, uow: "UnitOfWork") -> WorkCalendar:
-        """The calendar in force, seeding 2025/2026 from the library if the table is empty."""
+        """The calendar in force, seeding 2025/2026 from the library if the table is empty.
+
+        Years without official data inside `provisional_window` (seen from the runtime clock's
+        year) are counted provisionally; each call returns a fresh `WorkCalendar` over the cached
+        official years, so its `tracking()` belongs to the caller alone.
+        """
+        window = provisional_window(uow.runtime.clock().astimezone(self.office_hours.tz).year)
         signature = self._current_versions(uow)
         if not signature:
             self.seed(uow)
             signature = self._current_versions(uow)
             if not signature:  # a read snapshot taken before the seed committed
                 return WorkCalendar({y: YearCalendar.from_library(y) for y in SEED_YEARS},
-                                    self.office_hours)
+                                    self.office_hours, provisional=window)
         with self._lock:
-            if signature == self._signature and self._calendar is not None:
-                return self._calendar
+            if signature == self._signature and self._years is not None:
+                return WorkCalendar(self._years, self.office_hours, provisional=window)
         years: dict[int, YearCalendar] = {}
         for year, version in signature:
             row = uow.session.scalar(select(CalendarYear).where(
                 CalendarYear.year == year, CalendarYear.version == version))
             years[year] = YearCalendar.from_dict(row.data)
-        calendar = WorkCalendar(years, self.office_hours)
         with self._lock:
-            self._signature, self._calendar = signature, calendar
-        return calendar
+            self._signature, self._years = signature, years
+        return WorkCalendar(years, self.office_hours, provisional=window)
 
     def invalidate(self) -> None:
         with self._lock:
-            self._signature, self._calendar = None, None
+            self._signature, self._years = None, None
 
     def seed(self, uow: "UnitOfWork", years: tuple[int, ...] = SEED_YEARS) -> None:
         """Seed years from `chinese_calendar` (idempotent; in the caller's transaction when it
