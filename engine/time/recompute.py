@@ -13,7 +13,8 @@ are rewritten from the new dates.
 
 A warning state never goes up here (the worker does that at the new instants, with its usual
 events, escalations and deemed consent); it goes down when the official calendar says the task
-is not yellow or overdue after all, and then its open escalations are resolved.
+is not yellow or overdue after all, and then the escalations raised on the provisional date are
+withdrawn. A deemed consent given on a provisional date stands: it completed the task.
 """
 from __future__ import annotations
 
@@ -25,16 +26,19 @@ from sqlalchemy import and_, or_, select
 from engine import history
 from engine.store.models import Case, Escalation, Task
 from engine.time import deadlines
+from engine.time.calendar import DEFAULT_OFFICE_HOURS
 
 if TYPE_CHECKING:
     from engine.store.uow import UnitOfWork
     from engine.time.calendar import WorkCalendar
 
 _ORDER = {None: 0, "normal": 0, "yellow": 1, "red": 2}
+_BEIJING = DEFAULT_OFFICE_HOURS.tz
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    """Instants in events in Beijing time, as the calendar counts them."""
+    return moment.astimezone(_BEIJING).isoformat() if moment is not None else None
 
 
 def _year_bounds(calendar: "WorkCalendar", year: int) -> tuple[datetime, datetime]:
@@ -73,18 +77,20 @@ def _tasks_to_recompute(uow: "UnitOfWork", official: set[int]) -> dict[str, list
     return out
 
 
-def _withdraw_escalations(uow: "UnitOfWork", row: Task, now: datetime, reason: str) -> list[int]:
-    """A task that is not overdue on the official calendar: its escalations are resolved."""
+def _withdraw_escalations(uow: "UnitOfWork", row: Task, reason: str) -> list[int]:
+    """A task that is not overdue on the official calendar after all: its escalations were raised
+    on a provisional date and are withdrawn (rows removed, an `escalation_withdrawn` event each),
+    so the levels are raised afresh if it does fall overdue."""
     withdrawn = []
     for escalation in uow.session.scalars(select(Escalation).where(
-            Escalation.task_id == row.id, Escalation.status.in_(("open", "escalated")))):
-        if escalation.status == "open":
-            history.record(uow, row.case_id, "escalation_resolved", "system", task_id=row.id,
-                           data={"escalation_id": escalation.id, "level": escalation.level,
-                                 "reason": reason})
-        escalation.status, escalation.next_at = "resolved", None
-        escalation.resolved_at, escalation.resolved_by = now, "system"
+            Escalation.task_id == row.id, Escalation.status.in_(("open", "escalated")))
+            .order_by(Escalation.level)):
+        history.record(uow, row.case_id, "escalation_withdrawn", "system", task_id=row.id,
+                       element_id=row.element_id,
+                       data={"escalation_id": escalation.id, "level": escalation.level,
+                             "department": escalation.department, "reason": reason})
         withdrawn.append(escalation.id)
+        uow.session.delete(escalation)
     return withdrawn
 
 
@@ -106,7 +112,7 @@ def _recompute_task(uow: "UnitOfWork", calendar: "WorkCalendar", row: Task, now:
         if _ORDER.get(state, 0) < _ORDER[row.sla]:
             if row.sla == "red":
                 withdrawn = _withdraw_escalations(
-                    uow, row, now, f"not overdue on the official calendar (due {row.due_at.isoformat()})")
+                    uow, row, f"not overdue on the official calendar (due {row.due_at.isoformat()})")
             row.sla = state
     if (row.due_at, row.warn_at) == (before["due_at"], before["warn_at"]):
         return None
@@ -115,7 +121,7 @@ def _recompute_task(uow: "UnitOfWork", calendar: "WorkCalendar", row: Task, now:
             "warn_at": {"before": _iso(before["warn_at"]), "after": _iso(row.warn_at)},
             "sla": {"before": before["sla"], "after": row.sla},
             "provisional_years": {"before": before["provisional_years"], "after": provisional},
-            "escalations_resolved": withdrawn}
+            "escalations_withdrawn": withdrawn}
 
 
 def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: str) -> dict[str, Any]:
