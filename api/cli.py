@@ -276,6 +276,12 @@ def calendar_load(file: str, as_user: str | None) -> None:
         _fail(error)
     click.echo(f"calendar {row['year']} v{row['version']} loaded "
                f"({len(row['holidays'])} holidays, {len(row['workdays'])} adjusted working days)")
+    done = row["recomputed"]
+    if done["tasks_checked"] or done["escalations_changed"]:
+        click.echo(f"recomputed {done['tasks_checked']} provisional due dates: {done['tasks_changed']} tasks "
+                   f"changed in {done['cases']} cases ({done['escalations_changed']} escalation levels moved)")
+    else:
+        click.echo("no open due date was counted on it provisionally: nothing to recompute")
 
 
 @calendar_group.command("show", help="Print a year's calendar in force as JSON.")
@@ -303,7 +309,21 @@ def calendar_due(start: str, duration: str) -> None:
             result = store.due(uow, moment, duration)
     except DomainError as error:
         _fail(error)
-    click.echo(result["due"].isoformat(timespec="minutes"))
+    provisional = result["provisional_years"]
+    click.echo(result["due"].isoformat(timespec="minutes")
+               + (f" (预计: provisional {', '.join(map(str, provisional))} calendar)" if provisional else ""))
+
+
+@calendar_group.command("list", help="List the years: official, provisional (no schedule yet) or missing.")
+@with_appcontext
+def calendar_list() -> None:
+    from engine.time import store
+    with runtime().unit_of_work(write=False) as uow:
+        years = store.list_years(uow)
+    for year in years:
+        loaded = (f" v{year['version']} loaded {year['loaded_at'].isoformat(timespec='minutes')} by "
+                  f"{year['loaded_by']}" if year["version"] else "")
+        click.echo(f"{year['year']}  {year['status']:<11}{loaded}  {year['source'] or ''}".rstrip())
 
 
 @click.command("worker", help="Fire due BPMN timers, warning transitions, escalations and deemed consent.")

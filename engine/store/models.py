@@ -131,6 +131,15 @@ class Task(Base):
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_rules: Mapped[dict | None] = mapped_column(JsonType)
+    # The provisional calendar years (no official schedule yet) the due date and warning were
+    # counted on, e.g. "2027" or "2027,2028"; NULL when only official years were used. Loading
+    # such a year recomputes exactly these rows (issue 10, migration 0008).
+    due_provisional_years: Mapped[str | None] = mapped_column(String(60), index=True)
+
+    @property
+    def due_provisional(self) -> bool:
+        """Whether the due date is provisional (shown as 预计): it moves when its year is loaded."""
+        return self.due_at is not None and self.due_provisional_years is not None
 
 
 class Event(Base):
