@@ -115,7 +115,7 @@ def _rearm(flow: CaseWorkflow, task: "SpiffTask") -> None:
     task.internal_data.update(keep)
 
 
-def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str) -> Repaired:
+def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") -> Repaired:
     """Re-run every failed step of a case (its open incidents), and what the worker would do now.
 
     The case's agent or an admin. 409 when the case has no open incident or is not running.
@@ -135,7 +135,7 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str) -> Repaired:
         incident.retries += 1
         incident.last_retried_at, incident.last_retried_by = now, actor.name
     history.record(uow, case.id, "retried", actor.name,
-                   data={"incidents": [i.id for i in retried],
+                   data={"incidents": [i.id for i in retried], "reason": reason,
                          "elements": sorted({i.element_id for i in retried if i.element_id})})
     for incident in retried:
         task = _spiff_task(flow, incident.task_id) if incident.task_id else None
