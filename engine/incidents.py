@@ -198,6 +198,7 @@ def job_failed(uow: "UnitOfWork", case_id: str, job_ids: list[int], error: BaseE
     case = uow.session.get(Case, case_id)
     if case is None:
         return None
+    case = uow.lock_case(case_id)
     far = uow.runtime.clock() + timedelta(days=365 * 100)
     for job in exhausted:
         job.claimed_by, job.lease_until = PARKED, far

@@ -61,8 +61,10 @@ def _require_admin(actor: Actor, what: str) -> None:
         raise Forbidden(f"only an admin may {what}")
 
 
-def _case_to_repair(uow: "UnitOfWork", case_id: str) -> Case:
+def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
+    """Lock the case; the case's agent or an admin; it must be running."""
     case = uow.lock_case(case_id)
+    access.require_case_driver(actor, case.started_by)
     if case.status == "suspended":
         raise Conflict(f"case {case_id} is suspended; resume it first")
     if case.status != "running":
@@ -122,8 +124,7 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") 
     A step that fails again keeps its incident open (`retries` + 1, the new error); the
     retry itself is recorded either way.
     """
-    case = _case_to_repair(uow, case_id)
-    access.require_case_driver(actor, case.started_by)
+    case = _case_to_repair(uow, actor, case_id)
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
     retried = incidents.open_incidents(flow)
@@ -335,7 +336,7 @@ def move_token(uow: "UnitOfWork", actor: Actor, case_id: str, source: str, targe
     is a new incident.
     """
     _require_admin(actor, "move a case's token")
-    case = _case_to_repair(uow, case_id)
+    case = _case_to_repair(uow, actor, case_id)
     flow = CaseWorkflow.load(uow, case)
     flow.actor, flow.resolution = actor.name, "moved"
     elements = _elements(flow.workflow)
