@@ -58,7 +58,11 @@ def message_of(error: BaseException) -> str:
     detail = getattr(error, "detail", None)
     if isinstance(detail, str) and detail:
         text = detail
-    line = text.splitlines()[0].strip() if text else type(error).__name__
+    line = text.splitlines()[0].strip().rstrip(". ") if text else type(error).__name__
+    for attribute, what in (("data_input", "data input"), ("data_output", "data output")):
+        variable = getattr(getattr(error, attribute, None), "bpmn_id", None)
+        if variable:  # SpiffWorkflow's "Missing data output" does not say which
+            line += f" ({what} {variable!r})"
     return line[:MAX_MESSAGE]
 
 

@@ -72,12 +72,15 @@ def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
     return case
 
 
-def _result(uow: "UnitOfWork", flow: CaseWorkflow) -> Repaired:
+def _ready_rows(uow: "UnitOfWork", case_id: str) -> list[Task]:
     from sqlalchemy import select
     uow.session.flush()
-    ready = list(uow.session.scalars(select(Task).where(Task.case_id == flow.case.id, Task.state == "ready")
-                                     .order_by(Task.created_at, Task.id)))
-    return Repaired(flow.case, ready, incidents.open_incidents(flow))
+    return list(uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "ready")
+                                    .order_by(Task.created_at, Task.id)))
+
+
+def _result(uow: "UnitOfWork", flow: CaseWorkflow) -> Repaired:
+    return Repaired(flow.case, _ready_rows(uow, flow.case.id), incidents.open_incidents(flow))
 
 
 def _all_tasks(workflow: "BpmnWorkflow") -> list["SpiffTask"]:
@@ -161,7 +164,7 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") 
         savepoint.rollback()
         del uow._after_commit[callbacks:]  # noqa: SLF001 - e.g. caching a workflow state never stored
         _retry_failed(uow, flow, retried, error)
-        return Repaired(case, [], [i for i in retried if i.state == "open"])
+        return Repaired(case, _ready_rows(uow, case.id), incidents.case_incidents(uow, case.id))
     return _result(uow, flow)
 
 

@@ -284,7 +284,8 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
     if not isinstance(data, dict):
         data = {"decision": "approve", "opinion": "逾期未答复，视为同意"}
     data = {**data, "deemed_consent": True, "deemed_consent_reason": reason}
-    flow.complete(row.id, data)
+    if flow.complete(row.id, data).state == TaskState.ERROR:
+        return  # completing it failed: its row is `error` and an incident is open
     row.state, row.completed_at, row.completed_by, row.data = "completed", now, "system", data
     row.sla = "red"
     history.record(uow, row.case_id, "deemed_consent", "system", task_id=row.id,

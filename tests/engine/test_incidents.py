@@ -487,3 +487,36 @@ def test_reload_gives_the_same_incident_state(runtime, agent):
     LIVE_WORKFLOWS.clear()
     assert retry(runtime, ADMIN, case.id).case.status == "completed"
     assert isinstance(incidents_of(runtime, case.id)[0], Incident)
+
+
+def test_a_failed_step_inside_an_embedded_subprocess_is_retried_there(runtime, agent):
+    deploy_file(runtime, "incidents.bpmn")
+    case = start(runtime, agent, "nested_script", variables={"divisor": 0})
+    [incident] = incidents_of(runtime, case.id)
+    assert incident.element_id == "DivideS"
+    assert spiff_states(runtime, case.id)["DivideS"] == "ERROR"
+    patch(runtime, ADMIN, case.id, {"divisor": 10})
+    result = retry(runtime, ADMIN, case.id)
+    assert result.incidents == [] and [t.element_id for t in result.open_tasks] == ["AfterS"]
+    complete(runtime, agent, result.open_tasks[0].id)
+    with runtime.unit_of_work(write=False) as uow:
+        from engine import queries
+        case_now = uow.session.get(Case, case.id)
+        assert case_now.status == "completed" and queries.case_variables(uow, case_now)["share"] == 10
+
+
+def test_a_form_whose_completion_fails_stays_with_its_department_until_retried(runtime, agent):
+    deploy_file(runtime, "incidents.bpmn")
+    case = start(runtime, agent, "form_output")
+    [answer] = ready(runtime, case.id)
+    complete(runtime, agent, answer.id, {"note": "no answer given"})
+    [incident] = incidents_of(runtime, case.id)
+    assert incident.element_id == "AnswerF" and "answer" in incident.message
+    [row] = rows(runtime, case.id)
+    assert row.state == "error" and row.completed_at is None
+    assert "task_completed" not in [e.type for e in events(runtime, case.id)]
+    [again] = retry(runtime, agent, case.id).open_tasks  # the step is the person's again
+    assert again.id == answer.id and again.state == "ready" and again.assignee == "alice"
+    complete(runtime, agent, again.id, {"answer": "yes"})
+    assert the_case(runtime, case.id).status == "completed"
+    assert incidents_of(runtime, case.id)[0].resolution == "retried"
