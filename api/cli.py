@@ -379,10 +379,17 @@ def departments_list(level: str | None, region: str | None, as_json: bool) -> No
         click.echo(f"{d.code:<16} {d.level:<9} {d.region:<6} {d.name_zh}  ({d.name_en})")
 
 
+# --------------------------------------------------------------------------- incidents and repairs (issue 9 §2)
+from api.cli_incidents import REPAIR_COMMANDS, incidents_group  # noqa: E402 - extends the groups above
+
+for _repair in REPAIR_COMMANDS:
+    cases_group.add_command(_repair)
+
+
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
-            calendar_group, worker_command, departments_group]
+            calendar_group, worker_command, departments_group, incidents_group]
 
 
 def register_commands(app: Flask) -> None:

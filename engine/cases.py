@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from engine import access, history, timers
 from engine.access import Actor
@@ -167,11 +168,13 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     # else: a key naming no deployed form is opaque, the client's business (as in Camunda)
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
-    flow.complete(task_id, data)
+    task = flow.complete(task_id, data)
     now = uow.runtime.clock()
-    row.state, row.completed_at, row.completed_by, row.data = "completed", now, actor.name, data
-    history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
-                   element_id=row.element_id, data=data)
+    row.data = data
+    if task.state != TaskState.ERROR:  # else completing it failed: its row is `error`, an incident open
+        row.state, row.completed_at, row.completed_by = "completed", now, actor.name
+        history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
+                       element_id=row.element_id, data=data)
     flow.sync()
     flow.save()
     return row
