@@ -24,4 +24,5 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = REPO_ROOT / "processes"
     forms_dir: Path = REPO_ROOT / "forms"
-    organisation_file: Path = REPO_ROOT / "processes" / "organisation.json"
+    organisation_file: Path = field(default_factory=lambda: Path(
+        os.environ.get("ONEWINDOW_ORGANISATION") or REPO_ROOT / "processes" / "organisation.json"))

@@ -87,7 +87,7 @@ def check_departments(elements: dict[str, dict], organisation, filename: str) ->
     problems = []
     for element_id, meta in elements.items():
         for code in routing.literal_departments(meta):
-            if code not in organisation:
+            if not organisation.is_known(code):
                 problems.append(f"{filename}:{meta.get('line', '?')}: {element_id}: "
                                 f"candidate group '{code}' is not a known department")
         lane = meta.get("lane")
@@ -158,7 +158,7 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
     parsed = parse_specs(tree, filename, _dependencies(uow, tree))
     problems = []
     for elements in parsed.elements.values():
-        problems += check_departments(elements, uow.runtime.organisation, filename)
+        problems += check_departments(elements, uow.organisation, filename)
     if problems:
         raise InvalidDefinition(sorted(set(problems)))
 

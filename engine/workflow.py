@@ -172,8 +172,8 @@ class CaseWorkflow:
         lane = getattr(task.task_spec, "lane", None)
         department, assignee = None, None
         if state == "ready":
-            department = routing.resolve_department(meta, lane, task.data,
-                                                    self.uow.runtime.organisation)
+            department = routing.resolve_department(meta, lane, task.data, self.uow.organisation,
+                                                    region=self.case.region)
             assignee = meta.get("assignee")
             if assignee and routing.is_expression(assignee):
                 from engine import expressions
