@@ -279,6 +279,16 @@ class Organisation:
         walk(None)
         return out
 
+    def tree(self, region: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The region tree (`GET /regions`): each region with its window, government, bodies and
+        children; `region` gives that region's subtree, else every top-level region's."""
+        def node(r: Region) -> dict[str, Any]:
+            return {**r.__dict__, "window": self.window_of(r.code), "government": self.government_of(r.code),
+                    "bodies": sorted(self.bodies_of(r.code), key=lambda d: d.code),
+                    "children": [node(self._regions[c]) for c in self._children.get(r.code, [])]}
+        roots = [self.region(region)] if region is not None else [self._regions[c] for c in self._children[None]]
+        return [node(r) for r in roots]
+
     def children(self, region: str) -> builtins.list[Region]:
         return [self._regions[c] for c in self._children.get(self.region(region).code, [])]
 
