@@ -577,7 +577,8 @@ def _body(path: tuple, b: Any, region: Region, spelling: dict[str, str], codes: 
             ok = False
         functions[function] = (code, line)
     level, _, suffix = code.partition(".")
-    if level in LEVELS and suffix in spelling and (level != region.level or spelling[suffix] != function):
+    if (level in LEVELS and suffix in spelling and region.level in LEVELS
+            and (level != region.level or spelling[suffix] != function)):
         err(path + ("code",), f"{code!r} reads as the generic code of the {level}'s {spelling[suffix]!r} body, "
                               f"but this is the {region.level} {region.code!r}'s {function!r} body; choose "
                               "another code")
