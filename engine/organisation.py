@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from engine import json_source
+from engine.config import shipped_dir
 from engine.errors import Invalid, NotFound
 
-DEFAULT_PATH: Path = Path(__file__).resolve().parent.parent / "processes" / "organisation.json"
+DEFAULT_PATH: Path = shipped_dir("processes") / "organisation.json"
 
 #: Levels from the top down; `list()` sorts in this order.
 LEVELS: tuple[str, ...] = ("province", "city", "county")
