@@ -80,7 +80,7 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
     file.problems += schema_problems(tree, name) + reference_problems(tree, name)
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
-                      + checks.department_problems(tree, name, uow.runtime.organisation))
+                      + checks.department_problems(tree, name, uow.organisation))
 
 
 def _dependencies(uow: UnitOfWork, file: _File, upload: dict[str, _File]) -> list[tuple[etree._ElementTree, str]]:

@@ -157,7 +157,7 @@ class CaseWorkflow:
         groups = self._meta(task).get("candidateGroups")
         try:
             return routing.resolve_department(self._meta(task), getattr(task.task_spec, "lane", None),
-                                              task.data, self.uow.runtime.organisation)
+                                              task.data, self.uow.organisation)
         except Exception:  # noqa: BLE001 - the step failed; the hint is only for listing
             pass
         if isinstance(groups, str) and routing.is_expression(groups):
@@ -249,8 +249,8 @@ class CaseWorkflow:
         lane = getattr(task.task_spec, "lane", None)
         department, assignee = None, None
         if state == "ready":
-            department = routing.resolve_department(meta, lane, task.data,
-                                                    self.uow.runtime.organisation)
+            department = routing.resolve_department(meta, lane, task.data, self.uow.organisation,
+                                                    region=self.case.region)
             assignee = meta.get("assignee")
             if assignee and routing.is_expression(assignee):
                 from engine import expressions
