@@ -226,9 +226,11 @@ def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, a
         case = start(rt, agent, "routed_review", variables={"department": "county.xxj"})
         assert incidents_of(rt, case.id, "open")[0].department == "county.xxj"
         data = json.loads(organisation.read_text(encoding="utf-8"))
-        data["departments"].append({"code": "county.xxj", "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau",
-                                    "level": "county", "region": "四川省成都市郫都区", "parent": "county.zf",
-                                    "kind": "department", "roles": ["approver"]})
+        data["functions"].append({"key": "xx", "name_zh": "信息化", "name_en": "information technology",
+                                  "aliases": ["xxj"]})
+        pidu = next(region for region in data["regions"] if region["code"] == "pidu")
+        pidu["bodies"].append({"code": "county.xxj", "function": "xx", "kind": "department",
+                               "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau", "roles": ["approver"]})
         organisation.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         result = retry(rt, ADMIN, case.id)
         assert result.incidents == [] and [t.department for t in result.open_tasks] == ["county.xxj"]
@@ -414,7 +416,8 @@ def test_a_case_the_worker_cannot_process_gets_a_job_incident_and_waits_for_a_re
     clock.set(datetime(2026, 3, 9, 17, 31, tzinfo=BEIJING))
     timers.run_due(runtime)  # overdue: level 1 at the window
     data = json.loads(organisation.read_text(encoding="utf-8"))
-    data["departments"] = [d for d in data["departments"] if d["code"] != "county.fgj"]
+    for region in data["regions"]:
+        region["bodies"] = [body for body in region["bodies"] if body["code"] != "county.fgj"]
     organisation.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     rt = Runtime(Settings(database_url=runtime.settings.database_url, organisation_file=organisation),
                  clock=clock)  # the worker restarted with the changed organisation
