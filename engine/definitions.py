@@ -80,6 +80,7 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
     file.problems += schema_problems(tree, name) + reference_problems(tree, name)
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
+                      + checks.business_rule_problems(tree, name) + checks.loop_problems(tree, name)
                       + checks.department_problems(tree, name, uow.runtime.organisation))
 
 
@@ -168,8 +169,12 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
             upload.setdefault(pid, file)
     structurally_sound = [f for f in files if f.tree is not None and not f.problems]
     for file in structurally_sound:
+        dependencies = _dependencies(uow, file, upload)
+        file.problems += checks.call_cycle_problems(file.tree, file.name, [tree for tree, _ in dependencies])
+        if file.problems:
+            continue
         try:
-            file.parsed = parse_specs(file.tree, file.name, _dependencies(uow, file, upload))
+            file.parsed = parse_specs(file.tree, file.name, dependencies)
         except InvalidDefinition as error:
             file.problems += error.problems
     if any(f.problems for f in files):
