@@ -76,6 +76,13 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
     except InvalidDefinition as error:  # not XML: nothing further can be checked
         file.problems += error.problems
         return
+    try:
+        file.data.decode("utf-8")  # stored as text, and what modelers write
+    except UnicodeDecodeError:
+        encoding = file.tree.docinfo.encoding or "not UTF-8"
+        file.problems.append(f"{file.name}:1: the file is {encoding}; save it as UTF-8 "
+                             f"(as Camunda Modeler and bpmn.io do)")
+        return
     tree, name = file.tree, file.name
     file.problems += schema_problems(tree, name) + reference_problems(tree, name)
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
@@ -123,6 +130,8 @@ def _sorted_problems(files: list[_File]) -> list[str]:
 
 def _file_name(raw: str | None) -> str:
     name = Path(raw or "upload.bpmn").name or "upload.bpmn"
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise Invalid(f"file name {name!r} contains control characters", errors={"file": ["bad file name"]})
     if len(name) > MAX_FILE_NAME:
         raise Invalid(f"file name {name[:40]!r}... is longer than {MAX_FILE_NAME} characters",
                       errors={"file": ["file name too long"]})
