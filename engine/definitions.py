@@ -88,6 +88,7 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
                       + checks.business_rule_problems(tree, name) + checks.loop_problems(tree, name)
+                      + checks.length_problems(tree, name)
                       + checks.department_problems(tree, name, uow.runtime.organisation))
 
 

@@ -188,6 +188,39 @@ def _elements(tree: etree._ElementTree) -> Iterable[tuple[etree._Element, dict[s
             yield nodes.get(element_id), meta
 
 
+# What the database keeps of an element, and how much of it (the columns' widths).
+MAX_ID = 255  # process keys, element ids
+MAX_NAME = 255  # process, task and lane names
+_MAX_META = {"formKey": 120, "assignee": 120}
+_MAX_PROPERTY = {"time_limit": 60, "stage": 120}
+
+
+def length_problems(tree: etree._ElementTree, filename: str) -> list[str]:
+    """Ids, names and task attributes longer than the database keeps (PostgreSQL refuses them)."""
+    problems = []
+    for node in tree.getroot().iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+            continue
+        if len(node.get("id") or "") > MAX_ID:
+            problems.append(format_problem(filename, None, f"{etree.QName(node).localname}: the id "
+                                           f"'{node.get('id')[:40]}...' is longer than {MAX_ID} characters",
+                                           line=node.sourceline))
+        elif len(node.get("name") or "") > MAX_NAME:
+            problems.append(format_problem(filename, node, f"the name is longer than {MAX_NAME} characters"))
+    for node, meta in _elements(tree):
+        for key, limit in _MAX_META.items():
+            value = meta.get(key) or ""
+            if len(value) > limit and not (key == "assignee" and routing.is_expression(value)):
+                problems.append(format_problem(filename, node, f"{key} is longer than {limit} characters"))
+        for key, limit in _MAX_PROPERTY.items():
+            value = (meta.get("properties") or {}).get(key) or ""
+            if len(value) > limit and not routing.is_expression(value):
+                problems.append(format_problem(filename, node, f"property {key} is longer than {limit} characters"))
+        if len(meta.get("lane") or "") > MAX_NAME:
+            problems.append(format_problem(filename, node, f"its lane's name is longer than {MAX_NAME} characters"))
+    return list(dict.fromkeys(problems))
+
+
 def department_problems(tree: etree._ElementTree, filename: str, organisation: Any) -> list[str]:
     """Literal candidate groups and lanes that name no known department."""
     problems = []

@@ -286,3 +286,13 @@ def test_recursive_call_activities_are_refused(runtime):
         deploy_files(uow, DESIGNER, [(_call("pong", "ping"), "ping.bpmn"), (_call("ping", "pong"), "pong.bpmn")])
     assert [p.split(": ")[0] for p in error.value.problems] == ["ping.bpmn:8", "pong.bpmn:8"]
     assert "(ping → pong → ping)" in error.value.problems[0]
+
+
+def test_ids_names_and_task_attributes_longer_than_the_database_keeps_are_refused(runtime):
+    element = ('    <bpmn:userTask id="T" name="{name}" camunda:formKey="{form}"><bpmn:incoming>F1</bpmn:incoming>'
+               '<bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>').format(name="审" * 256, form="f" * 121)
+    problems = _refused(runtime, around(element, pid="p" * 256), "long.bpmn")
+    assert problems == [
+        f"long.bpmn:7: process: the id '{'p' * 40}...' is longer than 255 characters",
+        "long.bpmn:8: userTask T: the name is longer than 255 characters",
+        "long.bpmn:8: userTask T: formKey is longer than 120 characters"]
