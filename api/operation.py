@@ -26,7 +26,7 @@ from marshmallow import EXCLUDE, Schema
 from api.errors import MalformedJSON, UnsupportedMediaType
 from engine.errors import Invalid, NotFound
 
-JSON_TYPES = ("application/json",)
+JSON_TYPES = ("application/json", "application/merge-patch+json")  # the latter: PATCH variables
 
 
 @dataclass

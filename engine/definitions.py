@@ -89,7 +89,7 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
                       + checks.business_rule_problems(tree, name) + checks.loop_problems(tree, name)
                       + checks.length_problems(tree, name)
-                      + checks.department_problems(tree, name, uow.runtime.organisation))
+                      + checks.department_problems(tree, name, uow.organisation))
 
 
 def _dependencies(uow: UnitOfWork, file: _File, upload: dict[str, _File]) -> list[tuple[etree._ElementTree, str]]:
@@ -244,7 +244,10 @@ def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, war
         raise Conflict("another deployment of the same process happened at the same time; retry") from error
     for definition, specs, planned in new:
         start_timers.replace_for(uow, definition, planned)
-        uow.after_commit(lambda d=definition, s=specs: uow.runtime.specs.put(d.id, s))
+        # Cached as restored from the stored JSON, exactly what any other process loads (never
+        # the parser's objects: a case must run the same on every worker).
+        uow.after_commit(lambda i=definition.id, text=definition.spec_json:
+                         uow.runtime.specs.get(i, lambda: text))
     return Deployed(definitions, created=bool(new), warnings=warnings,
                     new_keys={d.key for d, _, _ in new},
                     files={key: file.name for file, _, key, _, _, _ in plans})

@@ -226,7 +226,7 @@ def department_problems(tree: etree._ElementTree, filename: str, organisation: A
     problems = []
     for node, meta in _elements(tree):
         for code in routing.literal_departments(meta):
-            if code not in organisation:
+            if not organisation.is_known(code):
                 problems.append(format_problem(filename, node, f"candidate group '{code}' is not a known department"))
         lane = meta.get("lane")
         if lane and not meta.get("candidateGroups") and routing.lane_department(lane, organisation) is None:

@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn.multi_instance import with_standard_multi_instance
+from engine.bpmn.standard_multi_instance import with_standard_multi_instance
 from engine.errors import InvalidDefinition
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
