@@ -64,6 +64,7 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
                            "name_en": department.name_en if department else None},
             "state": ITEM_STATES[task.state], "stage": _stage(task, stages), "started_at": task.created_at,
             "completed_at": task.completed_at, "due_at": task.due_at,
+            "due_provisional": task.due_provisional,  # 预计: counted before the year's schedule
         })
     status = public_status(case)
     return {"business_key": case.business_key, "name": case.name, "status": status,

@@ -32,7 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
 
-from engine import history
+from engine import history, sandbox
 from engine.store.models import Case, Escalation, StartTimer, Task, TimerJob
 from engine.time import deadlines, escalation
 
@@ -333,19 +333,39 @@ class Worker:
         return jobs
 
     def run_once(self) -> int:
-        """Claim one batch and run it; returns the number of jobs claimed."""
+        """Claim one batch and run it; returns the number of jobs claimed.
+
+        Each case's scripts end within the script time limit (engine.sandbox), so one stuck
+        case delays the rest of its batch by that much at most. Should the batch still outlast
+        half the lease, the claims on the cases not reached are released for the next round
+        (or another worker) instead of expiring while they wait."""
         fired = self.start_cases()
+        started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
         for job_id, case_id in jobs:
             by_case.setdefault(case_id, []).append(job_id)
-        for case_id, job_ids in by_case.items():
-            if self.stopping.is_set():
+        pending = list(by_case.items())
+        while pending:
+            if self.stopping.is_set() or _time.monotonic() - started > self.lease.total_seconds() / 2:
+                self._release([job_id for _, job_ids in pending for job_id in job_ids])
                 break
+            case_id, job_ids = pending.pop(0)
             self.process(case_id, job_ids)
             if self.job_delay:
                 _time.sleep(self.job_delay)
         return len(jobs) + fired
+
+    def _release(self, job_ids: list[int]) -> None:
+        """Give back claims this worker will not get to (still ours: nobody else took them)."""
+        if not job_ids:
+            return
+        with self.runtime.unit_of_work() as uow:
+            uow.session.execute(update(TimerJob).where(TimerJob.id.in_(job_ids),
+                                                       TimerJob.claimed_by == self.name)
+                                .values(claimed_by=None, lease_until=None)
+                                .execution_options(synchronize_session=False))
+            uow.commit()
 
     def start_cases(self) -> int:
         """Fire due timer start events: each firing opens a case (see `engine.start_timers`)."""
@@ -361,6 +381,10 @@ class Worker:
                 with rt.unit_of_work() as uow, incidents.raised_by("worker"):
                     start_timers.fire(uow, timer_id)
                     uow.commit()
+            except sandbox.ScriptInterrupted:
+                log.info("stopped during a script of timer start %s; it will fire again", timer_id)
+                self.stop()
+                break
             except Exception:  # noqa: BLE001 - one bad process must not stop the worker
                 log.exception("timer start %s failed", timer_id)
                 with rt.unit_of_work() as uow:
@@ -376,6 +400,12 @@ class Worker:
                 tick(uow, case_id)
                 self._back_off(uow, job_ids)
                 uow.commit()
+        except sandbox.ScriptInterrupted:
+            # Stopping (SIGTERM) while a script ran: nothing of this tick is kept; the job
+            # stays due and its claim is released for the next worker.
+            log.info("stopped during a script of case %s; it will run again", case_id)
+            self.stop()
+            self._release(job_ids)
         except Exception as error:  # noqa: BLE001 - one bad case must not stop the worker
             log.exception("tick of case %s failed", case_id)
             with rt.unit_of_work() as uow:

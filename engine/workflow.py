@@ -12,7 +12,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import history, incidents, routing, timers
+from engine import expressions, history, incidents, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
 from engine.errors import Conflict, NotFound
@@ -59,6 +59,30 @@ def ready_manual_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
     return found
 
 
+def waiting_message_names(workflow: BpmnWorkflow) -> set[str]:
+    """The names of the messages a workflow waits for, also those behind an event-based gateway
+    or an event subprocess's start (SpiffWorkflow lists those as one unnamed `Multiple` event)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+
+    names: set[str] = set()
+    pending = [getattr(t.task_spec, "event_definition", None) for t in workflow.event_manager.tasks.values()]
+    if not workflow.is_completed():  # event subprocesses started by a message (start triggers)
+        for process in [workflow, *workflow.subprocesses.values()]:
+            if process.is_completed():
+                continue
+            for name in getattr(process.spec.start, "trigger_specs", ()):
+                spec = workflow.subprocess_specs.get(name)
+                pending += [getattr(s, "event_definition", None) for s in getattr(spec, "bpmn_start_events", ())]
+    while pending:
+        definition = pending.pop()
+        if isinstance(definition, MultipleEventDefinition):
+            pending += definition.event_definitions
+        elif isinstance(definition, MessageEventDefinition) and definition.name:
+            names.add(definition.name)
+    return names
+
+
 class CaseWorkflow:
     """The live workflow of one locked case, with the bookkeeping every command shares."""
 
@@ -94,8 +118,8 @@ class CaseWorkflow:
         still commits, and the rest of the case goes on. Database errors are not a step's fault
         and propagate (the command rolls back)."""
         try:
-            with timers.clock_scope(self.uow.runtime.clock):  # timer events read the runtime clock
-                if refresh_timers:
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
+                if refresh_timers:  # timer events read the runtime clock
                     self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
         except SQLAlchemyError:
@@ -133,7 +157,7 @@ class CaseWorkflow:
         groups = self._meta(task).get("candidateGroups")
         try:
             return routing.resolve_department(self._meta(task), getattr(task.task_spec, "lane", None),
-                                              task.data, self.uow.runtime.organisation)
+                                              task.data, self.uow.organisation)
         except Exception:  # noqa: BLE001 - the step failed; the hint is only for listing
             pass
         if isinstance(groups, str) and routing.is_expression(groups):
@@ -147,6 +171,15 @@ class CaseWorkflow:
             return None if value is None else str(value)[:120]
         return None
 
+    def _script_output(self, task: SpiffTask | None, text: str, dropped: int) -> None:
+        """What a script printed goes to the case log (bounded by expressions.MAX_OUTPUT)."""
+        data: dict[str, Any] = {"text": text}
+        if dropped:
+            data["dropped"] = dropped  # characters left out
+        history.record(self.uow, self.case.id, "script_output", self.actor,
+                       task_id=str(task.id) if task is not None else None,
+                       element_id=task.task_spec.bpmn_id if task is not None else None, data=data)
+
     def complete(self, task_id: str, data: dict[str, Any]) -> SpiffTask:
         task = self.workflow.get_task_from_id(UUID(task_id))
         if task is None:
@@ -156,7 +189,7 @@ class CaseWorkflow:
         task.data.update(data)
         self._keep_form_data(task, data)
         try:
-            with timers.clock_scope(self.uow.runtime.clock):
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 task.run()
         except SQLAlchemyError:
             raise
@@ -216,8 +249,8 @@ class CaseWorkflow:
         lane = getattr(task.task_spec, "lane", None)
         department, assignee = None, None
         if state == "ready":
-            department = routing.resolve_department(meta, lane, task.data,
-                                                    self.uow.runtime.organisation)
+            department = routing.resolve_department(meta, lane, task.data, self.uow.organisation,
+                                                    region=self.case.region)
             assignee = meta.get("assignee")
             if assignee and routing.is_expression(assignee):
                 from engine import expressions

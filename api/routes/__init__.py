@@ -24,6 +24,7 @@ RESOURCES = [
     "escalations",
     "clocks",
     "incidents",
+    "regions",
 ]
 
 

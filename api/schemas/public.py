@@ -18,6 +18,8 @@ class PublicItemSchema(Schema):
     started_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean(metadata={
+        "description": "预计: the due date was counted before its year's official schedule"})
 
 
 class PublicProjectSchema(Schema):

@@ -92,6 +92,9 @@ class Case(Base):
     # Once it has had a timed task or a timer job: only then does saving it look for SLA rows,
     # escalations and jobs to reschedule (most commands of an untimed case need none of that).
     timed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The region whose window accepted the case (the agent's department's region; issue 10,
+    # migration 0007). NULL only for cases from before regions: read as the default region.
+    region: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Task(Base):
@@ -131,6 +134,15 @@ class Task(Base):
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_rules: Mapped[dict | None] = mapped_column(JsonType)
+    # The provisional calendar years (no official schedule yet) the due date and warning were
+    # counted on, e.g. "2027" or "2027,2028"; NULL when only official years were used. Loading
+    # such a year recomputes exactly these rows (issue 10, migration 0008).
+    due_provisional_years: Mapped[str | None] = mapped_column(String(60), index=True)
+
+    @property
+    def due_provisional(self) -> bool:
+        """Whether the due date is provisional (shown as 预计): it moves when its year is loaded."""
+        return self.due_at is not None and self.due_provisional_years is not None
 
 
 class Event(Base):
@@ -291,3 +303,23 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolution: Mapped[str | None] = mapped_column(String(20))  # retried | moved | cancelled
+
+
+# --------------------------------------------------------------------------- regions (issue 10)
+
+
+class OrganisationVersion(Base):
+    """One loaded version of the organisation file (regions, bodies, coordination), kept whole.
+
+    Rows are never updated: `onewindow organisation load` adds a version; the highest is in
+    force. With no row at all, the configured file is in force.
+    """
+
+    __tablename__ = "organisation_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(255))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(120))

@@ -232,9 +232,11 @@ def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, a
     assert incidents_of(runtime, case.id, "open")[0].department == "county.xxj"
 
     def add_bureau(data):
-        data["departments"].append({"code": "county.xxj", "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau",
-                                    "level": "county", "region": "四川省成都市郫都区", "parent": "county.zf",
-                                    "kind": "department", "roles": ["approver"]})
+        data["functions"].append({"key": "xx", "name_zh": "信息化", "name_en": "information technology",
+                                  "aliases": ["xxj"]})
+        pidu = next(region for region in data["regions"] if region["code"] == "pidu")
+        pidu["bodies"].append({"code": "county.xxj", "function": "xx", "kind": "department",
+                               "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau", "roles": ["approver"]})
     rt = restarted_with_organisation(runtime, clock, tmp_path, add_bureau)
     try:
         result = retry(rt, ADMIN, case.id)
@@ -420,7 +422,8 @@ def test_a_case_the_worker_cannot_process_gets_a_job_incident_and_waits_for_a_re
     timers.run_due(runtime)  # overdue: level 1 at the window
 
     def remove_fgj(data):
-        data["departments"] = [d for d in data["departments"] if d["code"] != "county.fgj"]
+        for region in data["regions"]:
+            region["bodies"] = [body for body in region["bodies"] if body["code"] != "county.fgj"]
     rt = restarted_with_organisation(runtime, clock, tmp_path, remove_fgj)  # the worker restarted
     try:
         clock.set(datetime(2026, 3, 10, 17, 31, tzinfo=BEIJING))
