@@ -245,6 +245,25 @@ def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, a
         rt.close()
 
 
+def test_a_department_loaded_as_a_new_organisation_version_is_found_by_the_retry(runtime, agent):
+    """The way an administrator adds a body to a running system: a new organisation version."""
+    from engine import organisation_versions
+    deploy_file(runtime, "incidents.bpmn")
+    case = start(runtime, agent, "routed_review", variables={"department": "county.xxj"})
+    assert incidents_of(runtime, case.id, "open")[0].department == "county.xxj"
+    data = json.loads((REPO_ROOT / "processes" / "organisation.json").read_text(encoding="utf-8"))
+    data["functions"].append({"key": "xx", "name_zh": "信息化", "name_en": "information technology",
+                              "aliases": ["xxj"]})
+    pidu = next(region for region in data["regions"] if region["code"] == "pidu")
+    pidu["bodies"].append({"code": "county.xxj", "function": "xx", "kind": "department",
+                           "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau", "roles": ["approver"]})
+    with runtime.unit_of_work() as uow:
+        organisation_versions.load(uow, json.dumps(data, ensure_ascii=False), "organisation.json", "root")
+        uow.commit()
+    result = retry(runtime, ADMIN, case.id)
+    assert result.incidents == [] and [t.department for t in result.open_tasks] == ["county.xxj"]
+
+
 def test_one_instance_with_an_unknown_department_does_not_stop_the_others(runtime, agent):
     deploy_file(runtime, "approval_items.bpmn")
     items = [{"name": "项目核准", "department": "county.fgj"}, {"name": "用地预审", "department": "county.nope"}]
