@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import expressions, history, incidents, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
-from engine.errors import Conflict, DomainError, NotFound
+from engine.errors import Conflict, NotFound
 from engine.store.models import Case, Definition, Task
 from engine.store.uow import UnitOfWork
 
