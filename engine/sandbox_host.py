@@ -81,18 +81,18 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
     context: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     incoming = Incoming()
+    ref_keys = set(header.get("ref_keys") or ())
     before: dict[str, bytes] = {}
     for index, (key, piece) in enumerate(zip(keys, pieces)):
         value = sandbox.decode(piece, tagged)
         if index < data_count:
-            context[key] = value
+            incoming.add(key, value, key in ref_keys, number=op == "exec")
             before[key] = piece
-            if op == "exec":
-                incoming.add(key, value)
         else:
             extra[key] = value
     del pieces
     incoming.finish()  # shared containers are shared again
+    context = dict(incoming.values)
     originals = dict(context)
 
     output = expressions.Output()
@@ -108,8 +108,8 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
             if op == "exec":
                 expressions._execute_here(source, context, extra, budget)
                 encoder = sandbox.Encoder(sandbox.STORABLE)
-                reply.update(_changes(context, originals, before, set(header.get("ref_keys") or ()),
-                                      tagged, incoming, encoder, out_pieces))
+                reply.update(_changes(context, originals, before, ref_keys, tagged, incoming,
+                                      encoder, out_pieces))
             else:
                 value = expressions._evaluate_here(source, context, extra, budget)
                 encoder = sandbox.Encoder(sandbox.RETURNABLE)

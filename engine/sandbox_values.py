@@ -25,7 +25,7 @@ from typing import Any
 
 _TAG = "\x00ow"   # a tagged non-JSON value: {"\x00ow": "datetime", "v": "..."}
 REF = "\x00ref"   # a container numbered before: {"\x00ref": 12}
-_CONTAINERS = (dict, list, tuple, set, frozenset)
+_CONTAINERS = (dict, list, tuple, set, frozenset)  # what JSON writes as an object or array
 
 
 # --------------------------------------------------------------------------- scalars
@@ -111,29 +111,18 @@ class Outgoing:
 
     def encode(self, value: Any, encoder: Encoder) -> tuple[bytes, bool]:
         """(JSON piece, whether it holds references). Numbers the value's containers."""
-        start = len(self.containers)
-        if not self._shares(value):
+        if not isinstance(value, _CONTAINERS):
             return encoder.encode(value), False
-        for obj in self.containers[start:]:  # shared inside: number again while encoding refs
-            del self.numbers[id(obj)]
-        del self.containers[start:]
+        found: list[Any] = []
+        _collect(value, found.append)
+        ids = [id(c) for c in found]
+        numbers = self.numbers
+        if len(set(ids)) == len(ids) and not any(i in numbers for i in ids):
+            numbers.update(zip(ids, range(len(self.containers), len(self.containers) + len(ids))))
+            self.containers.extend(found)
+            return encoder.encode(value), False
+        # Shared inside, or with an earlier variable: number while writing references.
         return encoder.encode(self._with_refs(value)), True
-
-    def _shares(self, value: Any) -> bool:
-        """Numbers the containers in pre-order; True (and stops) at one seen before."""
-        numbers, containers = self.numbers, self.containers
-        stack = [value]
-        while stack:
-            item = stack.pop()
-            if not isinstance(item, _CONTAINERS):
-                continue
-            if id(item) in numbers:
-                return True
-            numbers[id(item)] = len(containers)
-            containers.append(item)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend([c for c in reversed(list(children)) if isinstance(c, _CONTAINERS)])
-        return False
 
     def _with_refs(self, value: Any) -> Any:
         if not isinstance(value, _CONTAINERS):
@@ -144,6 +133,8 @@ class Outgoing:
         self.numbers[id(value)] = len(self.containers)
         self.containers.append(value)
         if isinstance(value, dict):
+            if REF in value and len(value) == 1:
+                raise ValueError("a dict whose only key is '\\x00ref'")
             return {k: self._with_refs(v) for k, v in value.items()}
         return [self._with_refs(v) for v in value]
 
@@ -179,12 +170,23 @@ class Incoming:
     def __init__(self) -> None:
         self.containers: list[Any] = []
         self.ranges: dict[str, tuple[int, int]] = {}
+        self.ref_keys: set[str] = set()
+        self.values: dict[str, Any] = {}  # as the script gets them, once `finish` ran
         self._refs: list[tuple[Any, Any, int]] = []
 
-    def add(self, key: str, value: Any) -> None:
+    def add(self, key: str, value: Any, refs: bool, number: bool = True) -> None:
+        """Number variable `key`'s containers; `refs`: it was sent with references. Without
+        `number` (an expression: nothing comes back) the value is only kept."""
         start = len(self.containers)
-        self._number(value, self.containers, self._refs)
+        self.values[key] = value
+        if not number:
+            return
+        if refs and _is_ref(value):  # the variable is a container of an earlier one
+            self._refs.append((self.values, key, value[REF]))
+        self._number(value, self.containers, self._refs if refs else None, refs)
         self.ranges[key] = (start, len(self.containers))
+        if refs:
+            self.ref_keys.add(key)
 
     def finish(self) -> None:
         """Put the shared containers in place of their references."""
@@ -193,24 +195,35 @@ class Incoming:
         self._refs = []
 
     @staticmethod
-    def _number(value: Any, out: list[Any], refs: list[tuple[Any, Any, int]] | None) -> None:
-        stack = [value] if type(value) in (dict, list) else []
+    def _number(value: Any, out: list[Any], refs: list[tuple[Any, Any, int]] | None,
+                markers: bool) -> None:
+        """Pre-order numbering of decoded JSON (dicts and lists). With `markers` (a variable
+        sent with references) the reference markers are not numbered; `refs` collects where
+        they are, to put the containers in later."""
+        if type(value) not in (dict, list) or (markers and _is_ref(value)):
+            return
+        if not markers:
+            _collect(value, out.append)  # decoded JSON: only dicts and lists
+            return
+        stack = [value]
+        pop, push, append = stack.pop, stack.extend, out.append
         while stack:
-            item = stack.pop()
-            out.append(item)
-            pairs = item.items() if type(item) is dict else enumerate(item)
-            children = []
-            for slot, child in pairs:
-                kind = type(child)
-                if kind is dict:
-                    if _is_ref(child):
-                        if refs is not None:
-                            refs.append((item, slot, child[REF]))
-                        continue
-                    children.append(child)
-                elif kind is list:
-                    children.append(child)
-            stack.extend(reversed(children))
+            item = pop()
+            append(item)
+            if type(item) is dict:
+                children = [c for c in item.values() if type(c) is dict or type(c) is list]
+            else:
+                children = [c for c in item if type(c) is dict or type(c) is list]
+            if not children:
+                continue
+            if markers and any(type(c) is dict and REF in c and len(c) == 1 for c in children):
+                pairs = item.items() if type(item) is dict else enumerate(item)
+                for slot, child in pairs:
+                    if _is_ref(child) and refs is not None:
+                        refs.append((item, slot, child[REF]))
+                children = [c for c in children if not _is_ref(c)]
+            children.reverse()
+            push(children)
 
     def changes(self, key: str, live: Any, before_piece: bytes, tagged: bool) -> dict[int, Any]:
         """Input containers of variable `key` whose contents the script changed: number -> new
@@ -219,7 +232,7 @@ class Incoming:
         if start == end:
             return {}
         before: list[Any] = []
-        self._number(decode(before_piece, tagged), before, None)
+        self._number(decode(before_piece, tagged), before, None, key in self.ref_keys)
         before_numbers = {id(c): start + offset for offset, c in enumerate(before)}
         numbers = self.numbers()
         changed: dict[int, Any] = {}
@@ -251,6 +264,8 @@ class Incoming:
         if depth > 500:
             raise ValueError("nested too deeply")
         if isinstance(value, dict):
+            if REF in value and len(value) == 1:
+                raise ValueError("a dict whose only key is '\\x00ref'")
             return {k: self.with_refs(v, numbers, depth + 1) for k, v in value.items()}
         return [self.with_refs(v, numbers, depth + 1) for v in value]
 
@@ -264,6 +279,17 @@ class Incoming:
                     return True
                 stack.extend(item.values() if isinstance(item, dict) else item)
         return False
+
+
+def _collect(item: Any, append: Any) -> None:
+    """Pre-order list of the containers JSON would write (each occurrence)."""
+    append(item)
+    for child in (item.values() if isinstance(item, dict) else item):
+        kind = type(child)
+        if kind is dict or kind is list:
+            _collect(child, append)
+        elif kind is not str and kind is not int and kind is not float and isinstance(child, _CONTAINERS):
+            _collect(child, append)
 
 
 def _same_contents(now: Any, old: Any, numbers: dict[int, int], before: dict[int, int]) -> bool:
