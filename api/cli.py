@@ -92,6 +92,24 @@ def deploy_command(paths: tuple[str, ...], check: bool) -> None:
         sys.exit(1)
 
 
+def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
+    """Deploy processes/; servers started together on one database race to deploy the same
+    files, and the loser of that race retries (its second try finds them deployed)."""
+    import time
+
+    from engine.errors import Conflict
+    for attempt in range(5):
+        try:
+            deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
+            return
+        except Conflict as error:
+            if attempt == 4:
+                _fail(error)
+            time.sleep(0.2 * (attempt + 1))
+        except DomainError as error:
+            _fail(error)
+
+
 @click.command("serve", help="Serve the API with gunicorn (deploys processes/ first).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -102,10 +120,7 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None
     rt = runtime()
     from engine.store.migrate import upgrade
     upgrade(rt.settings.database_url)
-    try:
-        deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
-    except DomainError as error:
-        _fail(error)
+    _deploy_shipped(rt)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
     click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
                f"{', with the timer worker' if with_worker else ''})")
