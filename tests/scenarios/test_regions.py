@@ -221,3 +221,14 @@ def test_who_accepts_decides_the_region(world, runtime):
     # An agent with no department: the default region (郫都区).
     default = story.start_at("alice", "2026-510117-34-01-000112")
     assert default["region"] == "pidu" and default["open_tasks"][0]["department"] == "county.zwfw"
+
+
+def test_a_body_no_region_up_the_tree_has_is_a_routing_error_naming_it(world):
+    story = world
+    tax = [{"code": "tax", "name": "税务登记", "department": "county.sj", "time_limit": "5 working days"}]
+    pidu = story.start_at("pidu_agent", "2026-510117-34-01-000113", items=tax)
+    assert _accept(story, pidu, "county.zwfw")["tax"]["department"] == "county.sj"
+    jingyang = story.start_at("jy_agent", "2026-510603-34-01-000114", items=tax)
+    assert _accept(story, jingyang, "jingyang.zwfw") == {}  # 四川省, 德阳市 and 旌阳区 have no tax body here
+    case = story.as_("root", "GET", f"/cases/{jingyang['id']}")
+    assert case["error"] == "Review: no 税务 body (county.sj) in 四川省德阳市旌阳区 or above"
