@@ -126,8 +126,10 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if access.sees_everything(actor):
         pass
     elif access.is_department_member(actor):
-        watch = access.oversight(actor, uow.organisation)
-        if watch is None or (department is None and region is None):
+        # Only a request beyond the inbox asks whether the actor oversees a region (one more read).
+        wider = region is not None or (department is not None and department != actor.department)
+        watch = access.oversight(actor, uow.organisation) if wider else None
+        if watch is None:
             # The inbox: the body's own tasks (the ix_tasks_inbox index alone).
             if department is not None and department != actor.department:
                 raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
@@ -194,8 +196,11 @@ def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     tasks = visible_case_tasks(uow, actor, case)
-    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None},
-                        case_region(uow, case), uow.organisation)
+    departments = {t.department for t in tasks if t.department is not None}
+    if access.is_department_member(actor) and actor.department not in departments:
+        access.require_case(actor, case.started_by, departments, case_region(uow, case), uow.organisation)
+    else:
+        access.require_case(actor, case.started_by, departments)
     return case, tasks, case_variables(uow, case)
 
 
