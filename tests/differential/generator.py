@@ -41,7 +41,7 @@ class Block:
     param: Any = None
 
 
-def blocks(max_leaves: int = 8) -> st.SearchStrategy[Block]:
+def blocks(max_leaves: int = 12) -> st.SearchStrategy[Block]:
     leaf = st.one_of(
         st.just(Block("user")),
         st.sampled_from(range(len(SCRIPTS))).map(lambda i: Block("script", param=i)),
