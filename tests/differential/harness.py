@@ -246,6 +246,22 @@ class Driver:
         return f"complete {element} {key[1]} {key[2][:60]}"
 
 
+_STOCK_STATE: list[BpmnWorkflowSerializer] = []
+
+
+def stock_state_serializer() -> BpmnWorkflowSerializer:
+    """The engine's state serializer with SpiffWorkflow's own `TaskConverter` for tasks."""
+    if not _STOCK_STATE:
+        from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+        from SpiffWorkflow.task import Task
+
+        from engine.bpmn import serializer
+        config = dict(serializer._STATE_CONFIG)
+        config[Task] = TaskConverter
+        _STOCK_STATE.append(BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)))
+    return _STOCK_STATE[0]
+
+
 # -- (a) and (b): the engine --------------------------------------------------------------------
 def empty_caches(runtime: Any) -> None:
     """Everything a process keeps between commands: what a restart or another worker lacks."""
@@ -343,7 +359,17 @@ class EngineDriver(Driver):
         timers.run_due(self.runtime)
         self._collect_events()
 
+    def _check_saved_state(self) -> None:
+        """The saved text is exactly what SpiffWorkflow's stock task converter writes for the
+        workflow read back from it (`FastTaskConverter`'s shortcuts change nothing)."""
+        with self.runtimes[0].unit_of_work(write=False) as uow:
+            saved = json.loads(self._case(uow).state)
+            stock = json.loads(stock_state_serializer().serialize_json(self.workflow(uow)))
+        assert stock == saved, f"{self.scenario.name}: the fast task converter wrote another state than the stock one"
+
     def _collect_events(self) -> None:
+        if self.cold:
+            self._check_saved_state()
         from sqlalchemy import select
 
         from engine.store.models import Event
