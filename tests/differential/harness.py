@@ -153,14 +153,9 @@ def completed_elements(workflow: BpmnWorkflow) -> list[tuple[str, int]]:
 
 
 def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """As `engine.queries.case_variables`: task data merged in the order the tasks changed."""
-    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    merged: dict[str, Any] = {}
-    for task in sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change):
-        merged.update(task.data)
-    merged.update(workflow.data or {})
-    return json.loads(json.dumps(merged, default=str, ensure_ascii=False))
+    """As `engine.queries.case_variables` (the same merge, run on a raw workflow)."""
+    from engine.queries import merged_task_data
+    return json.loads(json.dumps(merged_task_data(workflow), default=str, ensure_ascii=False))
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, Any]]:
