@@ -10,7 +10,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import expressions, routing, start_timers
+from engine import business_key, expressions, routing, start_timers
 from engine.access import Actor, require_role
 from engine.bpmn.parser import BPMN_NS, NS, parse_specs
 from engine.bpmn.serializer import dump_specs
@@ -159,6 +159,8 @@ def deploy(uow: UnitOfWork, actor: Actor, data: bytes, filename: str) -> Deploye
     problems = []
     for elements in parsed.elements.values():
         problems += check_departments(elements, uow.runtime.organisation, filename)
+    for key, elements in parsed.elements.items():
+        problems += business_key.deploy_problems(elements, key, filename)
     if problems:
         raise InvalidDefinition(sorted(set(problems)))
 

@@ -131,6 +131,9 @@ class Task(Base):
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_rules: Mapped[dict | None] = mapped_column(JsonType)
+    # What the task's form starts with (issue 10, migration 0009): e.g. the registration form
+    # from the project the agent gave at start; merged under the submitted data on completion.
+    prefill: Mapped[dict | None] = mapped_column(JsonType)
 
 
 class Event(Base):
