@@ -167,8 +167,8 @@ def _public_row(uow: "UnitOfWork", organisation: "Organisation", row: _Row,
         overdue = False
     elif open_body:
         overdue = not stopped and now > due
-    else:
-        overdue = bool(current.completed_at and current.completed_at > due)
+    else:  # decided after its due date; deemed consent decides at the limit by law, so it is on time
+        overdue = bool(current.completed_at and current.completed_at > due and not _deemed(current))
     stage = _text(item.get("stage"))
     if stage is None:
         declared = (properties.get(first.element_id) or {}).get("stage")
@@ -190,12 +190,16 @@ def _public_row(uow: "UnitOfWork", organisation: "Organisation", row: _Row,
         "due_provisional": bool(getattr(current, "due_provisional", False)) if due else False,
         "days_used": _days_used(uow, row, limit, now),
         "overdue": overdue,
-        "deemed_consent": any(t.completed_by == "system" and (t.data or {}).get("deemed_consent") is True
-                              for t in row.body_tasks),
+        "deemed_consent": any(_deemed(t) for t in row.body_tasks),
         "refusals": sum(1 for t in row.tasks if _element_state(t, properties) == "refused"),
         "started_at": first.created_at,
         "completed_at": finished_at,
     }
+
+
+def _deemed(task: "Task") -> bool:
+    """Completed by the worker because the body was silent past its limit (视为同意)."""
+    return task.completed_by == "system" and (task.data or {}).get("deemed_consent") is True
 
 
 def _step_name(task: "Task") -> str | None:
