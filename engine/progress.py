@@ -105,7 +105,7 @@ def _item_state(row: _Row, properties: dict[str, dict[str, Any]]) -> str:
     ended = [t for t in row.tasks if t.state in ("completed", "cancelled")]
     if not ended:
         return "review"  # only a task in error so far: the item is with its body
-    last = max(ended, key=lambda t: (t.completed_at or t.created_at, t.created_at))
+    last = ended[-1]  # tasks are in the order they were created; an item's run one after another
     if last.state == "cancelled":
         return "withdrawn"
     declared = _element_state(last, properties)
@@ -126,7 +126,8 @@ def _natural(limit: str | None) -> bool:
 
 def _days_used(uow: "UnitOfWork", row: _Row, limit: str | None, now: datetime) -> float | None:
     """Days the body has held the item: its own tasks' time, not the enterprise's 补正 or the
-    agent's decisions; working days unless the limit is in natural days."""
+    agent's decisions; working days (counted as the limit is: from the day after a task began)
+    unless the limit is in natural days."""
     timed = [t for t in row.body_tasks if t.state in ("ready", "completed")]
     if not timed:
         return None
@@ -137,9 +138,8 @@ def _days_used(uow: "UnitOfWork", row: _Row, limit: str | None, now: datetime) -
             end = task.completed_at or task.clock_stopped_at or now
             if _natural(limit):
                 total += max((end - task.created_at).total_seconds(), 0) / 86400
-            else:
-                hours = calendar.working_time_between(task.created_at, end, "working_hours")
-                total += max(float(hours), 0.0) / calendar.office_hours.hours_per_day
+            else:  # as the law counts a limit: the working days after the day it began, up to today
+                total += max(int(calendar.working_time_between(task.created_at, end, "working_days")), 0)
     except Exception:  # noqa: BLE001 - a year without calendar data must not take the page down
         return None
     return round(total, 1)

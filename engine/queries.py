@@ -197,9 +197,14 @@ def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task]
 
 
 def public_project_rows(uow: UnitOfWork, case: Case) -> tuple[Case, list[Task], dict[str, dict[str, Any]]]:
-    """A case's task rows and its elements' camunda properties (see `public_project`)."""
+    """A case's task rows, in the order they were created (the history's `task_created` events:
+    tasks made in one instant keep their true order), and its elements' camunda properties."""
     tasks = list(uow.session.scalars(
         select(Task).where(Task.case_id == case.id).order_by(Task.created_at, Task.id)))
+    sequence = dict(uow.session.execute(
+        select(Event.task_id, func.min(Event.id)).where(Event.case_id == case.id, Event.type == "task_created")
+        .group_by(Event.task_id)).all())
+    tasks.sort(key=lambda t: (t.created_at, sequence.get(t.id, 0)))
     definition = uow.runtime.specs.definition(case.definition_id,
                                               lambda: uow.session.get(Definition, case.definition_id))
     properties = {element_id: meta["properties"]
