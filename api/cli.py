@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from api.runtime import runtime
 from engine import cases as case_verbs
-from engine import definitions, users
+from engine import __version__, definitions, users
 from engine.access import SYSTEM, Actor
 from engine.errors import DomainError
 
@@ -92,6 +92,24 @@ def deploy_command(paths: tuple[str, ...], check: bool) -> None:
         sys.exit(1)
 
 
+def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
+    """Deploy processes/; servers started together on one database race to deploy the same
+    files, and the loser of that race retries (its second try finds them deployed)."""
+    import time
+
+    from engine.errors import Conflict
+    for attempt in range(5):
+        try:
+            deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
+            return
+        except Conflict as error:
+            if attempt == 4:
+                _fail(error)
+            time.sleep(0.2 * (attempt + 1))
+        except DomainError as error:
+            _fail(error)
+
+
 @click.command("serve", help="Serve the API with gunicorn (deploys processes/ first).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -102,18 +120,12 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None
     rt = runtime()
     from engine.store.migrate import upgrade
     upgrade(rt.settings.database_url)
-    try:
-        deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
-    except DomainError as error:
-        _fail(error)
+    _deploy_shipped(rt)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
-    if with_worker:
-        import subprocess
-        subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
-    click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers)")
-    os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                                "--bind", f"{host}:{port}", "--access-logfile", "-",
-                                "api.wsgi:app"], env)
+    click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
+               f"{', with the timer worker' if with_worker else ''})")
+    from api.server import serve
+    serve(host, port, workers, env, with_worker)
 
 
 @click.group("users", help="API users and tokens.")
@@ -360,10 +372,14 @@ def departments_list(level: str | None, region: str | None, as_json: bool) -> No
         click.echo(f"{d.code:<16} {d.level:<9} {d.region:<6} {d.name_zh}  ({d.name_en})")
 
 
+def all_commands() -> list[click.Command]:
+    """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
+    return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
+            calendar_group, worker_command, departments_group]
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, deploy_command, serve_command, users_group, cases_group, tasks_group):
-        app.cli.add_command(command)
-    for command in (calendar_group, worker_command, departments_group):
+    for command in all_commands():
         app.cli.add_command(command)
 
 
@@ -372,14 +388,22 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False,
-                 help="onewindow: one-window parallel approval engine.")
+@click.group("onewindow", help="onewindow: one-window parallel approval engine.")
+@click.version_option(__version__, "--version", "-V", prog_name="onewindow",
+                      message="%(prog)s %(version)s")
+def cli() -> None:
+    """Our own group, not Flask's: no Flask options (--app, --env-file, --debug) in --help and
+    our version in --version. Commands that need the app get it through `with_appcontext`."""
+
+
+for _command in all_commands():
+    cli.add_command(_command)
 
 
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
     try:
-        cli(prog_name="onewindow")
+        cli(prog_name="onewindow", obj=ScriptInfo(create_app=_create_app, load_dotenv_defaults=False))
     except (OperationalError, ProgrammingError) as error:
         # An operator's first command on a fresh database, or a database that is down: say what
         # to do instead of a traceback.
