@@ -90,6 +90,9 @@ def test_a_promised_date_is_the_due_date_of_the_missing_materials(story, runtime
     supply = story.task("SupplyMissing")
     assert supply["due_at"] == "2026-03-20T09:30:00+00:00"  # 17:30 Beijing time
     assert supply["sla"] == "normal"
+    runtime.clock.set(datetime(2026, 3, 18, 9, 0, tzinfo=CST))  # four fifths of the time are gone
+    timers.run_due(runtime)
+    assert story.task("SupplyMissing")["sla"] == "yellow"
     runtime.clock.set(datetime(2026, 3, 20, 18, 0, tzinfo=CST))
     timers.run_due(runtime)
     assert story.task("SupplyMissing")["sla"] == "red"

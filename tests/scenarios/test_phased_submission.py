@@ -45,7 +45,18 @@ def closure_open(story):
     return [t for t in story.open_tasks() if t["element_id"] == "Closure"]
 
 
-def test_three_batches_while_the_main_plant_goes_ahead(story):
+@pytest.fixture(params=["live", "reloaded"])
+def every_command_reloads(request, monkeypatch):
+    """Run once with the process's live workflows, once loading every command's state from JSON
+    (the event-based gateway, the signals and the boundary message must survive a reload)."""
+    from engine.bpmn.serializer import LIVE_WORKFLOWS
+    if request.param == "reloaded":
+        monkeypatch.setattr(LIVE_WORKFLOWS, "size", 0)
+        LIVE_WORKFLOWS.clear()
+    return request.param
+
+
+def test_three_batches_while_the_main_plant_goes_ahead(story, every_command_reloads):
     story.open_agency_case(PLANT, CODE)
 
     # batch 1 right after intake: both items are in their bodies' inboxes at once
@@ -92,6 +103,8 @@ def test_three_batches_while_the_main_plant_goes_ahead(story):
     assert [b["status"] for b in variables["phased_submission"]["batches"]] == ["closed"] * 3
     assert [(i["batch"], i["status"]) for i in variables["auxiliary_items"]] == [
         (1, "approved"), (1, "approved"), (2, "approved"), (3, "approved")]
+    html = story.client.get(f"/progress/{CODE}").get_data(as_text=True)
+    assert "（第3批）" in html and "厂区10kV配电房规划许可" in html
     public = story.public()
     auxiliary = [i for i in public["items"] if i["track"] == "auxiliary"]
     assert sorted((i["batch"], i["state"]) for i in auxiliary) == [(1, "approved"), (1, "approved"),
@@ -130,3 +143,13 @@ def test_bad_batches_are_refused_and_change_nothing(story):
 def story_registration():
     from tests.scenarios.story import registration
     return registration(PLANT, CODE)
+
+
+def test_names_from_a_batch_are_escaped_on_the_public_page(story):
+    story.open_agency_case(PLANT, CODE, stages=["stage1_project_land"])
+    story.batch("<b>门卫室</b>", [{"name": "<script>alert(1)</script>许可", "department": "county.zrzyj",
+                                  "time_limit": "10 working days"}])
+    page = story.client.get(f"/progress/{CODE}")
+    html = page.get_data(as_text=True)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;许可" in html
+    assert "script-src" not in page.headers["Content-Security-Policy"]
