@@ -50,10 +50,17 @@ def _check_items(organisation: "Organisation", items: list[dict[str, Any]]) -> N
         raise Invalid("the batch has items the service cannot route", errors=errors)
 
 
-def submit_batch(uow: "UnitOfWork", actor: "Actor", case_id: str, batch: Any) -> Batch:
-    """Add one batch of auxiliary items to a running case (the case's agent or an admin)."""
+def validated(uow: "UnitOfWork", batch: Any) -> dict[str, Any]:
+    """A batch as the process may receive it, however it is sent (this endpoint or a plain
+    message to the case): the form's rules, known bodies, readable limits; else 422 by field."""
     data = uow.runtime.forms.validate(FORM, batch)
     _check_items(uow.runtime.organisation, data["items"])
+    return data
+
+
+def submit_batch(uow: "UnitOfWork", actor: "Actor", case_id: str, batch: Any) -> Batch:
+    """Add one batch of auxiliary items to a running case (the case's agent or an admin)."""
+    data = validated(uow, batch)
     try:
         case, created = cases.deliver(uow, actor, case_id, MESSAGE, data)
     except Conflict as error:

@@ -292,6 +292,9 @@ def waiting_messages(workflow: Any) -> set[str]:
 def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
                     payload: Any = None) -> Case:
     """Deliver a named BPMN message to a case that is waiting for it."""
+    from engine import batches
+    if name == batches.MESSAGE:  # a batch of auxiliary items is checked however it comes
+        payload = batches.validated(uow, payload)
     return deliver(uow, actor, case_id, name, payload)[0]
 
 

@@ -153,3 +153,14 @@ def test_names_from_a_batch_are_escaped_on_the_public_page(story):
     html = page.get_data(as_text=True)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;许可" in html
     assert "script-src" not in page.headers["Content-Security-Policy"]
+
+
+def test_a_batch_sent_as_a_plain_message_is_checked_the_same_way(story):
+    story.open_agency_case(PLANT, CODE, stages=["stage1_project_land"])
+    bad = story.call("POST", f"/cases/{story.case_id}/messages", expect=422,
+                     json={"name": "auxiliary_batch", "payload": {"items": "all of them"}})
+    assert "facility" in bad["errors"] and "items" in bad["errors"]
+    assert story.case()["error"] is None
+    story.call("POST", f"/cases/{story.case_id}/messages",
+               json={"name": "auxiliary_batch", "payload": {"facility": "门卫室", "items": GATE[:1]}})
+    assert "门卫室建设工程规划许可证" in {t["item"]["name"] for t in story.item_tasks()}
