@@ -54,7 +54,7 @@ def validated(uow: "UnitOfWork", batch: Any) -> dict[str, Any]:
     """A batch as the process may receive it, however it is sent (this endpoint or a plain
     message to the case): the form's rules, known bodies, readable limits; else 422 by field."""
     data = uow.runtime.forms.validate(FORM, batch)
-    _check_items(uow.runtime.organisation, data["items"])
+    _check_items(uow.organisation, data["items"])
     return data
 
 
@@ -79,7 +79,7 @@ def list_batches(uow: "UnitOfWork", actor: "Actor", case_id: str) -> list[dict[s
     from engine import progress, queries
     case = cases.get_case(uow, actor, case_id)
     _, tasks, properties = queries.public_project_rows(uow, case)
-    rows = progress.item_rows(uow, uow.runtime.organisation, tasks, properties, uow.runtime.clock())
+    rows = progress.item_rows(uow, uow.organisation, tasks, properties, uow.runtime.clock())
     facilities = {t.item.get("batch"): t.item.get("facility") for t in tasks
                   if isinstance(t.item, dict) and isinstance(t.item.get("batch"), int)}
     out: dict[int, dict[str, Any]] = {}

@@ -41,13 +41,14 @@ STAGE_NAMES = {
 CASE_STATES = ("running", "suspended", "error", "completed", "terminated")
 CASE_STATE_NAMES = {"running": "办理中", "suspended": "已暂停", "error": "处理异常", "completed": "已办结",
                     "terminated": "已终止"}
-STATUS_NAMES = {"running": "办理中", "suspended": "已暂停", "completed": "已办结", "cancelled": "已终止"}
+STATUS_NAMES = {"running": "办理中", "suspended": "已暂停", "completed": "已办结", "cancelled": "已终止",
+                "error": "处理异常"}
 # An approval item's states, then a plain step's.
 ITEM_STATES = ("pending", "review", "correction", "approved", "refused", "withdrawn")
 STEP_STATES = ("in_progress", "completed", "cancelled")
 ITEM_STATE_NAMES = {"pending": "待受理", "review": "审查中", "correction": "补正中", "approved": "已批准",
                     "refused": "不予许可", "withdrawn": "已撤回",
-                    "in_progress": "办理中", "completed": "已完成", "cancelled": "已取消"}
+                    "in_progress": "进行中", "completed": "已完成", "cancelled": "已取消"}
 _ENDED_AS = {"review": "approved", "approved": "approved", "refused": "refused", "pending": "approved"}
 _NATURAL = ("天", "day", "日")
 
@@ -187,7 +188,7 @@ def _public_row(uow: "UnitOfWork", organisation: "Organisation", row: _Row,
         "clock_stopped": bool(stopped and not ended),
         "time_limit": limit,
         "due_at": due,
-        "due_provisional": bool(getattr(current, "due_provisional", False)) if due else False,
+        "due_provisional": bool(current.due_provisional) if due else False,  # 预计
         "days_used": _days_used(uow, row, limit, now),
         "overdue": overdue,
         "deemed_consent": any(_deemed(t) for t in row.body_tasks),
@@ -205,6 +206,12 @@ def _deemed(task: "Task") -> bool:
 def _step_name(task: "Task") -> str | None:
     """A step's name without an item suffix (the task name of an item task says `步骤 · 事项`)."""
     return task.name.split(" · ")[0] if task.name else task.name
+
+
+def public_status(case: Any) -> str:
+    """A running case with an open incident (a failed step waiting for an operator) shows as
+    `error` (处理异常), not as 办理中; the error itself is never shown to the public."""
+    return "error" if case.status == "running" and case.error else case.status
 
 
 def case_state(case: "Case", tasks: list["Task"]) -> str:
@@ -242,8 +249,8 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
     now = uow.runtime.clock()
     items = item_rows(uow, organisation, tasks, properties, now)
     state = case_state(case, tasks)
-    return {"business_key": case.business_key, "name": case.name, "status": case.status,
-            "state": state, "state_name": CASE_STATE_NAMES[state],
+    return {"business_key": case.business_key, "name": case.name, "status": public_status(case),
+            "status_name": CASE_STATE_NAMES[state], "state": state, "state_name": CASE_STATE_NAMES[state],
             "stage": case.stage, "stage_name": stage_name(case.stage) if case.stage else None,
             "started_at": case.started_at, "ended_at": case.ended_at,
             "overdue_items": sum(1 for i in items if i["overdue"] and i["kind"] == "item"),

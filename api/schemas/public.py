@@ -49,11 +49,16 @@ class PublicItemSchema(Schema):
 class PublicProjectSchema(Schema):
     business_key = fields.String(required=True)
     name = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={"description": "the case's status (running, suspended, "
-                                                                   "completed, cancelled)"})
+    status = fields.String(required=True, metadata={
+        "enum": ["running", "suspended", "completed", "cancelled", "error"],
+        "description": "the case's status; `error`: a step failed and waits for the centre to repair it "
+                       "(处理异常)"})
+    status_name = fields.String(required=True, metadata={"description": "the case as the page shows it: "
+                                                                         "办理中, 已暂停, 处理异常, 已办结, 已终止"})
     state = fields.String(required=True, metadata={
         "enum": list(CASE_STATES),
-        "description": "running 办理中, suspended 已暂停, error 处理异常, completed 已办结, terminated 已终止"})
+        "description": "running 办理中, suspended 已暂停, error 处理异常, completed 已办结, terminated 已终止 "
+                       "(also a case closed as terminated by the enterprise or the centre)"})
     state_name = fields.String(required=True)
     stage = fields.String(allow_none=True)
     stage_name = fields.String(allow_none=True)

@@ -2,7 +2,7 @@
 from what the agent gave at start, the agreement's agent from the sign-in)
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-27
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -85,7 +85,7 @@ def test_a_case_in_error_says_so(story, runtime):
     [fill] = started["open_tasks"]
     story.complete(fill, {"divisor": 0})
     public = story.public()
-    assert (public["status"], public["state"], public["state_name"]) == ("running", "error", "处理异常")
+    assert (public["status"], public["state"], public["state_name"]) == ("error", "error", "处理异常")
     assert "处理异常" in story.client.get(f"/progress/{CODE}").get_data(as_text=True)
 
 
