@@ -207,6 +207,32 @@ def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str 
                                           for t in tasks if t.state == "ready"]}, ensure_ascii=False, indent=2))
 
 
+@cases_group.command("batch", help="Submit a batch of auxiliary items (分期报建) to case CASE_ID: "
+                                    'JSON {"facility": ..., "items": [{"name", "department", "time_limit"}]}.')
+@click.argument("case_id")
+@click.option("--data", required=True, help="the batch as JSON, or @FILE to read it from a file")
+@click.option("--as", "as_user", default=None)
+@with_appcontext
+def cases_batch(case_id: str, data: str, as_user: str | None) -> None:
+    from engine import batches
+    actor = _actor(as_user)
+    try:
+        text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
+        payload = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        click.echo(f"error: --data is not JSON (or its file cannot be read): {error}", err=True)
+        sys.exit(1)
+    try:
+        with runtime().unit_of_work() as uow:
+            batch = batches.submit_batch(uow, actor, case_id, payload)
+            uow.commit()
+            opened = [{"id": t.id, "name": t.name, "department": t.department} for t in batch.open_tasks]
+    except DomainError as error:
+        _fail(error)
+    click.echo(json.dumps({"case": case_id, "batch": batch.number, "facility": batch.facility,
+                           "open_tasks": opened}, ensure_ascii=False, indent=2))
+
+
 @click.group("tasks", help="List and complete tasks.")
 def tasks_group() -> None:
     pass
