@@ -23,6 +23,7 @@ RESOURCES = [
     "calendar",
     "escalations",
     "clocks",
+    "diagrams",
 ]
 
 
@@ -32,3 +33,5 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
     from api.routes import pages  # HTML for people, outside the API
     app.register_blueprint(pages.blueprint)
+    from api import console  # the staff console at /console/ (issue 11)
+    console.register(app)
