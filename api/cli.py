@@ -408,6 +408,8 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     for command in (calendar_group, worker_command, departments_group):
         app.cli.add_command(command)
+    from api.console.demo import demo_group  # the console's demonstration data (issue 11)
+    app.cli.add_command(demo_group)
 
 
 def _create_app():  # type: ignore[no-untyped-def]
