@@ -284,6 +284,8 @@ def change_rows(schema: dict[str, Any], raw: dict[str, Any], action: str) -> boo
     verb, _, path = action.partition(":")
     match = re.fullmatch(r"(.+)\[(\d+)\]", path) if verb == "remove" else None
     target_path = match.group(1) if match else path
+    if (_schema_at(schema, target_path) or {}).get("type") != "array":
+        return False  # only the form's own lists have rows
     container, key = _locate(raw, target_path)
     if container is None or not isinstance(container.get(key, []), list):
         return False
