@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from api.console.i18n import field_message
+from api.console.i18n import field_message, hint
 
 ROW_MARK = "__row"  # a hidden input per row of a list of objects, so an empty row survives a re-render
 TEXTAREA_KEYS = {"opinion", "note", "answer", "preliminary_opinion", "instructions", "reason"}
@@ -110,7 +110,7 @@ def _field(key: str, schema: dict[str, Any], path: str, required: bool, raw: Any
            errors: dict[str, list[str]]) -> Field:
     kind = _kind(key, schema, required)
     found = Field(path=path, key=key, schema=schema, kind=kind, title=str(schema.get("title") or key),
-                  required=required, description=schema.get("description"),
+                  required=required, description=hint(key, schema),
                   errors=[field_message(m) for m in errors.get(path, [])])
     if kind == "object":
         found.children = _object_fields(schema, path, raw if isinstance(raw, dict) else {}, errors)

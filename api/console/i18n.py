@@ -29,7 +29,68 @@ EVENT_NAMES = {
     "escalated": "督办升级", "escalation_resolved": "督办已协调", "clock_started": "开始计时",
     "clock_stopped": "停止计时", "clock_resumed": "恢复计时", "clock_restarted": "重新计时",
     "sla_changed": "预警变化", "deemed_consent": "视为同意", "timer_fired": "定时器触发",
+    "sla_yellow": "转为黄牌（临近期限）", "sla_red": "转为红牌（已超期）", "sla_normal": "预警解除",
+    "sla_paused": "计时暂停",
 }
+FORMAT_HINTS = {
+    "project-code": "投资项目代码，格式 YYYY-DDDDDD-II-TT-NNNNNN（年份-行政区划-行业-类型-流水号）",
+    "uscc": "18 位统一社会信用代码（GB 32100-2015），系统会核对校验位",
+    "phone": "手机号（如 13800138000）或固定电话（如 028-12345678）",
+}
+FIELD_HINTS = {"investment": "单位：万元", "land_area": "单位见“面积单位”；不新增用地填 0", "industry": "如：制造业",
+               "time_limit": "如：10 个工作日、15 working days、30 days", "department": "部门代码，如 county.zjj",
+               "attachments": "已存档文件的编号或链接", "attachment": "已存档文件的编号或链接",
+               "extension_days": "工作日，1–60"}
+
+
+def has_chinese(text: object) -> bool:
+    return isinstance(text, str) and any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def hint(key: str, schema: dict) -> str | None:
+    """A field's help text in Chinese: its own description when written in Chinese, else what
+    the console knows of its format or name (the shipped forms describe fields in English)."""
+    description = schema.get("description")
+    if has_chinese(description):
+        return description
+    return FORMAT_HINTS.get(schema.get("format", "")) or FIELD_HINTS.get(key)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(working days?|days?|working hours?|hours?|weeks?)\s*$", re.I)
+_DURATION_WORDS = {"working day": "个工作日", "day": "日（自然日）", "working hour": "个工作小时", "hour": "小时",
+                   "week": "周"}
+
+
+def duration(text: str | None) -> str:
+    """`20 working days` → `20 个工作日`; anything else as it is."""
+    if not text:
+        return "—"
+    match = _DURATION.match(text)
+    if not match:
+        return text
+    unit = match.group(2).lower().rstrip("s")
+    return f"{match.group(1)} {_DURATION_WORDS.get(unit, unit)}"
+
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+def _local(match: re.Match) -> str:
+    try:
+        return beijing(datetime.fromisoformat(match.group(0).replace("Z", "+00:00")))
+    except ValueError:
+        return match.group(0)
+
+
+def reason(text: str | None) -> str:
+    """An escalation's reason (the engine's words) in Chinese, instants in Beijing time."""
+    if not text:
+        return "—"
+    if match := re.match(r"^overdue since (\S+)$", text):
+        return "自 " + _ISO.sub(_local, match.group(1)) + " 起超期"
+    if match := re.match(r"^level (\d) unresolved since (\S+)$", text):
+        return f"{LEVEL_NAMES.get(int(match.group(1)), match.group(1))}自 " + _ISO.sub(_local, match.group(2)) + " 起未协调解决"
+    return _ISO.sub(_local, text)
 
 
 def stage_name(stage: str | None) -> str:

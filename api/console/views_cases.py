@@ -16,6 +16,7 @@ from api.runtime import runtime
 from engine import access, cases, definitions, diagram, queries, workbench
 from engine.errors import Forbidden, Invalid
 from engine.time import escalation
+from engine.progress import STAGE_NAMES
 from engine.workflow import load_definition
 
 DEFAULT_PROCESS = "one_window_agency"
@@ -111,10 +112,17 @@ def _stage_of(task: Any, elements: dict[str, Any]) -> str:
     return stage if isinstance(stage, str) and stage and not stage.startswith("${") else ""
 
 
-def group_items(tasks: list[Any], elements: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Rows of the case page by stage: one per approval item (its latest step), one per other task."""
+STAGE_ORDER = list(STAGE_NAMES)
+
+
+def group_items(tasks: list[Any], elements: dict[str, Any],
+                sequence: dict[str, int] | None = None) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Rows of the case page by stage (in the process's order): one per approval item (its
+    latest step), one per other task. `sequence` orders steps created at the same instant
+    (the order of their `task_created` events)."""
+    sequence = sequence or {}
     stages: dict[str, dict[str, dict[str, Any]]] = {}
-    for task in tasks:
+    for task in sorted(tasks, key=lambda t: (t.created_at, sequence.get(t.id, 0))):
         if task.state == "error":
             continue
         stage = _stage_of(task, elements)
@@ -139,6 +147,7 @@ def group_items(tasks: list[Any], elements: dict[str, Any]) -> list[tuple[str, l
                     break
             entries.append({**row, "current": current, "open": bool(open_steps), "decision": decision})
         result.append((stage, entries))
+    result.sort(key=lambda group: STAGE_ORDER.index(group[0]) if group[0] in STAGE_ORDER else len(STAGE_ORDER))
     return result
 
 
@@ -162,7 +171,9 @@ def case(case_id: str) -> Response:
         may_drive = False
     item_names = {t.id: (t.item or {}).get("name") if isinstance(t.item, dict) else None for t in tasks}
     return page("case.html", case=found, tasks=tasks, open_tasks=[t for t in tasks if t.state == "ready"],
-                groups=group_items(tasks, definition.elements or {}), events=events[-300:],
+                groups=group_items(tasks, definition.elements or {},
+                                   {e.task_id: e.id for e in events if e.type == "task_created" and e.task_id}),
+                events=events[-300:],
                 events_total=len(events), definition=definition,
                 escalations=escalations, diagram=Markup(svg), may_drive=may_drive, item_names=item_names,
                 now=rt.clock(), notice=notice(), decision_words=DECISION_WORDS)
