@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from markupsafe import Markup
+
 from engine.progress import STAGE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
@@ -17,6 +19,14 @@ TASK_STATE = {"ready": "待办", "completed": "已完成", "cancelled": "已取�
 # Colour is never the only signal: every level has its words (and a symbol in the page).
 SLA_NAMES = {"normal": "正常", "yellow": "临近期限（黄牌）", "red": "已超期（红牌）", "paused": "计时暂停",
              None: "无时限"}
+# The warning tags of the inbox, built once (a page shows 50 of them).
+SLA_TAGS = {
+    "red": Markup('<span class="tag red">⚠ 已超期（红牌）</span>'),
+    "yellow": Markup('<span class="tag yellow">▲ 临近期限（黄牌）</span>'),
+    "paused": Markup('<span class="tag paused">⏸ 计时暂停</span>'),
+    "normal": Markup('<span class="tag normal">正常</span>'),
+    None: Markup('<span class="muted">无时限</span>'),
+}
 SLA_SHORT = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", None: "—"}
 ESCALATION_STATUS = {"open": "待协调", "escalated": "已上报上一级", "resolved": "已协调"}
 LEVEL_NAMES = {1: "一级（窗口协调）", 2: "二级（部门领导）", 3: "三级（政府协调）"}

@@ -105,6 +105,9 @@ class Task(Base):
         Index("ix_tasks_assignee_state", "assignee", "state"),
         Index("ix_tasks_case_state", "case_id", "state"),
         Index("ix_tasks_sla_state", "sla", "state"),
+        # The console's inbox (migration 0010): counts by warning level and claimant, and the
+        # soonest-due order, from the index alone.
+        Index("ix_tasks_console_inbox", "department", "state", "due_at", "sla", "assignee", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))

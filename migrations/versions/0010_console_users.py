@@ -1,4 +1,4 @@
-"""console sign-in: password hash and lock-out on users; console_sessions
+"""console sign-in: password hash and lock-out on users; console_sessions; the console inbox index
 
 Revision ID: 0010
 Revises: 0005
@@ -30,9 +30,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('console_sessions') as batch:
         batch.create_index(batch.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('tasks') as batch:
+        batch.create_index('ix_tasks_console_inbox',
+                           ['department', 'state', 'due_at', 'sla', 'assignee', 'created_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tasks') as batch:
+        batch.drop_index('ix_tasks_console_inbox')
     with op.batch_alter_table('console_sessions') as batch:
         batch.drop_index(batch.f('ix_console_sessions_user_id'))
     op.drop_table('console_sessions')
