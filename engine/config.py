@@ -6,6 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_INSTALLED = Path(__file__).resolve().parent / "shipped"
+
+
+def shipped_dir(name: str) -> Path:
+    """`migrations`, `forms` or `processes`: the copy inside an installed wheel
+    (`engine/shipped/NAME`, put there by setup.py), else the checkout's top-level folder."""
+    installed = _INSTALLED / name
+    return installed if installed.is_dir() else REPO_ROOT / name
+
+
+def _var_dir() -> Path:
+    """Where the default SQLite file lives: ONEWINDOW_VAR, else var/ in the checkout, else ./var
+    (an installed onewindow has no checkout)."""
+    if os.environ.get("ONEWINDOW_VAR"):
+        return Path(os.environ["ONEWINDOW_VAR"])
+    return REPO_ROOT / "var" if not _INSTALLED.is_dir() else Path.cwd() / "var"
 
 
 def default_database_url() -> str:
@@ -16,12 +32,22 @@ def default_database_url() -> str:
             # psycopg 3 is the driver we ship; accept the URL integrators usually have.
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    return f"sqlite:///{REPO_ROOT / 'var' / 'onewindow.db'}"
+    return f"sqlite:///{_var_dir() / 'onewindow.db'}"
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
-    processes_dir: Path = REPO_ROOT / "processes"
-    forms_dir: Path = REPO_ROOT / "forms"
-    organisation_file: Path = REPO_ROOT / "processes" / "organisation.json"
+    processes_dir: Path = field(default_factory=lambda: shipped_dir("processes"))
+    forms_dir: Path = field(default_factory=lambda: shipped_dir("forms"))
+    organisation_file: Path = field(default_factory=lambda: Path(
+        os.environ.get("ONEWINDOW_ORGANISATION") or shipped_dir("processes") / "organisation.json"))
+    # Designer code (scripts, expressions): seconds and memory one run may use
+    # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/sandbox.py.
+    script_timeout: float = field(default_factory=lambda: _sandbox_default("timeout"))
+    script_memory_mb: int = field(default_factory=lambda: _sandbox_default("memory_mb"))
+
+
+def _sandbox_default(name: str):  # type: ignore[no-untyped-def]
+    from engine.sandbox import env_memory_mb, env_timeout
+    return env_timeout() if name == "timeout" else env_memory_mb()

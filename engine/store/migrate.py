@@ -4,12 +4,12 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from engine.config import REPO_ROOT
+from engine.config import shipped_dir
 
 
 def alembic_config(url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("script_location", str(shipped_dir("migrations")))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

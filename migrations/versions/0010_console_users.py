@@ -1,14 +1,14 @@
 """console sign-in: password hash and lock-out on users; console_sessions; the console inbox index
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-24
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
