@@ -570,18 +570,19 @@ for _repair in REPAIR_COMMANDS:
     cases_group.add_command(_repair)
 
 
+from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
+
+
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group]
+            regions_group, organisation_group, demo_group]
 
 
 def register_commands(app: Flask) -> None:
     for command in all_commands():
         app.cli.add_command(command)
-    from api.console.demo import demo_group  # the console's demonstration data (issue 11)
-    app.cli.add_command(demo_group)
 
 
 def _create_app():  # type: ignore[no-untyped-def]

@@ -158,20 +158,17 @@ def definitions_overview(uow: UnitOfWork) -> list[dict[str, Any]]:
     return list(result.values())
 
 
-def incidents(uow: UnitOfWork, actor: Actor, limit: int = 100) -> list[Case]:
-    """Open cases a step of which failed (`error` set), newest first (admins)."""
-    if not actor.is_admin:
-        raise Forbidden(f"{actor.name} may not list incidents")
-    return list(uow.session.scalars(
-        select(Case).where(Case.error.is_not(None), Case.status.in_(("running", "suspended")))
-        .order_by(Case.updated_at.desc()).limit(limit)))
+def incidents(uow: UnitOfWork, actor: Actor, limit: int = 100) -> list[Any]:
+    """Open incidents (failed steps waiting for an operator) the actor may see, newest first."""
+    from engine.incidents import list_incidents
+    return list_incidents(uow, actor, state="open", per_page=limit).items
 
 
 def region_overview(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """Per region and body: open tasks and how many are yellow or red (government, admins)."""
     if not (actor.is_admin or actor.role == "government"):
         raise Forbidden(f"{actor.name} may not see the region overview")
-    organisation = uow.runtime.organisation
+    organisation = uow.organisation
     per_department: dict[str, Counter[str]] = {}
     for department, level, n in uow.session.execute(
             select(Task.department, Task.sla, func.count()).where(Task.state == "ready",
@@ -183,7 +180,7 @@ def region_overview(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     regions: dict[str, dict[str, Any]] = {}
     for code, counter in per_department.items():
         body = organisation.get(code) if code in organisation else None
-        region = body.region if body else "?"
+        region = (body.region_name or body.region) if body else "?"
         entry = regions.setdefault(region, {"region": region, "open": 0, "yellow": 0, "red": 0, "bodies": []})
         entry["open"] += counter["open"]
         entry["yellow"] += counter["yellow"]

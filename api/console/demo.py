@@ -29,8 +29,8 @@ ALL_STAGES = ["stage1_project_land", "stage2_works_permit", "stage3_construction
 PEOPLE = [  # name, role, department, who they are
     ("demo.admin", "admin", None, "系统管理员"),
     ("feng.sheji", "designer", None, "流程设计员"),
-    (AGENT, "agent", None, "代办员（郫都区政务服务中心）"),
-    ("he.daiban", "agent", None, "代办员"),
+    (AGENT, "agent", "county.zwfw", "代办员（郫都区政务服务中心）"),
+    ("he.daiban", "agent", "county.zwfw", "代办员（郫都区政务服务中心）"),
     ("zhou.zwfw", "staff", "county.zwfw", "郫都区政务服务中心 窗口"),
     ("wang.fgj", "staff", "county.fgj", "郫都区发改局 审批人员"),
     ("zhao.zrzyj", "staff", "county.zrzyj", "郫都区规划和自然资源局 审批人员"),
@@ -38,8 +38,8 @@ PEOPLE = [  # name, role, department, who they are
     ("sun.zjj", "staff", "county.zjj", "住建局 审批人员"),
     ("liu.shizrzyj", "staff", "city.zrzyj", "成都市规划和自然资源局 审批人员"),
     ("qian.fgj", "leader", "county.fgj", "郫都区发改局 领导"),
-    ("wu.zwfw", "leader", "city.zwfw", "成都市政务服务中心 协调（一级）"),
-    ("zheng.zf", "government", "city.zf", "成都市人民政府 协调（三级）"),
+    ("wu.zwfw", "leader", "county.zwfw", "郫都区政务服务中心 窗口协调（一级）"),
+    ("zheng.zf", "government", "county.zf", "郫都区人民政府 协调（三级）"),
 ]
 
 

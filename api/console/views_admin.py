@@ -128,7 +128,7 @@ def admin_load_calendar() -> Response:
 def admin_organisation() -> Response:
     _admin()
     organisation = runtime().organisation
-    regions: dict[str, list] = {}
-    for body in organisation.list():
-        regions.setdefault(f"{body.region}", []).append(body)
+    regions = [(region, sorted(organisation.bodies_of(region.code), key=lambda d: (d.kind != "service_centre",
+                                                                                 d.kind != "government", d.code)))
+               for region in organisation.regions()]
     return page("admin_organisation.html", regions=regions, levels=organisation.coordination_levels)

@@ -13,7 +13,7 @@ from api.console.i18n import field_message
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import access, cases, definitions, diagram, queries, workbench
+from engine import access, cases, definitions, diagram, queries, repair, workbench
 from engine.errors import Forbidden, Invalid
 from engine.time import escalation
 from engine.progress import STAGE_NAMES
@@ -164,6 +164,7 @@ def case(case_id: str) -> Response:
         except Forbidden:
             escalations = []
         svg = diagram.case_diagram(uow, who, case_id)
+        open_incidents = repair.case_incidents(uow, who, case_id)
     try:
         access.require_case_driver(who, found.started_by)
         may_drive = True
@@ -176,6 +177,7 @@ def case(case_id: str) -> Response:
                 events=events[-300:],
                 events_total=len(events), definition=definition,
                 escalations=escalations, diagram=Markup(svg), may_drive=may_drive, item_names=item_names,
+                incidents=open_incidents,
                 now=rt.clock(), notice=notice(), decision_words=DECISION_WORDS)
 
 
@@ -232,3 +234,12 @@ def message(case_id: str) -> Response:
         uow.commit()
     return redirect(url_for("console.case", case_id=case_id, done="message"), code=303)
 
+
+
+@blueprint.post("/cases/<case_id>/retry")
+def retry(case_id: str) -> Response:
+    """Run the case's failed steps again once their cause is fixed (`POST /cases/{id}/retry`)."""
+    with runtime().unit_of_work() as uow:
+        repair.retry_case(uow, actor(), case_id, _reason())
+        uow.commit()
+    return redirect(url_for("console.case", case_id=case_id, done="retried"), code=303)

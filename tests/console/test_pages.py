@@ -40,7 +40,7 @@ def test_each_role_sees_its_own_workbench_first(app, people, shipped, runtime):
     assert "向我部门提出的督办" in pages["fgj-leader"] and "部门待办" in pages["fgj-leader"]
     assert "三级协调" in pages["gov"] and "各地区办理概况" in pages["gov"]
     assert "流程定义" in pages["dora"] and "one_window_agency" in pages["dora"]
-    for heading in ("异常案件", "用户", "工作日历", "组织机构"):
+    for heading in ("异常（待处理的出错环节", "用户", "工作日历", "组织机构"):
         assert heading in pages["root"]
     for who, html in pages.items():
         assert re.search(r"<h1[ >]", html), who  # every page has its heading
@@ -147,7 +147,7 @@ def test_a_leader_resolves_an_escalation_with_a_note(app, people, shipped, runti
 def test_the_government_sees_level_three_and_the_region_overview(app, people, shipped, runtime, clock):
     open_agency_case(runtime)
     _overdue(runtime, clock, 36)
-    people.add("zf", "government", "city.zf")
+    people.add("zf", "government", runtime.organisation.government_of(None).code)  # the case region's government
     gov = Browser(app)
     gov.sign_in("zf")
     html = _text(gov.get("/console/"))
@@ -207,3 +207,27 @@ def test_the_stylesheet_and_script_are_our_own_files(app, path):
     response = app.test_client().get(path)
     assert response.status_code == 200 and "Content-Security-Policy" in response.headers
     assert timedelta  # (imported for _overdue's callers)
+
+
+def test_a_failed_step_shows_on_the_case_page_and_the_admin_list_and_can_be_retried(app, people, shipped, runtime):
+    case_id = open_agency_case(runtime)
+    [aux] = [t for t in _ready(runtime, case_id) if t.element_id == "SubmitAuxiliary"]
+    agent = Browser(app)
+    agent.sign_in("alice")
+    done = agent.post(f"/console/tasks/{aux.id}", {"facility": "配套仓库", "items[0].__row": "1",
+                                                   "items[0].name": "仓库规划许可", "items[0].department": "county.nowhere",
+                                                   "items[0].time_limit": "10 working days"})
+    assert done.status_code == 303
+    page = _text(agent.get(f"/console/cases/{case_id}"))
+    assert "流程执行出错" in page and "county.nowhere" in page and "重试出错的环节" in page
+    assert 'data-state="error"' in page
+    admin = Browser(app)
+    admin.sign_in("root")
+    assert "county.nowhere" in _text(admin.get("/console/"))
+    retried = agent.post(f"/console/cases/{case_id}/retry", {"reason": "再试一次"})
+    assert retried.status_code == 303
+    assert "已重试 1 次" in _text(agent.get(retried.headers["Location"]))  # the cause is still there
+    staff = Browser(app)
+    staff.sign_in("fgj")
+    staff.get(f"/console/cases/{case_id}")
+    assert staff.post(f"/console/cases/{case_id}/retry").status_code == 403
