@@ -126,10 +126,12 @@ def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     rt = runtime()
+    from engine.store.database import startup_lock
     from engine.store.migrate import upgrade
-    upgrade(rt.settings.database_url)
-    _deploy_shipped(rt)
-    first_admin(rt)
+    with startup_lock(rt.settings.database_url):  # servers starting together take turns
+        upgrade(rt.settings.database_url)
+        _deploy_shipped(rt)
+        first_admin(rt)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
     click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
                f"{', with the timer worker' if with_worker else ''})")
