@@ -18,6 +18,14 @@ from engine.errors import DomainError
 
 
 def _fail(error: DomainError) -> None:
+    """The error, then each of its problems once (a refused BPMN file lists every problem)."""
+    problems = getattr(error, "problems", None)
+    if problems:
+        click.echo(f"error: {error.title.lower()}: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+                   err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
     click.echo(f"error: {error.detail}", err=True)
     for field, messages in (error.errors or {}).items():
         for message in messages:
@@ -41,17 +49,13 @@ def _actor(name: str | None) -> Actor:
 
 
 def deploy_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
-    rt = runtime()
-    results = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            results += definitions.deploy_directory(rt.unit_of_work, actor, path)
-            continue
-        with rt.unit_of_work() as uow:
-            results.append(definitions.deploy(uow, actor, path.read_bytes(), path.name))
-            uow.commit()
-    return results
+    """Deploy every BPMN file of `paths` as one deployment (all or none); none found, nothing done."""
+    if not definitions.bpmn_files(paths):
+        return []
+    with runtime().unit_of_work() as uow:
+        result = definitions.deploy_paths(uow, actor, paths)
+        uow.commit()
+    return [result]
 
 
 @click.group("db", help="Database schema.")
@@ -69,22 +73,26 @@ def db_upgrade() -> None:
 
 def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
     """Deploy in one transaction that is never committed: every check, nothing stored."""
-    files = [f for raw in paths for f in (sorted(Path(raw).glob("**/*.bpmn")) if Path(raw).is_dir() else [Path(raw)])]
     with runtime().unit_of_work() as uow:
-        return definitions.deploy_in_order(
-            files, lambda path: definitions.deploy(uow, actor, path.read_bytes(), path.name))
+        return [definitions.deploy_paths(uow, actor, paths)]
 
 
-@click.command("deploy", help="Deploy BPMN files or directories of them.")
+@click.command("deploy", help="Deploy BPMN files or directories of them, all as one deployment "
+                              "(a call activity may call a process of another file).")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", is_flag=True, help="run every check and say what would be deployed; store nothing")
 @with_appcontext
 def deploy_command(paths: tuple[str, ...], check: bool) -> None:
+    if not definitions.bpmn_files(paths):
+        click.echo(f"error: no .bpmn file in {', '.join(paths)}", err=True)
+        sys.exit(1)
     try:
         for result in (check_paths if check else deploy_paths)(list(paths), SYSTEM):
             for d in result.definitions:
-                state = ("would be deployed" if check else "deployed") if result.created else "unchanged"
+                state = ("would be deployed" if check else "deployed") if result.is_new(d) else "unchanged"
                 click.echo(f"{d.key} v{d.version} {state} ({d.sha256[:12]})")
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
     except DomainError as error:
         _fail(error)
     except OSError as error:
@@ -268,6 +276,12 @@ def calendar_load(file: str, as_user: str | None) -> None:
         _fail(error)
     click.echo(f"calendar {row['year']} v{row['version']} loaded "
                f"({len(row['holidays'])} holidays, {len(row['workdays'])} adjusted working days)")
+    done = row["recomputed"]
+    if done["tasks_checked"] or done["escalations_changed"]:
+        click.echo(f"recomputed {done['tasks_checked']} provisional due dates: {done['tasks_changed']} tasks "
+                   f"changed in {done['cases']} cases ({done['escalations_changed']} escalation levels moved)")
+    else:
+        click.echo("no open due date was counted on it provisionally: nothing to recompute")
 
 
 @calendar_group.command("show", help="Print a year's calendar in force as JSON.")
@@ -295,7 +309,21 @@ def calendar_due(start: str, duration: str) -> None:
             result = store.due(uow, moment, duration)
     except DomainError as error:
         _fail(error)
-    click.echo(result["due"].isoformat(timespec="minutes"))
+    provisional = result["provisional_years"]
+    click.echo(result["due"].isoformat(timespec="minutes")
+               + (f" (预计: provisional {', '.join(map(str, provisional))} calendar)" if provisional else ""))
+
+
+@calendar_group.command("list", help="List the years: official, provisional (no schedule yet) or missing.")
+@with_appcontext
+def calendar_list() -> None:
+    from engine.time import store
+    with runtime().unit_of_work(write=False) as uow:
+        years = store.list_years(uow)
+    for year in years:
+        loaded = (f" v{year['version']} loaded {year['loaded_at'].isoformat(timespec='minutes')} by "
+                  f"{year['loaded_by']}" if year["version"] else "")
+        click.echo(f"{year['year']}  {year['status']:<11}{loaded}  {year['source'] or ''}".rstrip())
 
 
 @click.command("worker", help="Fire due BPMN timers, warning transitions, escalations and deemed consent.")
@@ -316,7 +344,12 @@ def worker_command(batch: int, lease: float, poll: float, job_delay: float, once
     logging.getLogger("onewindow").setLevel(logging.INFO)
     worker = Worker(runtime(), name=name, batch=batch, lease_seconds=lease, poll_seconds=poll,
                     job_delay=job_delay)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    def stop(*_: object) -> None:
+        from engine import sandbox
+        worker.stop()
+        sandbox.interrupt()  # a running script is killed; its case's step runs again later
+
+    signal.signal(signal.SIGTERM, stop)
     click.echo(f"worker {worker.name} started ({runtime().database.kind})", err=True)
     try:
         worker.run(idle_exit=once)
@@ -461,10 +494,17 @@ def organisation_show() -> None:
                    f"{row['source'] or ''}  {row['sha256'][:12]}")
 
 
+# --------------------------------------------------------------------------- incidents and repairs (issue 9 §2)
+from api.cli_incidents import REPAIR_COMMANDS, incidents_group  # noqa: E402 - extends the groups above
+
+for _repair in REPAIR_COMMANDS:
+    cases_group.add_command(_repair)
+
+
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
-            calendar_group, worker_command, departments_group,
+            calendar_group, worker_command, departments_group, incidents_group,
             regions_group, organisation_group]
 
 

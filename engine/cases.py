@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from engine import access, history, timers
 from engine.access import Actor
@@ -17,7 +18,7 @@ from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
 from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
-from engine.workflow import CaseWorkflow
+from engine.workflow import CaseWorkflow, waiting_message_names
 
 OPEN_STATUSES = ("running", "suspended")
 
@@ -179,15 +180,18 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
         raise Conflict(f"case {case.id} is {case.status}")
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-    if row.form_key:
+    if row.form_key and row.form_key in uow.runtime.forms:
         data = uow.runtime.forms.validate(row.form_key, data)
+    # else: a key naming no deployed form is opaque, the client's business (as in Camunda)
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
-    flow.complete(task_id, data)
+    task = flow.complete(task_id, data)
     now = uow.runtime.clock()
-    row.state, row.completed_at, row.completed_by, row.data = "completed", now, actor.name, data
-    history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
-                   element_id=row.element_id, data=data)
+    row.data = data
+    if task.state != TaskState.ERROR:  # else completing it failed: its row is `error`, an incident open
+        row.state, row.completed_at, row.completed_by = "completed", now, actor.name
+        history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
+                       element_id=row.element_id, data=data)
     flow.sync()
     flow.save()
     return row
@@ -271,7 +275,7 @@ def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
         raise Conflict(f"case {case_id} is {case.status}; messages need a running case")
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
-    waiting = {event.name for event in flow.workflow.waiting_events() if event.event_type.endswith("MessageEventDefinition")}
+    waiting = waiting_message_names(flow.workflow)
     if name not in waiting:
         raise Conflict(f"case {case_id} is not waiting for message {name!r}"
                        + (f" (waiting for: {', '.join(sorted(waiting))})" if waiting else ""))

@@ -213,6 +213,15 @@ def _json_safe(value: Any) -> Any:
 CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
 
 
+def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
+    """A script's `del x` removes `x` from the case's variables too (not only from the data
+    the next tasks get): what the script task started with but ended without was deleted."""
+    from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+    if isinstance(task.task_spec, ScriptTask) and task.parent is not None and task.state & TaskState.COMPLETED:
+        for key in task.parent.data.keys() - task.data.keys():
+            merged.pop(key, None)
+
+
 def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
     """The case's current process variables: task data merged in the order the tasks changed.
 
@@ -239,6 +248,7 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
                        key=lambda t: t.last_state_change)
         for task in tasks:
             merged.update(task.data)
+            _drop_deleted(task, merged)
         merged.update(workflow.data or {})
         variables = _json_safe(merged)
     finally:

@@ -78,6 +78,8 @@ class Runtime:
         self.database = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.clock = clock
+        from engine import sandbox  # limits of designer code are per process, like the runtime
+        sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write=write)

@@ -23,6 +23,7 @@ RESOURCES = [
     "calendar",
     "escalations",
     "clocks",
+    "incidents",
     "regions",
 ]
 

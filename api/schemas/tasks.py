@@ -27,6 +27,9 @@ class TaskSchema(Schema):
     error = fields.String(allow_none=True)
     time_limit = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean(metadata={
+        "description": "the due date was counted on a year without an official schedule (预计); "
+                       "it moves when the year is loaded"})
     sla = fields.String(allow_none=True)
 
 

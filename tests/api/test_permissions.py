@@ -56,6 +56,13 @@ MATRIX = {
     "public progress": ("GET", "/public/projects/2026-510117-34-01-000001", None, None,
                         row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     "health": ("GET", "/health", None, None, row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # incidents and repairs (issue 9 §2): the world's case has no incident, so a permitted retry is a 409
+    "list incidents": ("GET", "/incidents", None, None, row(200, 403, 200, 200, 200, 200, 200, 200, 401)),
+    "retry": ("POST", "/cases/{case}/retry", {}, None, row(409, 403, 409, 403, 403, 403, 403, 403, 401)),
+    "patch variables": ("PATCH", "/cases/{case}/variables", {"note": "checked"}, None,
+                        row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
+    "move": ("POST", "/cases/{case}/move", {"from": "Approve_fgj", "to": "Approve_fgj"}, None,
+             row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
 }
 
 CELLS = [(op, who) for op in MATRIX for who in WHO]
