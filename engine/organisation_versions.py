@@ -168,10 +168,9 @@ def in_force(uow: "UnitOfWork") -> dict[str, Any]:
     """The version in force (None: the configured file, not recorded) and whether the file on
     disk differs from it (edited but not loaded yet)."""
     current = uow.organisation
-    store = uow.runtime.organisations
     try:
-        on_disk = store.from_file().sha256
-    except Exception:  # noqa: BLE001 - a broken file on disk is reported, not raised, here
+        on_disk = Organisation.load(uow.runtime.settings.organisation_file).sha256
+    except (Invalid, NotFound):  # a broken or missing file on disk is reported, not raised, here
         on_disk = None
     row = None
     if current.version is not None:
