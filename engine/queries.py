@@ -213,6 +213,21 @@ def _json_safe(value: Any) -> Any:
 CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
 
 
+def merged_task_data(workflow: Any) -> dict[str, Any]:
+    """A workflow's variables: its tasks' data merged in the order the tasks changed, less
+    what scripts deleted, then the workflow's own data (shared: the differential harness
+    computes raw SpiffWorkflow's variables with it too)."""
+    merged: dict[str, Any] = {}
+    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
+                   key=lambda t: t.last_state_change)
+    for task in tasks:
+        merged.update(task.data)
+        _drop_deleted(task, merged)
+    merged.update(workflow.data or {})
+    return merged
+
+
 def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
     """A script's `del x` removes `x` from the case's variables too (not only from the data
     the next tasks get): what the script task started with but ended without was deleted."""
@@ -242,15 +257,7 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
         spec, subprocess_specs = specs_of(uow, load_definition(uow, case.definition_id))
         workflow = load_state(state, spec, subprocess_specs)
     try:
-        merged: dict[str, Any] = {}
-        keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change)
-        for task in tasks:
-            merged.update(task.data)
-            _drop_deleted(task, merged)
-        merged.update(workflow.data or {})
-        variables = _json_safe(merged)
+        variables = _json_safe(merged_task_data(workflow))
     finally:
         LIVE_WORKFLOWS.give_back(case.id, state, workflow)
     CASE_VARIABLES.put(case.id, state, variables)
