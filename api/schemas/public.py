@@ -25,7 +25,11 @@ class PublicItemSchema(Schema):
 class PublicProjectSchema(Schema):
     business_key = fields.String(required=True)
     name = fields.String(allow_none=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "enum": ["running", "suspended", "completed", "cancelled", "error"],
+        "description": "`error`: a step failed and waits for the centre to repair it (处理异常)"})
+    status_name = fields.String(required=True, metadata={"description": "the status as the page shows it, "
+                                                                         "e.g. 办理中, 处理异常"})
     stage = fields.String(allow_none=True)
     started_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)

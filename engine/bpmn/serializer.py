@@ -9,6 +9,7 @@ import json
 from contextvars import ContextVar
 from typing import Any
 
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -18,6 +19,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
 from engine.bpmn.fast_specs import FastTaskConverter, fast_uuid, forget_uuid_cache
+from engine.bpmn.multi_instance import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from engine.case_cache import CaseStateCache
 from engine.expressions import SafeScriptEngine
 
@@ -53,13 +55,25 @@ class StateConverter(BpmnWorkflowConverter):
 
 
 _SPEC_CONFIG = dict(CAMUNDA_CONFIG)
-_STATE_CONFIG = dict(CAMUNDA_CONFIG)
+# Restored specs use multi-instance classes that never rewrite themselves at run time (same
+# typename, same JSON; registered after SpiffWorkflow's, so they win on restore).
+_SPEC_CONFIG[ParallelMultiInstanceTask] = MultiInstanceTaskConverter
+_SPEC_CONFIG[SequentialMultiInstanceTask] = MultiInstanceTaskConverter
+_STATE_CONFIG = dict(_SPEC_CONFIG)
 _STATE_CONFIG[BpmnWorkflow] = StateConverter
 _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConverter, cheaper
+
+# BPMN-standard multi-instance specs (engine.bpmn.standard_multi_instance, used by the parser).
+from engine.bpmn import standard_multi_instance as _standard_multi_instance  # noqa: E402
+_standard_multi_instance.register(_SPEC_CONFIG)
+_standard_multi_instance.register(_STATE_CONFIG)
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
+# Timer values are checked before SpiffWorkflow computes with them (engine.bpmn.timer_values).
+from engine.bpmn.timer_values import checking_timers as _checking_timers  # noqa: E402
+SCRIPT_ENGINE = _checking_timers(SCRIPT_ENGINE)
 
 
 def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:

@@ -331,6 +331,11 @@ _ENGLISH = {"working_days": ("working day", "working days"),
             "natural_hours": ("natural hour", "natural hours")}
 
 
+# The longest limit of each unit: 100 years (of ~250 working days of 8 office hours).
+MAX_AMOUNTS = {"natural_days": 36525, "natural_hours": 36525 * 24, "working_days": 25000,
+               "working_hours": 25000 * 8}
+
+
 @dataclass(frozen=True)
 class Duration:
     """A time limit as written in an item's rules: an amount and one of the four units."""
@@ -344,6 +349,9 @@ class Duration:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise Invalid(f"duration amount must be a whole number ≥ 0, not {self.amount!r}",
                           {"amount": ["must be a whole number ≥ 0"]})
+        if self.amount > MAX_AMOUNTS[self.unit]:  # a 20-digit limit would loop or overflow
+            raise Invalid(f"a duration of {self.amount} {self.unit.replace('_', ' ')} is longer than 100 years",
+                          {"duration": [f"at most {MAX_AMOUNTS[self.unit]} {self.unit.replace('_', ' ')}"]})
 
     @classmethod
     def parse(cls, text: str) -> "Duration":
@@ -355,6 +363,9 @@ class Duration:
         if not isinstance(text, str):
             raise Invalid(f"cannot read duration {text!r}", {"duration": ["must be text"]})
         cleaned = text.strip()
+        if len(cleaned) > 60:  # also keeps int() off numbers of thousands of digits
+            raise Invalid(f"cannot read duration {cleaned[:30]!r}...: longer than 60 characters",
+                          {"duration": ["longer than 60 characters"]})
         iso = _ISO.match(cleaned.upper())
         if iso and cleaned.upper() not in ("P", "PT"):
             weeks, days, hours = (int(g) if g else 0 for g in iso.groups())
@@ -467,6 +478,14 @@ class WorkCalendar:
         return moment.astimezone(self.office_hours.tz)
 
     def add(self, start: datetime, duration: Duration) -> datetime:
+        """`_add`, refusing a deadline beyond the years a date can hold (e.g. from 9999-12-31)."""
+        try:
+            return self._add(start, duration)
+        except OverflowError:
+            raise Invalid(f"{duration} from {start.isoformat()} falls outside the years 1-9999",
+                          {"duration": ["the due date would fall outside the years 1-9999"]}) from None
+
+    def _add(self, start: datetime, duration: Duration) -> datetime:
         """The deadline `duration` after `start` (aware; returned in the office zone).
 
         - natural_days / natural_hours: plain elapsed time (`timedelta`), holidays included.

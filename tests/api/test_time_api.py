@@ -90,10 +90,10 @@ def test_escalations_and_clock_over_http(client, api_users, runtime, clock):
     assert start.status_code == 200 and start.get_json()["items"][0]["sla"] == "normal"
     clock.set(datetime(2026, 3, 20, 9, tzinfo=timezone.utc))
     timers.run_due(runtime)
-    api_users.create("zwfw", "staff", "city.zwfw")
+    api_users.create("zwfw", "staff", "county.zwfw")
     api_users.create("city-gov", "government", "city.zf")
     listed = client.get("/api/v1/escalations", headers=api_users.header("zwfw")).get_json()["items"]
-    assert [(e["level"], e["department"]) for e in listed] == [(1, "city.zwfw")]
+    assert [(e["level"], e["department"]) for e in listed] == [(1, "county.zwfw")]
     assert client.get("/api/v1/escalations", headers=api_users.header("city-gov")).get_json()["items"] == []
     every = client.get("/api/v1/escalations", headers=api_users.header("root"),
                        query_string={"case_id": case_id, "status": "open"}).get_json()["items"]
