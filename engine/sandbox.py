@@ -55,6 +55,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 _GRACE = 0.5              # seconds past the timeout before the kill (the child reports first)
 _START_TIMEOUT = 60.0     # seconds a new host may take to start (a busy machine)
 _POLL_SLICE = 0.1         # seconds between checks for interrupt() while waiting
+MAX_CHANGES = 64 * 2**20  # bytes of changed task data one run may hand back (sandbox_host too)
 
 
 # --------------------------------------------------------------------------- limits
@@ -223,7 +224,7 @@ class _Host:
     def _read(self, deadline: float, interruptible: bool) -> tuple[dict[str, Any], list[bytes]]:
         head = self._read_exactly(_FRAME.size, deadline, interruptible)
         total, _ = _FRAME.unpack(head)
-        if total > (limits().memory_mb + 64) * 4 * 1024 * 1024:
+        if total > 2 * MAX_CHANGES:  # the host refuses more than MAX_CHANGES itself
             self.kill()
             raise _Died("sent a reply larger than its memory limit allows")
         body = self._read_exactly(total, deadline, interruptible)

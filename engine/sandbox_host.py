@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-_IMMUTABLE = (str, int, float, bool, type(None))
+from engine.sandbox import MAX_CHANGES
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -192,6 +192,10 @@ def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[st
     out.extend(bound_pieces)
     for number, contents in patched.items():
         out.append(storable(patched_by[number], contents))
+    size = sum(len(piece) for piece in out)
+    if size > MAX_CHANGES:
+        raise ExpressionError(f"the script's changes to task data are too large to keep "
+                              f"({size // 2**20} MB; at most {MAX_CHANGES // 2**20} MB)")
     return {"bound": bound, "patched": list(patched), "deleted": [k for k in originals if k not in context]}
 
 

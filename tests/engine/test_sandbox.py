@@ -312,3 +312,11 @@ def test_a_sandboxed_script_changes_data_in_place_like_an_in_process_one(script)
     there, there_outside = _aliased()
     execute(script, there)
     assert _graph(there, there_outside) == _graph(here, here_outside)
+
+
+def test_changes_too_large_to_keep_fail_the_script(limits):
+    limits(timeout=30, memory_mb=400)
+    data: dict = {"rows": []}  # a new variable this big is refused by the value guard already
+    with pytest.raises(ExpressionError, match=r"changes to task data are too large to keep \(\d+ MB; at most 64 MB\)"):
+        execute("s = 'x' * 100000\nfor i in range(700):\n    rows.append(s + str(i))", data)
+    assert data == {"rows": []}
