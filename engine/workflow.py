@@ -93,6 +93,8 @@ class CaseWorkflow:
             self._record_error(error)
         except DomainError as error:
             self._record_error(error)
+        except expressions.ExpressionError as error:  # conditions SpiffWorkflow evaluates raw
+            self._record_error(error)
 
     def _record_error(self, error: Exception) -> None:
         task = getattr(error, "task", None)
@@ -125,7 +127,7 @@ class CaseWorkflow:
         try:
             with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 task.run()
-        except SpiffWorkflowException as error:
+        except (SpiffWorkflowException, expressions.ExpressionError) as error:
             self._record_error(error)
             return task
         self.run()
