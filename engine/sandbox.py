@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.sandbox_values import RETURNABLE, STORABLE, Encoder, Outgoing, decode  # noqa: F401
+from engine.sandbox_values import Unsendable
 
 __all__ = ["Limits", "Result", "ScriptInterrupted", "configure", "limits", "run", "interrupt",
            "shutdown", "host_pids"]
@@ -403,18 +404,24 @@ def run(op: str, source: str, data: dict[str, Any], extra: dict[str, Any] | None
     keys: list[str] = []
     ref_keys: list[str] = []
     pieces: list[bytes] = []
-    for key, value in data.items():
+    if outgoing is not None:
         try:
-            if outgoing is not None:
-                piece, refs = outgoing.encode(value, encoder)
-                if refs:
-                    ref_keys.append(key)
-            else:
-                piece = encoder.encode(value)
-        except (TypeError, ValueError, RecursionError) as error:
-            return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
-        keys.append(key)
-        pieces.append(piece)
+            encoded = outgoing.encode_all(data, encoder)
+        except Unsendable as unsendable:
+            return Result(False, f"variable '{unsendable.key}' cannot be passed to a {what}: "
+                                 f"{_reason(unsendable.error)}")
+        for key, piece, refs in encoded:
+            keys.append(key)
+            pieces.append(piece)
+            if refs:
+                ref_keys.append(key)
+    else:
+        for key, value in data.items():
+            try:
+                pieces.append(encoder.encode(value))
+            except (TypeError, ValueError, RecursionError) as error:
+                return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
+            keys.append(key)
     data_count = len(keys)
     for key, value in (extra or {}).items():
         if callable(value):

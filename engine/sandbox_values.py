@@ -102,6 +102,15 @@ def _is_ref(value: Any) -> bool:
 # --------------------------------------------------------------------------- the server's side
 
 
+class Unsendable(Exception):
+    """A variable that cannot cross (`key`, and the encoder's `error`)."""
+
+    def __init__(self, key: str, error: Exception) -> None:
+        super().__init__(key)
+        self.key = key
+        self.error = error
+
+
 class Outgoing:
     """The variables sent to a script, numbered: `containers[n]` is the server's object n."""
 
@@ -109,12 +118,29 @@ class Outgoing:
         self.containers: list[Any] = []
         self.numbers: dict[int, int] = {}
 
-    def encode(self, value: Any, encoder: Encoder) -> tuple[bytes, bool]:
-        """(JSON piece, whether it holds references). Numbers the value's containers."""
-        if not isinstance(value, _CONTAINERS):
-            return encoder.encode(value), False
-        found: list[Any] = []
-        _collect(value, found.append)
+    def encode_all(self, data: dict[str, Any], encoder: Encoder) -> list[tuple[str, bytes, bool]]:
+        """(variable, JSON piece, whether it holds references) for each variable, in the order
+        to send them: the ones with most containers first, so that a variable that is a part
+        of another (`item` is `items[-1]`) becomes a reference rather than the other way
+        round. Raises TypeError/ValueError naming nothing (the caller names the variable)."""
+        found: dict[str, list[Any]] = {}
+        for key, value in data.items():
+            found[key] = []
+            if isinstance(value, _CONTAINERS):
+                try:
+                    _collect(value, found[key].append)
+                except RecursionError as error:  # a list that holds itself, or nested too deep
+                    raise Unsendable(key, ValueError("it holds itself or is nested too deeply")) from error
+        order = sorted(data, key=lambda k: -len(found[k]))
+        out = []
+        for key in order:
+            try:
+                out.append((key, *self._encode(data[key], found[key], encoder)))
+            except (TypeError, ValueError, RecursionError) as error:
+                raise Unsendable(key, error) from None
+        return out
+
+    def _encode(self, value: Any, found: list[Any], encoder: Encoder) -> tuple[bytes, bool]:
         ids = [id(c) for c in found]
         numbers = self.numbers
         if len(set(ids)) == len(ids) and not any(i in numbers for i in ids):

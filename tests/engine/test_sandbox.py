@@ -320,3 +320,10 @@ def test_changes_too_large_to_keep_fail_the_script(limits):
     with pytest.raises(ExpressionError, match=r"changes to task data are too large to keep \(\d+ MB; at most 64 MB\)"):
         execute("s = 'x' * 100000\nfor i in range(700):\n    rows.append(s + str(i))", data)
     assert data == {"rows": []}
+
+
+def test_a_list_that_holds_itself_cannot_be_passed():
+    loop: list = [1]
+    loop.append(loop)
+    with pytest.raises(ExpressionError, match="variable 'loop' cannot be passed to a script"):
+        execute("n = len(loop)", {"loop": loop})
