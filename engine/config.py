@@ -40,7 +40,8 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = field(default_factory=lambda: shipped_dir("processes"))
     forms_dir: Path = field(default_factory=lambda: shipped_dir("forms"))
-    organisation_file: Path = field(default_factory=lambda: shipped_dir("processes") / "organisation.json")
+    organisation_file: Path = field(default_factory=lambda: Path(
+        os.environ.get("ONEWINDOW_ORGANISATION") or shipped_dir("processes") / "organisation.json"))
     # Designer code (scripts, expressions): seconds and memory one run may use
     # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/sandbox.py.
     script_timeout: float = field(default_factory=lambda: _sandbox_default("timeout"))
