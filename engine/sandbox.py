@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.sandbox_values import RETURNABLE, STORABLE, Encoder, Outgoing, decode  # noqa: F401
+from engine.sandbox_values import Unsendable
 
 __all__ = ["Limits", "Result", "ScriptInterrupted", "configure", "limits", "run", "interrupt",
            "shutdown", "host_pids"]
@@ -55,6 +56,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 _GRACE = 0.5              # seconds past the timeout before the kill (the child reports first)
 _START_TIMEOUT = 60.0     # seconds a new host may take to start (a busy machine)
 _POLL_SLICE = 0.1         # seconds between checks for interrupt() while waiting
+MAX_CHANGES = 64 * 2**20  # bytes of changed task data one run may hand back (sandbox_host too)
 
 
 # --------------------------------------------------------------------------- limits
@@ -223,7 +225,7 @@ class _Host:
     def _read(self, deadline: float, interruptible: bool) -> tuple[dict[str, Any], list[bytes]]:
         head = self._read_exactly(_FRAME.size, deadline, interruptible)
         total, _ = _FRAME.unpack(head)
-        if total > (limits().memory_mb + 64) * 4 * 1024 * 1024:
+        if total > 2 * MAX_CHANGES:  # the host refuses more than MAX_CHANGES itself
             self.kill()
             raise _Died("sent a reply larger than its memory limit allows")
         body = self._read_exactly(total, deadline, interruptible)
@@ -402,18 +404,24 @@ def run(op: str, source: str, data: dict[str, Any], extra: dict[str, Any] | None
     keys: list[str] = []
     ref_keys: list[str] = []
     pieces: list[bytes] = []
-    for key, value in data.items():
+    if outgoing is not None:
         try:
-            if outgoing is not None:
-                piece, refs = outgoing.encode(value, encoder)
-                if refs:
-                    ref_keys.append(key)
-            else:
-                piece = encoder.encode(value)
-        except (TypeError, ValueError, RecursionError) as error:
-            return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
-        keys.append(key)
-        pieces.append(piece)
+            encoded = outgoing.encode_all(data, encoder)
+        except Unsendable as unsendable:
+            return Result(False, f"variable '{unsendable.key}' cannot be passed to a {what}: "
+                                 f"{_reason(unsendable.error)}")
+        for key, piece, refs in encoded:
+            keys.append(key)
+            pieces.append(piece)
+            if refs:
+                ref_keys.append(key)
+    else:
+        for key, value in data.items():
+            try:
+                pieces.append(encoder.encode(value))
+            except (TypeError, ValueError, RecursionError) as error:
+                return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
+            keys.append(key)
     data_count = len(keys)
     for key, value in (extra or {}).items():
         if callable(value):

@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-_IMMUTABLE = (str, int, float, bool, type(None))
+from engine.sandbox import MAX_CHANGES
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -167,10 +167,11 @@ def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[st
     patched_by: dict[int, str] = {}
     for key, original in originals.items():
         live = context.get(key, _GONE)
+        now_piece = None
         if live is original:
             if not isinstance(live, (dict, list)):
                 continue  # the same str/number/None: unchanged
-            piece = storable(key, live)
+            piece = now_piece = storable(key, live)
             if piece == before[key] and key not in ref_keys:
                 continue
         elif live is not _GONE:
@@ -180,7 +181,7 @@ def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[st
             bound_pieces.append(piece if not bound[-1][1] else encoder.encode(
                 incoming.with_refs(live, incoming.numbers())))
         # Containers it held may have been changed before a rebinding or `del` too.
-        for number, contents in incoming.changes(key, live, before[key], tagged).items():
+        for number, contents in incoming.changes(key, before[key], tagged, now_piece).items():
             patched[number] = contents
             patched_by[number] = key
     for key, live in context.items():
@@ -192,6 +193,10 @@ def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[st
     out.extend(bound_pieces)
     for number, contents in patched.items():
         out.append(storable(patched_by[number], contents))
+    size = sum(len(piece) for piece in out)
+    if size > MAX_CHANGES:
+        raise ExpressionError(f"the script's changes to task data are too large to keep "
+                              f"({size // 2**20} MB; at most {MAX_CHANGES // 2**20} MB)")
     return {"bound": bound, "patched": list(patched), "deleted": [k for k in originals if k not in context]}
 
 

@@ -305,10 +305,26 @@ def _graph(*roots):
     "items.reverse()\nitems[0]['tags'] = items[1]['tags']\nitems[0]['tags'].append('both')",
     "new = {'a': [1]}\ncfg['inner']['list'] = [2]\nn = len(items)",
     "items[0], items[1] = items[1], items[0]\ndel items[0]['tags']",
+    "items[0]['k'] = True\ncfg['inner']['x'] = 0.0",  # equal to before by ==, not as JSON
 ])
 def test_a_sandboxed_script_changes_data_in_place_like_an_in_process_one(script):
     here, here_outside = _aliased()
     expressions._execute_here(script, here)
     there, there_outside = _aliased()
     execute(script, there)
-    assert _graph(there, there_outside) == _graph(here, here_outside)
+    assert repr(_graph(there, there_outside)) == repr(_graph(here, here_outside))  # 1 is not True
+
+
+def test_changes_too_large_to_keep_fail_the_script(limits):
+    limits(timeout=30, memory_mb=400)
+    data: dict = {"rows": []}  # a new variable this big is refused by the value guard already
+    with pytest.raises(ExpressionError, match=r"changes to task data are too large to keep \(\d+ MB; at most 64 MB\)"):
+        execute("s = 'x' * 100000\nfor i in range(700):\n    rows.append(s + str(i))", data)
+    assert data == {"rows": []}
+
+
+def test_a_list_that_holds_itself_cannot_be_passed():
+    loop: list = [1]
+    loop.append(loop)
+    with pytest.raises(ExpressionError, match="variable 'loop' cannot be passed to a script"):
+        execute("n = len(loop)", {"loop": loop})
