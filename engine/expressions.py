@@ -42,7 +42,7 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-from engine import sandbox
+from engine import juel, sandbox
 
 __all__ = ["ExpressionError", "check", "evaluate", "execute", "ISO_TIMER_LITERAL",
            "SafeEnvironment", "SafeScriptEngine", "runs_in_process", "output_to", "Output"]
@@ -587,7 +587,41 @@ _TOO_NESTED = "too deeply nested to compile (split it into smaller expressions)"
 
 def _prepare(source: str, mode: str) -> str:
     # Scripts keep their leading lines so error line numbers match the BPMN text.
-    return source.strip() if mode == "eval" else textwrap.dedent(source).rstrip()
+    return designer_source(source.strip()) if mode == "eval" else textwrap.dedent(source).rstrip()
+
+
+def designer_source(text: str) -> str:
+    """The Python expression for what a designer wrote: `${...}`/`#{...}` is Camunda's JUEL
+    (engine.juel) when it parses as such, else our own expression inside `${}` (for example
+    `${item.get('time_limit')}`); anything else is taken as it is."""
+    if not juel.is_juel(text):
+        return text
+    inner = juel.unwrap(text).strip()
+    try:
+        return juel.translate(inner)
+    except juel.JuelError as refused:
+        if not _known_calls_only(inner):
+            raise ExpressionError(f"unsupported JUEL: {refused}") from None
+        return inner
+
+
+def _known_calls_only(source: str) -> bool:
+    """Whether `source` is one of our own expressions whose every call is a builtin we provide
+    or a method some allowed type has (`item.get('x')`): then `${source}` is ours, not JUEL.
+    A bean or Java call (`timerUtil.next(execution)`, `dateTime()`) is neither."""
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        return False
+    methods = frozenset().union(*_INSTANCE_ATTRS.values())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Name) and called.id not in _SAFE_BUILTINS:
+                return False
+            if isinstance(called, ast.Attribute) and called.attr not in methods:
+                return False
+    return True
 
 
 # ---- running under a budget ---------------------------------------------------------------
@@ -794,9 +828,7 @@ def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None 
     names = _shape(prepared, "exec")[1]
     result = sandbox.run("exec", source, _select(names, context), _select(names, extra, context))
     _finish(result)
-    for key in result.deleted:
-        context.pop(key, None)
-    context.update(result.changed)
+    result.apply(context)  # in place, as if it had run here
 
 
 # ---- where print output goes -------------------------------------------------------------------
@@ -919,6 +951,8 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def validate(self, expression: str) -> None:
         """SyntaxError for bad syntax (DMN relies on that), ExpressionError for refused code."""
+        if juel.is_juel(expression):
+            expression = designer_source(expression)
         try:
             ast.parse(expression)
         except SyntaxError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine import expressions
+from engine import expressions, juel
 
 if TYPE_CHECKING:
     from engine.organisation import Organisation
@@ -16,11 +16,14 @@ _AGENT_NAMES = {AGENT, "代办员", "agency", "agents"}
 
 
 def is_expression(value: str) -> bool:
-    return value.startswith("${") and value.endswith("}")
+    """`${...}` or `#{...}` (Camunda Modeler writes both)."""
+    return juel.is_juel(value)
 
 
 def expression_of(value: str) -> str:
-    return value[2:-1].strip()
+    """The expression to evaluate: the whole wrapped text, which the evaluator translates from
+    JUEL (or takes as our own expression inside `${}`)."""
+    return value.strip()
 
 
 def lane_department(lane: str, organisation: "Organisation", region: str | None = None) -> str | None:

@@ -13,6 +13,8 @@ Camunda ones (which rewrite their data references at run time).
 """
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from lxml import etree
@@ -23,6 +25,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+_WRAPPED_NAME = re.compile(r"[$#]\{\s*([A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*)\s*\}")
 _STANDARD_ELEMENTS = ("loopDataInputRef", "inputDataItem", "loopDataOutputRef", "outputDataItem")
 
 
@@ -51,10 +54,27 @@ class StandardMultiInstanceMixin:
     SEQUENTIAL_MI_CLASS = StandardSequentialMultiInstanceTask
 
     def _add_multiinstance_task(self, loop_characteristics: etree._Element) -> None:
+        _unwrap_collection(self, loop_characteristics)
         if is_standard(loop_characteristics):
             TaskParser._add_multiinstance_task(self, loop_characteristics)  # type: ignore[arg-type]
         else:
             CamundaTaskParser._add_multiinstance_task(self, loop_characteristics)  # type: ignore[arg-type]
+
+
+def _unwrap_collection(parser: Any, loop_characteristics: etree._Element) -> None:
+    """Camunda Modeler writes `camunda:collection="${reviewers}"`; SpiffWorkflow reads the
+    attribute as a variable name. A wrapped plain name is that name (changed in the parsed tree
+    only; the stored file is the uploaded text); any other expression cannot be a collection
+    that instances write back into, and is refused naming the element."""
+    attribute = f"{{{CAMUNDA_NS}}}collection"
+    value = (loop_characteristics.get(attribute) or "").strip()
+    match = _WRAPPED_NAME.fullmatch(value)
+    if match:
+        loop_characteristics.set(attribute, match.group(1))
+    elif value[:2] in ("${", "#{"):
+        parser.raise_validation_exception(
+            f"camunda:collection {value} must name a variable, e.g. ${{reviewers}} "
+            f"(compute the list in a script task before the multi-instance)")
 
 
 def with_standard_multi_instance(parser_class: type) -> type:
