@@ -220,6 +220,23 @@ def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, war
     if problems:
         raise InvalidDefinition(list(dict.fromkeys(problems)))
 
+    try:  # a concurrent deploy of the same key (two servers starting) fails any of these flushes
+        definitions, new = _insert(uow, actor, plans, now)
+    except IntegrityError as error:
+        raise Conflict("another deployment of the same process happened at the same time; retry") from error
+    for definition, specs, planned in new:
+        start_timers.replace_for(uow, definition, planned)
+        # Cached as restored from the stored JSON, exactly what any other process loads (never
+        # the parser's objects: a case must run the same on every worker).
+        uow.after_commit(lambda i=definition.id, text=definition.spec_json:
+                         uow.runtime.specs.get(i, lambda: text))
+    return Deployed(definitions, created=bool(new), warnings=warnings,
+                    new_keys={d.key for d, _, _ in new},
+                    files={key: file.name for file, _, key, _, _, _ in plans})
+
+
+def _insert(uow: UnitOfWork, actor: Actor, plans: list, now: datetime) -> tuple[list[Definition], list]:
+    """The rows of the new versions (and of the files they come from); flushed."""
     definitions: list[Definition] = []
     deployments: dict[str, Deployment] = {}
     new: list[tuple[Definition, Any, list]] = []
@@ -241,19 +258,8 @@ def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, war
         uow.session.add(definition)
         definitions.append(definition)
         new.append((definition, (file.parsed.specs[key], file.parsed.subprocess_specs[key]), planned))
-    try:
-        uow.session.flush()
-    except IntegrityError as error:
-        raise Conflict("another deployment of the same process happened at the same time; retry") from error
-    for definition, specs, planned in new:
-        start_timers.replace_for(uow, definition, planned)
-        # Cached as restored from the stored JSON, exactly what any other process loads (never
-        # the parser's objects: a case must run the same on every worker).
-        uow.after_commit(lambda i=definition.id, text=definition.spec_json:
-                         uow.runtime.specs.get(i, lambda: text))
-    return Deployed(definitions, created=bool(new), warnings=warnings,
-                    new_keys={d.key for d, _, _ in new},
-                    files={key: file.name for file, _, key, _, _, _ in plans})
+    uow.session.flush()
+    return definitions, new
 
 
 def latest_definition(uow: UnitOfWork, key: str) -> Definition | None:
