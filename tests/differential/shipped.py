@@ -61,10 +61,15 @@ def one_window_agency(stages: list[str] | None = None, commitment: bool = True, 
     intake = ({"decision": "accept_with_commitment", "missing_materials": [{"name": "节能报告"}],
                "commitment_due": "2026-04-01"} if commitment else {"decision": "accept"})
     aux_items = [{"name": "附属仓库消防设计审查", "department": "county.zjj", "time_limit": "15 working days",
-                  "code": "aux_fire"}] if auxiliary else []
+                  "code": "aux_fire"}]
+    # 分期报建: a batch of auxiliary items arrives as a message once the window has accepted the case
+    steps = ([{"complete": "Register"}, {"complete": "Agreement"}, {"complete": "PreReview"},
+              {"complete": "PrepareMaterials"}, {"complete": "PreReview"}, {"complete": "Intake"},
+              {"message": "auxiliary_batch", "payload": {"facility": "附属仓库", "items": aux_items}},
+              {"auto": 400}] if auxiliary else None)
     return Scenario(
         name=name, files={"one_window_agency.bpmn": (PROCESSES / "one_window_agency.bpmn").read_bytes()},
-        process="one_window_agency", project={"project_name": PLANT},
+        process="one_window_agency", project={"project_name": PLANT}, steps=steps, business_key=CODE,
         data={
             "Register": registration(PLANT, CODE, stages),
             "Agreement": agreement(stages),
@@ -75,7 +80,6 @@ def one_window_agency(stages: list[str] | None = None, commitment: bool = True, 
             "Intake": intake,
             "SupplyMissing": materials("节能报告"),
             "VerifyMissing": {"materials": [{"name": "节能报告", "checked": True}], "complete": True},
-            "SubmitAuxiliary": {"facility": "附属仓库", "items": aux_items},
             "ItemAccept": {"decision": "accept"},
             "ItemReview": item_decision,
             "ItemReviewCorrection": materials("修改后的总平面图"),
