@@ -383,6 +383,20 @@ def calendar_due(start: str, duration: str) -> None:
                + (f" (预计: provisional {', '.join(map(str, provisional))} calendar)" if provisional else ""))
 
 
+@calendar_group.command("recompute", help="Recompute open due dates still marked provisional for a year that is "
+                                           "now official (loading a year does this; for a date counted while it loaded).")
+@click.option("--as", "as_user", default=None)
+@with_appcontext
+def calendar_recompute(as_user: str | None) -> None:
+    from engine.time.recompute import recompute_provisional
+    actor = _actor(as_user)
+    with runtime().unit_of_work() as uow:
+        done = recompute_provisional(uow, set(), actor.name)
+        uow.commit()
+    click.echo(f"recomputed {done['tasks_checked']} provisional due dates: {done['tasks_changed']} tasks "
+               f"changed in {done['cases']} cases")
+
+
 @calendar_group.command("list", help="List the years: official, provisional (no schedule yet) or missing.")
 @with_appcontext
 def calendar_list() -> None:

@@ -126,8 +126,10 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if access.sees_everything(actor):
         pass
     elif access.is_department_member(actor):
-        watch = access.oversight(actor, uow.organisation)
-        if watch is None or (department is None and region is None):
+        # Only a request beyond the inbox asks whether the actor oversees a region (one more read).
+        wider = region is not None or (department is not None and department != actor.department)
+        watch = access.oversight(actor, uow.organisation) if wider else None
+        if watch is None:
             # The inbox: the body's own tasks (the ix_tasks_inbox index alone).
             if department is not None and department != actor.department:
                 raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
@@ -194,8 +196,11 @@ def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     tasks = visible_case_tasks(uow, actor, case)
-    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None},
-                        case_region(uow, case), uow.organisation)
+    departments = {t.department for t in tasks if t.department is not None}
+    if access.is_department_member(actor) and actor.department not in departments:
+        access.require_case(actor, case.started_by, departments, case_region(uow, case), uow.organisation)
+    else:
+        access.require_case(actor, case.started_by, departments)
     return case, tasks, case_variables(uow, case)
 
 
@@ -206,6 +211,21 @@ def _json_safe(value: Any) -> Any:
 # Computed variables per case and state text: a repeated `GET /cases/{id}` neither loads the
 # workflow nor merges its task data again.
 CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
+
+
+def merged_task_data(workflow: Any) -> dict[str, Any]:
+    """A workflow's variables: its tasks' data merged in the order the tasks changed, less
+    what scripts deleted, then the workflow's own data (shared: the differential harness
+    computes raw SpiffWorkflow's variables with it too)."""
+    merged: dict[str, Any] = {}
+    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
+                   key=lambda t: t.last_state_change)
+    for task in tasks:
+        merged.update(task.data)
+        _drop_deleted(task, merged)
+    merged.update(workflow.data or {})
+    return merged
 
 
 def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
@@ -237,15 +257,7 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
         spec, subprocess_specs = specs_of(uow, load_definition(uow, case.definition_id))
         workflow = load_state(state, spec, subprocess_specs)
     try:
-        merged: dict[str, Any] = {}
-        keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change)
-        for task in tasks:
-            merged.update(task.data)
-            _drop_deleted(task, merged)
-        merged.update(workflow.data or {})
-        variables = _json_safe(merged)
+        variables = _json_safe(merged_task_data(workflow))
     finally:
         LIVE_WORKFLOWS.give_back(case.id, state, workflow)
     CASE_VARIABLES.put(case.id, state, variables)

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import expressions, history, incidents, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
-from engine.errors import Conflict, DomainError, NotFound
+from engine.errors import Conflict, NotFound
 from engine.store.models import Case, Definition, Task
 from engine.store.uow import UnitOfWork
 
@@ -388,9 +388,13 @@ class CaseWorkflow:
     def save(self) -> None:
         """Persist state; a finished workflow closes the case and frees its business key."""
         case = self.case
-        case.state = state = dump_state(self.workflow)
-        workflow, case_id = self.workflow, case.id
-        self.uow.after_commit(lambda: LIVE_WORKFLOWS.put(case_id, state, workflow))
+        # The workflow that ran is not kept for the next command: SpiffWorkflow shares nested
+        # data between tasks (one-level copies), so a workflow that ran holds in-place changes
+        # aliased differently from one read back from this text, and the next command could go
+        # another way than after a restart or on another worker (issue 9). The next command
+        # reads this text back (a read such as `case_variables` may leave that copy in
+        # LIVE_WORKFLOWS), so the saved state is the state.
+        case.state = dump_state(self.workflow)
         case.version += 1
         case.updated_at = self.uow.runtime.clock()
         if self.workflow.is_completed() and case.status in ("running", "suspended"):

@@ -13,13 +13,15 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskCon
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as _BpmnParallelMI
+from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as _BpmnSequentialMI
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from SpiffWorkflow.task import Task
 
 from engine.bpmn.fast_specs import FastTaskConverter, fast_uuid, forget_uuid_cache
-from engine.bpmn.multi_instance import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from engine.bpmn.stable_specs import ParallelMultiInstanceTask, SequentialMultiInstanceTask, stabilize
 from engine.case_cache import CaseStateCache
 from engine.expressions import SafeScriptEngine
 
@@ -59,6 +61,23 @@ _SPEC_CONFIG = dict(CAMUNDA_CONFIG)
 # typename, same JSON; registered after SpiffWorkflow's, so they win on restore).
 _SPEC_CONFIG[ParallelMultiInstanceTask] = MultiInstanceTaskConverter
 _SPEC_CONFIG[SequentialMultiInstanceTask] = MultiInstanceTaskConverter
+
+
+class _StandardParallelMIConverter(MultiInstanceTaskConverter):
+    """Standard BPMN multi-instance (what the Camunda parser builds for a script task, say):
+    the Camunda config drops these classes, and their name is taken by the Camunda ones."""
+
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename="StandardParallelMultiInstanceTask")
+
+
+class _StandardSequentialMIConverter(MultiInstanceTaskConverter):
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename="StandardSequentialMultiInstanceTask")
+
+
+_SPEC_CONFIG[_BpmnParallelMI] = _StandardParallelMIConverter
+_SPEC_CONFIG[_BpmnSequentialMI] = _StandardSequentialMIConverter
 _STATE_CONFIG = dict(_SPEC_CONFIG)
 _STATE_CONFIG[BpmnWorkflow] = StateConverter
 _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConverter, cheaper
@@ -71,9 +90,9 @@ _standard_multi_instance.register(_STATE_CONFIG)
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
-# Timer values are checked before SpiffWorkflow computes with them (engine.bpmn.timer_values).
-from engine.bpmn.timer_values import checking_timers as _checking_timers  # noqa: E402
-SCRIPT_ENGINE = _checking_timers(SCRIPT_ENGINE)
+# Timer values, cardinalities and loop conditions are checked before SpiffWorkflow uses them.
+from engine.bpmn.value_checks import checked as _checked  # noqa: E402
+SCRIPT_ENGINE = _checked(SCRIPT_ENGINE)
 
 
 def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
@@ -87,8 +106,8 @@ def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
 def load_specs(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     dct = json.loads(text)
     registry = SPEC_SERIALIZER.registry
-    return (registry.restore(dct["spec"]),
-            {name: registry.restore(s) for name, s in dct["subprocess_specs"].items()})
+    return (stabilize(registry.restore(dct["spec"])),
+            {name: stabilize(registry.restore(s)) for name, s in dct["subprocess_specs"].items()})
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
@@ -113,8 +132,9 @@ def new_workflow(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessS
 __all__ = ["dump_specs", "load_specs", "dump_state", "load_state", "new_workflow", "VERSION"]
 
 
-# The live workflows of recently saved cases, so the next command on a case skips deserializing.
-# A command takes its case's workflow out (only if `case.state` is the exact text it was saved
-# as) and it goes back only after that command commits (`CaseWorkflow.save`), so a failed or
-# rolled-back command never leaves a half-changed workflow behind.
+# Workflows read back from a case's saved state text and not run since (a read such as
+# `queries.case_variables` gives its copy back), so the next command on that case can skip
+# deserializing. A workflow that ran a command is never put here: it is not the same as one read
+# back from what it saved (SpiffWorkflow shares nested data between tasks; issue 9). An entry is
+# used only for the exact state text it was read from, so a write by another worker is a miss.
 LIVE_WORKFLOWS: CaseStateCache[BpmnWorkflow] = CaseStateCache()

@@ -244,15 +244,21 @@ def replay(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, _depth: int = 0
     """The dates a task's clock log gives on `calendar` (an earlier task it continues from is
     replayed too, so the time left at a 补正 stop is counted on the same calendar)."""
     log = (row.time_rules or {}).get("clock")
-    if not log or not row.time_limit:
+    if not log:
         return ClockDates(row.clock_started_at, row.due_at, row.warn_at)
-    limit = Duration.parse(row.time_limit)
+    # A task due on a date rather than within a limit has none: a stop only shifts it.
+    limit = Duration.parse(row.time_limit) if row.time_limit else None
+    unit = limit.unit if limit is not None else "natural_days"
     rules = row.time_rules or {}
     started = due = warn = stopped = None
     for entry in log:
         kind, at = entry[0], _instant(entry[1])
+        if kind == "restart" and limit is None:
+            kind = "resume"
         if kind == "base":
             started, due, warn = at, _instant(entry[2]), _instant(entry[3])
+        elif limit is None and kind in ("start", "continue"):
+            continue  # cannot happen: only a limit starts a logged clock
         elif kind in ("start", "restart"):
             started, due = at, calendar.add(at, limit)
             warn = _warn_for(uow, calendar, at, due, limit, rules)
@@ -265,9 +271,9 @@ def replay(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, _depth: int = 0
                 started, due = at, calendar.add(at, limit)
                 warn = _warn_for(uow, calendar, at, due, limit, rules)
                 continue
-            due = _shift(calendar, since, at, earlier.due, limit.unit)
+            due = _shift(calendar, since, at, earlier.due, unit)
             if earlier.warn is not None:
-                warn = _shift(calendar, since, at, earlier.warn, limit.unit) if earlier.warn > since else due
+                warn = _shift(calendar, since, at, earlier.warn, unit) if earlier.warn > since else due
             else:
                 warn = _warn_for(uow, calendar, at, calendar.add(at, limit), limit, rules)
             started = earlier.started
@@ -275,8 +281,8 @@ def replay(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, _depth: int = 0
             stopped = at
         elif kind == "resume" and stopped is not None and due is not None:
             if warn is not None and warn > stopped:
-                warn = _shift(calendar, stopped, at, warn, limit.unit)
-            due = _shift(calendar, stopped, at, due, limit.unit)
+                warn = _shift(calendar, stopped, at, warn, unit)
+            due = _shift(calendar, stopped, at, due, unit)
             stopped = None
     return ClockDates(started, due, warn)
 

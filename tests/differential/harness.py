@@ -153,14 +153,9 @@ def completed_elements(workflow: BpmnWorkflow) -> list[tuple[str, int]]:
 
 
 def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """As `engine.queries.case_variables`: task data merged in the order the tasks changed."""
-    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    merged: dict[str, Any] = {}
-    for task in sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change):
-        merged.update(task.data)
-    merged.update(workflow.data or {})
-    return json.loads(json.dumps(merged, default=str, ensure_ascii=False))
+    """As `engine.queries.case_variables` (the same merge, run on a raw workflow)."""
+    from engine.queries import merged_task_data
+    return json.loads(json.dumps(merged_task_data(workflow), default=str, ensure_ascii=False))
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, Any]]:
@@ -244,6 +239,22 @@ class Driver:
             data = self.scenario.data_for(element, item, counts[element])
         self.complete(handle, deepcopy(data))
         return f"complete {element} {key[1]} {key[2][:60]}"
+
+
+_STOCK_STATE: list[BpmnWorkflowSerializer] = []
+
+
+def stock_state_serializer() -> BpmnWorkflowSerializer:
+    """The engine's state serializer with SpiffWorkflow's own `TaskConverter` for tasks."""
+    if not _STOCK_STATE:
+        from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+        from SpiffWorkflow.task import Task
+
+        from engine.bpmn import serializer
+        config = dict(serializer._STATE_CONFIG)
+        config[Task] = TaskConverter
+        _STOCK_STATE.append(BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)))
+    return _STOCK_STATE[0]
 
 
 # -- (a) and (b): the engine --------------------------------------------------------------------
@@ -343,7 +354,17 @@ class EngineDriver(Driver):
         timers.run_due(self.runtime)
         self._collect_events()
 
+    def _check_saved_state(self) -> None:
+        """The saved text is exactly what SpiffWorkflow's stock task converter writes for the
+        workflow read back from it (`FastTaskConverter`'s shortcuts change nothing)."""
+        with self.runtimes[0].unit_of_work(write=False) as uow:
+            saved = json.loads(self._case(uow).state)
+            stock = json.loads(stock_state_serializer().serialize_json(self.workflow(uow)))
+        assert stock == saved, f"{self.scenario.name}: the fast task converter wrote another state than the stock one"
+
     def _collect_events(self) -> None:
+        if self.cold:
+            self._check_saved_state()
         from sqlalchemy import select
 
         from engine.store.models import Event

@@ -1,21 +1,28 @@
-"""Camunda multi-instance task specs that never rewrite themselves while a case runs.
+"""Specs that never change while cases run.
 
-SpiffWorkflow 3.2's Camunda multi-instance task decides, each time an instance starts, how its
-`camunda:collection` / `loopCardinality` is used by *assigning* `data_input`, `input_item` and
-`cardinality` on the task spec. The spec is shared by every case of a definition version and is
-not part of a case's saved state (we store specs once per version). So:
-- a case reloaded with a freshly loaded spec (a restart, another gunicorn worker, an emptied
-  spec cache) has `data_input = None` on its running multi-instance: each finished instance is
-  then *appended* to the collection instead of replacing its own entry (issue 9: 35 bodies became
-  70 and the summary script failed with `KeyError: 'site_opinion'`);
-- one case whose `loopCardinality` evaluates to a list sets `cardinality = None` for every other
-  case of that version in the same process.
+We store a definition version's specs once and share the restored objects between every case of
+that version in a process; a case's saved state holds its task tree and data, not the specs. Two
+things in SpiffWorkflow 3.2 rewrite a spec while a case runs, so a case reloaded with a freshly
+restored spec (a restart, another gunicorn worker, an emptied spec cache) went another way than
+in the process that ran it, and one case's run changed how other cases of the version ran:
 
-Here what the BPMN alone decides (the collection is both input and output; the element variable
-is the input item) is set when the spec is built, and what depends on a case's data (whether
-`loopCardinality` evaluates to a number or names a collection) is decided per instance task,
-kept in that task's internal data (saved with the case) and seen by the spec only while
-SpiffWorkflow works on that task (a context variable, so threads do not see each other's).
+1. Camunda multi-instance tasks decide, each time an instance starts, how `camunda:collection` /
+   `loopCardinality` is used by *assigning* `data_input`, `input_item` and `cardinality` on the
+   spec. Reloaded with `data_input = None`, each finished instance was *appended* to the
+   collection instead of replacing its own entry (issue 9: 35 bodies became 70 and the summary
+   script failed with `KeyError: 'site_opinion'`); and one case whose `loopCardinality`
+   evaluates to a list set `cardinality = None` for every other case.
+   Here what the BPMN alone decides (the collection is both input and output; the element
+   variable is the input item) is set when the spec is built, and what depends on a case's data
+   (whether `loopCardinality` evaluates to a number or names a collection) is decided per
+   instance task, kept in that task's internal data (saved with the case) and seen by the spec
+   only while SpiffWorkflow works on that task (a context variable: threads do not see it).
+2. An event subprocess started by a message/signal/error is connected to the process's start
+   task and end when it is triggered (`BpmnStartTask.trigger_wf`). Reloaded without that
+   connection, it failed with "No input task connected"; and with it, every *new* case of the
+   version started the event subprocess at once as if it were a normal path.
+   Here the event subprocess gets its input and output when the spec is restored, without
+   becoming an output of the start task, so `trigger_wf` finds it connected and changes nothing.
 """
 from __future__ import annotations
 
@@ -112,3 +119,17 @@ class SequentialMultiInstanceTask(_StableMultiInstance, _camunda.SequentialMulti
     """Same name as SpiffWorkflow's, so the stored spec JSON (`typename`) stays the same."""
 
     _bpmn_class = _BpmnSequential
+
+
+def stabilize(spec: Any) -> Any:
+    """Connect a restored process spec's triggered event subprocesses once (see 2 above)."""
+    start = getattr(spec, "start", None)
+    for name in getattr(start, "trigger_specs", ()):
+        triggered = spec.task_specs.get(name)
+        if triggered is None:
+            continue
+        if start.name not in triggered._inputs:
+            triggered._inputs.append(start.name)
+        if spec.end.name not in triggered._outputs:
+            triggered.connect(spec.end)
+    return spec
