@@ -54,7 +54,13 @@ FIELD_HINTS = {"investment": "单位：万元", "land_area": "单位见“面积
 
 
 def has_chinese(text: object) -> bool:
-    return isinstance(text, str) and any("\u4e00" <= c <= "\u9fff" for c in text)
+    """Written in Chinese: more Chinese characters than Latin letters (an English sentence
+    quoting 行政许可法 is English)."""
+    if not isinstance(text, str):
+        return False
+    chinese = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    return chinese > 0 and chinese * 2 >= latin
 
 
 def hint(key: str, schema: dict) -> str | None:

@@ -5,9 +5,11 @@ a leader resolves an escalation, the case page's diagram marks completed and act
 and the public page shows the items."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -41,7 +43,7 @@ class Person:
         self.go("/console/login")
         self.field("username").send_keys(name)
         self.field("password").send_keys(PASSWORD)
-        self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, "main form button.primary"))
+        self.click_and_wait(By.CSS_SELECTOR, "main form button.primary")
         assert "/console/login" not in self.driver.current_url, self.text()
 
     def field(self, name: str):  # type: ignore[no-untyped-def]
@@ -64,19 +66,28 @@ class Person:
         if not box.is_selected():
             box.click()
 
-    def click_and_wait(self, element) -> None:  # type: ignore[no-untyped-def]
-        """Click, then wait until the next page has loaded (a click returns before it does)."""
+    def click_and_wait(self, by: str, value: str, within=None) -> None:  # type: ignore[no-untyped-def]
+        """Click what `by`/`value` finds, then wait until the next page has loaded (a click returns
+        before it does). A node replaced between finding and clicking (a busy machine) is found again."""
         page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
+        for attempt in range(3):
+            try:
+                (within or self.driver).find_element(by, value).click()
+                break
+            except (StaleElementReferenceException, WebDriverException) as error:
+                if attempt == 2 or "does not belong to the document" not in str(error) and \
+                        not isinstance(error, StaleElementReferenceException):
+                    raise
+                time.sleep(0.5)
         WebDriverWait(self.driver, 30).until(staleness_of(page))
         WebDriverWait(self.driver, 30).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
     def submit(self) -> None:
-        self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, "main form button.primary"))
+        self.click_and_wait(By.CSS_SELECTOR, "main form button.primary")
 
     def press(self, text: str) -> None:
-        self.click_and_wait(self.driver.find_element(By.XPATH, f'//button[contains(normalize-space(.), "{text}")]'))
+        self.click_and_wait(By.XPATH, f'//button[contains(normalize-space(.), "{text}")]')
 
     def text(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "body").text
@@ -85,7 +96,7 @@ class Person:
         """From the workbench, the task whose row mentions `words`."""
         self.go("/console/")
         row = self.driver.find_element(By.XPATH, f'//tr[td[contains(., "{words}")]]')
-        self.click_and_wait(row.find_element(By.PARTIAL_LINK_TEXT, "办理"))
+        self.click_and_wait(By.PARTIAL_LINK_TEXT, "办理", within=row)
 
 
 @pytest.fixture
@@ -133,7 +144,7 @@ def test_the_story_in_a_real_browser(chrome, server, screenshots, runtime, clock
     me.shot("case-created")
 
     # ... signs the agency agreement (a task form: checkboxes, a nested object, a date).
-    me.click_and_wait(chrome.find_element(By.PARTIAL_LINK_TEXT, "签订代办协议"))
+    me.click_and_wait(By.PARTIAL_LINK_TEXT, "签订代办协议")
     for stage in ("stage1_project_land", "stage2_works_permit"):
         me.choose("stages_agreed", stage)
     me.type("agent_name", "李代办")
