@@ -29,8 +29,9 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         runtime = Runtime(settings)
     app.extensions["onewindow"] = runtime
 
-    from api import errors
+    from api import converters, errors
     from api.routes import register_blueprints
+    converters.install(app)  # before any route: path ids and years fit 32 bits, else 404
     errors.register(app)
     register_blueprints(app)
 

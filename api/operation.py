@@ -26,7 +26,7 @@ from marshmallow import EXCLUDE, Schema
 from api.errors import MalformedJSON, UnsupportedMediaType
 from engine.errors import Invalid, NotFound
 
-JSON_TYPES = ("application/json",)
+JSON_TYPES = ("application/json", "application/merge-patch+json")  # the latter: PATCH variables
 
 
 @dataclass
@@ -58,6 +58,8 @@ def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:
             for name, value in kwargs.items():
                 if isinstance(value, str) and "\x00" in value:
                     raise NotFound(f"{name} contains a NUL character")
+                if isinstance(value, str) and _has_surrogate(value):
+                    raise NotFound(f"{name} is not valid Unicode")
             if spec.auth:
                 from api.auth import current_actor
                 kwargs["actor"] = current_actor()
@@ -108,6 +110,9 @@ def _check_strings(value: Any, depth: int = 0) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise Invalid("strings must not contain NUL characters", errors={"_schema": ["NUL character in a string"]})
+        if _has_surrogate(value):
+            raise Invalid("strings must be valid Unicode: a lone surrogate (e.g. \\ud800) cannot be stored",
+                          errors={"_schema": ["lone surrogate in a string"]})
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key, depth + 1)
@@ -119,3 +124,15 @@ def _check_strings(value: Any, depth: int = 0) -> None:
         raise Invalid("numbers must be finite", errors={"_schema": ["non-finite number"]})
     elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
         raise Invalid("integers must fit in 64 bits", errors={"_schema": ["integer out of range"]})
+
+
+def _has_surrogate(text: str) -> bool:
+    """A lone UTF-16 surrogate (JSON `"\\ud800"`): valid in a Python str, but no UTF-8 database
+    column, JSON encoder or log can take it."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

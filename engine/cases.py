@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from engine import access, history, timers
 from engine.access import Actor
@@ -45,12 +46,17 @@ def _check_variables(variables: Any, project: Any) -> None:
 
 def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str,
                project: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
-               version: int | None = None, fired_start_event: str | None = None) -> Started:
+               version: int | None = None, fired_start_event: str | None = None,
+               region: str | None = None) -> Started:
     """Start a case and run it to its first wait; idempotent per open (process, business key).
 
+    The case belongs to the region of the window that accepts it: the agent's department's
+    region (`region` may name another only for admins and the system; default: the
+    organisation's default region).
     `fired_start_event`: the timer start event that opened this case (the worker's start
     timers); it counts as fired instead of waiting for its timer once more."""
     access.require_role(actor, "agent")
+    case_region = access.case_region(actor, uow.organisation, region)
     project, variables = project or {}, variables or {}
     _check_variables(variables, project)
     if not business_key or not business_key.strip():
@@ -65,7 +71,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         process_version=definition.version, business_key=business_key,
         open_key=_open_key(definition.key, business_key),
         name=project.get("project_name") or project.get("name"), status="running", project=project,
-        started_by=actor.name, started_at=now, updated_at=now, version=0, state="",
+        started_by=actor.name, started_at=now, updated_at=now, version=0, state="", region=case_region,
     )
     uow.session.add(case)
     try:
@@ -83,7 +89,8 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
                     timers.mark_fired(task, now)
             history.record(uow, case.id, "started", actor.name,
                            data={"process_key": definition.key, "version": definition.version,
-                                 "business_key": business_key, "variables": variables})
+                                 "business_key": business_key, "variables": variables,
+                                 "region": case_region})
             flow.run()
             created = flow.sync()
             case.state = ""  # written by save(); the first flush happens in its timer scheduling
@@ -105,7 +112,8 @@ def get_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
     case = uow.session.get(Case, case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
-    access.require_case(actor, case.started_by, case_departments(uow, case_id))
+    access.require_case(actor, case.started_by, case_departments(uow, case_id),
+                        case.region or uow.organisation.default_region, uow.organisation)
     return case
 
 
@@ -142,8 +150,12 @@ def get_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     case = uow.session.get(Case, row.case_id)
-    if not (actor.role == "government" or (actor.role == "agent" and case.started_by == actor.name)):
-        _require_task_access(actor, row, case)
+    if access.sees_everything(actor) or (actor.role == "agent" and case.started_by == actor.name):
+        return row
+    watch = access.oversight(actor, uow.organisation)
+    if watch is not None and watch.sees_task(case.region or uow.organisation.default_region, row.department):
+        return row  # the window or government overseeing the case reads it (works only its own)
+    _require_task_access(actor, row, case)
     return row
 
 
@@ -162,15 +174,18 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
         raise Conflict(f"case {case.id} is {case.status}")
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-    if row.form_key:
+    if row.form_key and row.form_key in uow.runtime.forms:
         data = uow.runtime.forms.validate(row.form_key, data)
+    # else: a key naming no deployed form is opaque, the client's business (as in Camunda)
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
-    flow.complete(task_id, data)
+    task = flow.complete(task_id, data)
     now = uow.runtime.clock()
-    row.state, row.completed_at, row.completed_by, row.data = "completed", now, actor.name, data
-    history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
-                   element_id=row.element_id, data=data)
+    row.data = data
+    if task.state != TaskState.ERROR:  # else completing it failed: its row is `error`, an incident open
+        row.state, row.completed_at, row.completed_by = "completed", now, actor.name
+        history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
+                       element_id=row.element_id, data=data)
     flow.sync()
     flow.save()
     return row

@@ -24,6 +24,7 @@ interrupted from Python.  Run workers with OS CPU/memory limits if designers are
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import operator
 import os
@@ -31,15 +32,20 @@ import re
 import sys
 import textwrap
 import time
+from contextvars import ContextVar
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
+from engine import juel, sandbox
+
 __all__ = ["ExpressionError", "check", "evaluate", "execute", "ISO_TIMER_LITERAL",
-           "SafeEnvironment", "SafeScriptEngine"]
+           "SafeEnvironment", "SafeScriptEngine", "runs_in_process", "output_to", "Output"]
 
 # ---- limits ---------------------------------------------------------------------------
 MAX_SOURCE = 20_000          # characters of one expression or script
@@ -49,9 +55,10 @@ MAX_INT_BITS = 16_384        # ~4900 decimal digits
 MAX_DEEP = 1_000_000         # nodes + characters of a value that is printed, compared, returned
 MAX_FORMAT_WIDTH = 10_000    # width/precision in %-formats, f-string specs, strftime
 MAX_STEPS = 500_000          # traced line/call events per evaluation
-MAX_SECONDS = 2.0            # wall clock per evaluation
-MAX_MEMORY = 256 * 1024 * 1024  # resident memory growth per evaluation (Linux only)
+MAX_SECONDS = 2.0            # wall clock per evaluation (direct `_Budget()` use; runs use the
+MAX_MEMORY = 256 * 1024 * 1024  # resident memory growth   configured `sandbox.limits()`)
 _CHECK_EVERY = 128           # steps between clock/memory checks
+MAX_OUTPUT = 10_000          # characters of print output kept per run (the rest is counted)
 
 
 class ExpressionError(Exception):
@@ -86,7 +93,7 @@ _DANGEROUS_NAMES = frozenset({
 })
 # Plausible task-data field names ("type", "id"...): only refused when called like the builtin.
 _DANGEROUS_CALLS = frozenset({
-    "type", "object", "id", "input", "print", "format", "vars", "dir", "help", "iter", "next",
+    "type", "object", "id", "input", "format", "vars", "dir", "help", "iter", "next",
     "callable", "issubclass", "bytearray", "property",
 })
 _DANGEROUS_ATTRS = frozenset({"format", "format_map", "mro", "translate", "maketrans",
@@ -444,13 +451,52 @@ def _ordered(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+class Output:
+    """The print output of one run, bounded: the first MAX_OUTPUT characters are kept and the
+    rest only counted, so a print in a loop costs no memory."""
+
+    def __init__(self, limit: int = MAX_OUTPUT) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+        self.limit = limit
+
+    def write(self, text: str) -> None:
+        room = self.limit - self.size
+        if len(text) > room:
+            self.dropped += len(text) - max(room, 0)
+            text = text[:max(room, 0)]
+        if text:
+            self.parts.append(text)
+            self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+_OUTPUT: ContextVar[Output | None] = ContextVar("onewindow_script_output", default=None)
+
+
+def _print(*values: Any, sep: Any = " ", end: Any = "\n", flush: Any = False) -> None:
+    """`print` for designers: goes to the run's Output (the case log), never to stdout."""
+    sep = " " if sep is None else sep
+    end = "\n" if end is None else end
+    if not isinstance(sep, str) or not isinstance(end, str):
+        raise ExpressionError("print(): sep and end must be text")
+    out = _OUTPUT.get()
+    if out is None:
+        return None
+    out.write(sep.join(str(_deep_guard(v)) for v in values) + end)
+    return None
+
+
 _SAFE_BUILTINS: dict[str, Any] = {
     "len": len, "sum": _sum, "min": _ordered(min), "max": _ordered(max), "abs": abs,
     "round": _round, "sorted": _ordered(sorted), "any": any, "all": all, "int": _int,
     "float": float, "str": _str, "bool": bool, "list": list, "dict": dict, "set": set,
     "frozenset": frozenset, "tuple": tuple, "range": _range, "enumerate": enumerate,
     "zip": zip, "reversed": reversed, "map": map, "filter": filter, "chr": chr, "ord": ord,
-    "divmod": divmod, "Decimal": Decimal, "date": date,
+    "divmod": divmod, "Decimal": Decimal, "date": date, "print": _print,
     "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
     "True": True, "False": False, "None": None,
 }
@@ -526,14 +572,56 @@ def _compile(source: str, mode: str) -> Any:
         raise ExpressionError(f"syntax error on line {err.lineno}: {err.msg}", err.lineno) from None
     except ValueError as err:  # e.g. null bytes
         raise ExpressionError(f"syntax error: {err}") from None
-    _Checker().visit(tree)
-    tree = ast.fix_missing_locations(_Rewriter().visit(tree))
-    return compile(tree, "<string>", mode)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(_TOO_NESTED) from None
+    try:
+        _Checker().visit(tree)
+        tree = ast.fix_missing_locations(_Rewriter().visit(tree))
+        return compile(tree, "<string>", mode)
+    except (RecursionError, MemoryError):  # e.g. `1+1+...` of 9,000 terms: a tree 9,000 levels deep
+        raise ExpressionError(_TOO_NESTED) from None
+
+
+_TOO_NESTED = "too deeply nested to compile (split it into smaller expressions)"
 
 
 def _prepare(source: str, mode: str) -> str:
     # Scripts keep their leading lines so error line numbers match the BPMN text.
-    return source.strip() if mode == "eval" else textwrap.dedent(source).rstrip()
+    return designer_source(source.strip()) if mode == "eval" else textwrap.dedent(source).rstrip()
+
+
+def designer_source(text: str) -> str:
+    """The Python expression for what a designer wrote: `${...}`/`#{...}` is Camunda's JUEL
+    (engine.juel) when it parses as such, else our own expression inside `${}` (for example
+    `${item.get('time_limit')}`); anything else is taken as it is."""
+    if not juel.is_juel(text):
+        return text
+    inner = juel.unwrap(text).strip()
+    try:
+        return juel.translate(inner)
+    except juel.JuelError as refused:
+        if not _known_calls_only(inner):
+            raise ExpressionError(f"unsupported JUEL: {refused}") from None
+        return inner
+
+
+def _known_calls_only(source: str) -> bool:
+    """Whether `source` is one of our own expressions whose every call is a builtin we provide
+    or a method some allowed type has (`item.get('x')`): then `${source}` is ours, not JUEL.
+    A bean or Java call (`timerUtil.next(execution)`, `dateTime()`) is neither."""
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        return False
+    methods = frozenset().union(*_INSTANCE_ATTRS.values())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Name) and called.id not in _SAFE_BUILTINS:
+                return False
+            if isinstance(called, ast.Attribute) and called.attr not in methods:
+                return False
+    return True
 
 
 # ---- running under a budget ---------------------------------------------------------------
@@ -546,26 +634,39 @@ def _rss() -> int | None:
 
 
 class _Budget:
-    """A settrace hook: counts steps, watches the clock and resident memory."""
+    """A settrace hook: counts steps, watches the clock and resident memory.
 
-    def __init__(self) -> None:
+    `time_every`/`memory_every`: steps between checks. Expressions run in-process are checked
+    at every step (they have few: each guard call is one), sandboxed code every 128."""
+
+    def __init__(self, seconds: float = MAX_SECONDS, memory: int = MAX_MEMORY, what: str = "expression",
+                 time_every: int = _CHECK_EVERY, memory_every: int = _CHECK_EVERY,
+                 rss0: int | None = None) -> None:
         self.steps = 0
-        self.deadline = time.monotonic() + MAX_SECONDS
-        self.rss0 = _rss()
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.memory = memory
+        self.what = what
+        self.time_every = time_every
+        self.memory_every = memory_every
+        self.rss0 = rss0 if rss0 is not None else _rss()
 
     def __call__(self, frame: Any, event: str, arg: Any) -> Any:
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        steps = self.steps
+        if steps > MAX_STEPS:
             raise ExpressionError(f"stopped after {MAX_STEPS} steps (endless loop?)",
                                   frame.f_lineno if frame.f_code.co_filename == "<string>" else None)
-        if self.steps % _CHECK_EVERY == 0:
-            if time.monotonic() > self.deadline:
-                raise ExpressionError(f"stopped after {MAX_SECONDS} seconds")
-            if self.rss0 is not None:
-                rss = _rss()
-                if rss is not None and rss - self.rss0 > MAX_MEMORY:
-                    raise ExpressionError("stopped: uses too much memory")
+        if steps % self.time_every == 0 and time.monotonic() > self.deadline:
+            raise ExpressionError(f"{self.what} timed out after {sandbox.seconds(self.seconds)}")
+        if steps % self.memory_every == 0 and self.rss0 is not None:
+            rss = _rss()
+            if rss is not None and rss - self.rss0 > self.memory:
+                raise ExpressionError(self._memory_message())
         return self if frame.f_code.co_filename == "<string>" else None
+
+    def _memory_message(self) -> str:
+        return f"{self.what} exceeded its memory limit of {self.memory // (1024 * 1024)} MB"
 
 
 def _user_lineno(tb: Any) -> int | None:
@@ -577,19 +678,26 @@ def _user_lineno(tb: Any) -> int | None:
     return line
 
 
-def _run(code: Any, namespace: dict[str, Any]) -> Any:
-    budget, previous = _Budget(), sys.gettrace()
+def _with_line(err: ExpressionError, tb: Any) -> ExpressionError:
+    if err.lineno is None:
+        err.lineno = _user_lineno(tb)
+        if err.lineno is not None and "(line " not in err.message:
+            err.message = f"{err.message} (line {err.lineno})"
+            err.args = (err.message,)
+    return err
+
+
+def _run(code: Any, namespace: dict[str, Any], budget: _Budget | None = None) -> Any:
+    budget, previous = budget or _Budget(), sys.gettrace()
     sys.settrace(budget)
     try:
         return eval(code, namespace)
     except ExpressionError as err:
-        if err.lineno is None:
-            err.lineno = _user_lineno(err.__traceback__)
-        raise
+        raise _with_line(err, err.__traceback__)
     except RecursionError:
         raise ExpressionError("recursion is too deep") from None
     except MemoryError:
-        raise ExpressionError("stopped: uses too much memory") from None
+        raise ExpressionError(budget._memory_message()) from None
     except Exception as err:
         line = _user_lineno(err.__traceback__)
         where = f" (line {line})" if line else ""
@@ -607,18 +715,70 @@ def _namespace(context: dict[str, Any], extra: dict[str, Any] | None = None) -> 
     return ns
 
 
-def _evaluate(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+# Constructs that loop, recurse or bind names: with them an expression can build a value no
+# guard sees the size of (`[t := (t, t) for i in range(100)]` and then `{t: 1}` hashes 2**100
+# nodes in one C call), so it runs in the sandbox process like a script.
+_LOOPING = (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@functools.lru_cache(maxsize=2048)
+def _shape(source: str, mode: str) -> tuple[bool, frozenset[str]]:
+    """(whether it may run in this process, the names it reads or writes) of prepared source
+    that `_compile` accepted. The allow-list makes the names exact: code reaches task data only
+    through plain names (no globals(), vars(), attribute access to modules)."""
+    tree = ast.parse(source, mode=mode)
+    nodes = list(ast.walk(tree))
+    names = frozenset(n.id for n in nodes if isinstance(n, ast.Name))
+    in_process = mode == "eval" and not any(isinstance(n, _LOOPING) for n in nodes)
+    return in_process, names
+
+
+def runs_in_process(source: str) -> bool:
+    """Whether an expression is evaluated in the calling process rather than the sandbox.
+
+    Only expressions without loops, lambdas and `:=` are: every operation they can do is
+    bounded by a guard before it allocates (`'a'*10**10`, `10**10**10`, `'x'.ljust(10**10)`
+    are refused), they cannot name a value twice (so they cannot build shared structure whose
+    size the guards do not see), and their number of operations is bounded by the source size;
+    the trace budget checks the clock at every guard call. They are most gateway conditions
+    (`decision == 'approve'`), and they cost microseconds instead of a round trip.
+    """
+    if _iso_literal(source) is not None:
+        return True
+    prepared = _prepare(source, "eval")
+    _compile(prepared, "eval")
+    return _shape(prepared, "eval")[0]
+
+
+def _select(names: frozenset[str], values: dict[str, Any] | None,
+            skip: dict[str, Any] | None = None) -> dict[str, Any]:
+    if not values:
+        return {}
+    return {k: values[k] for k in names
+            if k in values and not k.startswith("_") and (skip is None or k not in skip)}
+
+
+def _in_process_budget(what: str) -> _Budget:
+    lim = sandbox.limits()
+    return _Budget(lim.timeout, lim.memory_mb * 1024 * 1024, what, time_every=1, memory_every=16)
+
+
+def _evaluate_here(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None,
+                   budget: _Budget | None = None) -> Any:
+    """Evaluate in this process (simple expressions; the sandbox host runs everything here)."""
     literal = _iso_literal(source)
     if literal is not None:
         return literal
     code = _compile(_prepare(source, "eval"), "eval")
-    return _deep_guard(_run(code, _namespace(context, extra)))
+    return _deep_guard(_run(code, _namespace(context, extra), budget))
 
 
-def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+def _execute_here(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None,
+                  budget: _Budget | None = None) -> None:
+    """Run a script in this process (the sandbox host does); applies its changes to `context`."""
     code = _compile(_prepare(source, "exec"), "exec")
     ns = _namespace(context, extra)
-    _run(code, ns)
+    _run(code, ns, budget or _Budget(what="script"))
     # Copy back only on success, so a failed script leaves the task data untouched.
     updates = {}
     for key, value in ns.items():
@@ -636,6 +796,69 @@ def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None 
 _MISSING = object()
 
 
+def _finish(result: "sandbox.Result") -> None:
+    _emit(result.printed, result.dropped)
+    if not result.ok:
+        raise ExpressionError(result.error or "failed", result.line)
+
+
+def _evaluate(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+    literal = _iso_literal(source)
+    if literal is not None:
+        return literal
+    prepared = _prepare(source, "eval")
+    _compile(prepared, "eval")  # refused code fails here, without a round trip
+    in_process, names = _shape(prepared, "eval")
+    if in_process:
+        output = Output()
+        token = _OUTPUT.set(output)
+        try:
+            return _evaluate_here(source, context, extra, _in_process_budget("expression"))
+        finally:
+            _OUTPUT.reset(token)
+            _emit(output.text(), output.dropped)
+    result = sandbox.run("eval", source, _select(names, context), _select(names, extra, context))
+    _finish(result)
+    return result.value
+
+
+def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+    prepared = _prepare(source, "exec")
+    _compile(prepared, "exec")
+    names = _shape(prepared, "exec")[1]
+    result = sandbox.run("exec", source, _select(names, context), _select(names, extra, context))
+    _finish(result)
+    for key in result.deleted:
+        context.pop(key, None)
+    context.update(result.changed)
+
+
+# ---- where print output goes -------------------------------------------------------------------
+_SINK: ContextVar[Callable[[Any, str, int], None] | None] = ContextVar("onewindow_output_sink", default=None)
+_TASK: ContextVar[Any] = ContextVar("onewindow_script_task", default=None)
+
+
+@contextlib.contextmanager
+def output_to(sink: Callable[[Any, str, int], None]) -> Any:
+    """Within the block, what scripts and expressions print goes to `sink(task, text, dropped)`:
+    the SpiffWorkflow task that ran the code (None outside a task), the text (at most
+    MAX_OUTPUT characters per run) and how many characters were left out. Without a sink the
+    output is discarded; it never reaches the server's stdout."""
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
+def _emit(text: str, dropped: int) -> None:
+    if not text and not dropped:
+        return
+    sink = _SINK.get()
+    if sink is not None:
+        sink(_TASK.get(), text, dropped)
+
+
 # ---- public API ------------------------------------------------------------------------------
 def check(source: str, mode: str = "eval") -> None:
     """Refuse, at deploy time, any expression (mode 'eval') or script (mode 'exec') we would not run.
@@ -648,12 +871,16 @@ def check(source: str, mode: str = "eval") -> None:
 
 
 def evaluate(source: str, context: dict[str, Any]) -> Any:
-    """Evaluate an expression against task data; unquoted ISO timer literals come back as strings."""
+    """Evaluate an expression against task data; unquoted ISO timer literals come back as strings.
+
+    Simple expressions run here, others in the sandbox process (`runs_in_process`); both end
+    within `sandbox.limits()`, else ExpressionError."""
     return _evaluate(source, context)
 
 
 def execute(source: str, context: dict[str, Any]) -> None:
-    """Run a script; its assignments and deletions are applied to `context` only if it succeeds."""
+    """Run a script in the sandbox process; its assignments and deletions are applied to
+    `context` only if it succeeds (within `sandbox.limits()`, else ExpressionError)."""
     _execute(source, context)
 
 
@@ -675,14 +902,59 @@ class SafeEnvironment(TaskDataEnvironment):
         return True
 
 
+class ScriptError(WorkflowTaskException):
+    """A script or expression of a task failed; `str()` is the reason alone, so the case's
+    error reads "<element>: script timed out after 5 s"."""
+
+    def __str__(self) -> str:
+        text = str(self.args[0]) if self.args else "script failed"
+        return ". ".join([text, *self.notes]) if self.notes else text
+
+
 class SafeScriptEngine(PythonScriptEngine):
-    """Drop-in for SpiffWorkflow's PythonScriptEngine; errors still become WorkflowTaskException."""
+    """Drop-in for SpiffWorkflow's PythonScriptEngine; errors still become WorkflowTaskException.
+
+    It remembers which task runs code, so print output is attributed to its element."""
 
     def __init__(self, environment: TaskDataEnvironment | None = None) -> None:
         super().__init__(environment or SafeEnvironment())
 
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        token = _TASK.set(task)
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ExpressionError as err:
+            raise ScriptError(f"Error evaluating expression '{expression}': {err.message}",
+                              task=task, exception=err) from err
+        except SpiffWorkflowException as err:
+            err.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}'",
+                                        task=task, exception=err) from err
+        finally:
+            _TASK.reset(token)
+
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> Any:
+        token = _TASK.set(task)
+        try:
+            return super().execute(task, script, external_context)
+        finally:
+            _TASK.reset(token)
+
+    def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
+        """A refused or failed script reads as its reason ("script timed out after 5 s"), not
+        SpiffWorkflow's "ExpressionError:..." wrapping."""
+        if isinstance(err, ExpressionError):
+            line, content = self.get_error_line_number_and_content(script, err)
+            return ScriptError(err.message, task=task, exception=err, line_number=line,
+                               error_line=content)
+        return super().create_task_exec_exception(task, script, err)
+
     def validate(self, expression: str) -> None:
         """SyntaxError for bad syntax (DMN relies on that), ExpressionError for refused code."""
+        if juel.is_juel(expression):
+            expression = designer_source(expression)
         try:
             ast.parse(expression)
         except SyntaxError:

@@ -170,10 +170,8 @@ class _Parser:
 
     def postfix(self) -> str:
         token = self.peek()
-        if token.kind == "name" and token.text == "execution":
-            return self.execution()
         start = token.at
-        value = self.primary()
+        value = self.execution() if token.kind == "name" and token.text == "execution" else self.primary()
         while True:
             token = self.peek()
             if token.text == ".":

@@ -25,7 +25,8 @@ STAGE_NAMES = {
     "stage4_completion": "阶段四：竣工验收", "eia": "环境影响评价", "auxiliary": "附属设施（分期报建）",
     "closure": "办结", "site_opinions": "选址意见征求", "coordination": "协调决定", "enquiry": "企业诉求答复",
 }
-STATUS_NAMES = {"running": "办理中", "suspended": "中止", "completed": "已办结", "cancelled": "已终止"}
+STATUS_NAMES = {"running": "办理中", "suspended": "中止", "completed": "已办结", "cancelled": "已终止",
+                "error": "处理异常"}
 ITEM_STATE_NAMES = {"in_progress": "办理中", "completed": "已完成", "cancelled": "已取消"}
 
 
@@ -44,6 +45,12 @@ def _stage(task: "Task", stages: dict[str, str]) -> str | None:
     return None if stage is None or stage.startswith("${") else stage
 
 
+def public_status(case: Any) -> str:
+    """A running case with an open incident (a failed step waiting for an operator) shows as
+    `error` (处理异常), not as 办理中; the error itself is never shown to the public."""
+    return "error" if case.status == "running" and case.error else case.status
+
+
 def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_key: str) -> dict[str, Any]:
     """The newest case of a project and its department steps (NotFound for an unknown code)."""
     case, tasks, stages = queries.public_project(uow, business_key)
@@ -57,8 +64,11 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
                            "name_en": department.name_en if department else None},
             "state": ITEM_STATES[task.state], "stage": _stage(task, stages), "started_at": task.created_at,
             "completed_at": task.completed_at, "due_at": task.due_at,
+            "due_provisional": task.due_provisional,  # 预计: counted before the year's schedule
         })
-    return {"business_key": case.business_key, "name": case.name, "status": case.status, "stage": case.stage,
+    status = public_status(case)
+    return {"business_key": case.business_key, "name": case.name, "status": status,
+            "status_name": STATUS_NAMES.get(status, status), "stage": case.stage,
             "started_at": case.started_at, "ended_at": case.ended_at, "items": items}
 
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from SpiffWorkflow.util.task import TaskState
 
 from engine import access
@@ -39,27 +39,58 @@ def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # 
     return Page(rows, total or 0, page, per_page)
 
 
+def _region_in(uow: UnitOfWork, codes: tuple[str, ...] | list[str]):  # type: ignore[no-untyped-def]
+    """`Case.region IN codes`; cases from before regions (NULL) count as the default region's."""
+    if not codes:
+        return false()
+    clause = Case.region.in_(list(codes))
+    if uow.organisation.default_region in codes:
+        clause = or_(clause, Case.region.is_(None))
+    return clause
+
+
+def case_region(uow: UnitOfWork, case: Case) -> str:
+    """The region a case belongs to (cases from before regions: the default region)."""
+    return case.region or uow.organisation.default_region
+
+
+def _case_scope(uow: UnitOfWork, actor: Actor):  # type: ignore[no-untyped-def]
+    """WHERE on `Case` for a department member: a task at its body, or (a region's window or
+    government) a case of its region, or of a region below with a task at one of its bodies."""
+    own = exists().where(Task.case_id == Case.id, Task.department == actor.department)
+    watch = access.oversight(actor, uow.organisation)
+    if watch is None:
+        return own
+    below = and_(_region_in(uow, watch.below),
+                 exists().where(Task.case_id == Case.id, Task.department.in_(watch.bodies)))
+    return or_(own, _region_in(uow, (watch.region,)), below)
+
+
 def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, business_key: str | None = None,
                process_key: str | None = None, agent: str | None = None, department: str | None = None,
-               overdue: bool | None = None, page: int = 1, per_page: int = 50) -> Page:
+               overdue: bool | None = None, region: str | None = None, page: int = 1,
+               per_page: int = 50) -> Page:
     """Cases the actor may see, newest first; `agent="me"` means the actor; `department` = has an
-    open task there;
-    `overdue` = has (or has not) an open task past its due date."""
+    open task there; `overdue` = has (or has not) an open task past its due date; `region` =
+    belongs to that region or a region below it."""
     query = select(Case)
     if agent == "me":
         agent = actor.name
-    if actor.role in SEES_ALL:
+    if access.sees_everything(actor):
         pass
     elif actor.role == "agent":
         if agent is not None and agent != actor.name:
             raise Forbidden(f"{actor.name} may not list the cases of agent {agent}")
         query = query.where(Case.started_by == actor.name)
-    elif actor.role in ("staff", "leader"):
-        if department is not None and department != actor.department:
+    elif access.is_department_member(actor):
+        if (department is not None and department != actor.department
+                and access.oversight(actor, uow.organisation) is None):
             raise Forbidden(f"{actor.name} may not list the cases of department {department}")
-        query = query.where(exists().where(Task.case_id == Case.id, Task.department == actor.department))
+        query = query.where(_case_scope(uow, actor))
     else:
         raise Forbidden(f"role {actor.role} may not list cases")
+    if region is not None:
+        query = query.where(_region_in(uow, uow.organisation.subtree(region)))
     if status is not None:
         query = query.where(Case.status == status)
     if business_key is not None:
@@ -78,10 +109,13 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
 
 def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", department: str | None = None,
                assignee: str | None = None, case_id: str | None = None, process_key: str | None = None,
-               sla: str | None = None, sort: str = "created", page: int = 1, per_page: int = 50) -> Page:
+               sla: str | None = None, sort: str = "created", region: str | None = None, page: int = 1,
+               per_page: int = 50) -> Page:
     """Tasks the actor may see, oldest first (`sort="due"`: soonest due first, no limit last).
     `assignee="me"` means the actor; state None = any; `sla` = warning state (normal, yellow,
-    red, paused) of open tasks.
+    red, paused) of open tasks; `region` = tasks of the cases of that region or a region below.
+    Staff and leaders get their body's inbox; those of a region's window or government, when
+    they ask for a `region` or another `department`, the tasks they oversee (read only).
 
     `cases` is joined only when a filter needs it (an agent's own cases, `process_key`): every
     task has exactly one case, so the join never changes the rows, but without it a
@@ -89,12 +123,21 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     """
     query = select(Task)
     joined = False
-    if actor.role in SEES_ALL:
+    if access.sees_everything(actor):
         pass
-    elif actor.role in ("staff", "leader"):
-        if department is not None and department != actor.department:
-            raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
-        department = actor.department
+    elif access.is_department_member(actor):
+        watch = access.oversight(actor, uow.organisation)
+        if watch is None or (department is None and region is None):
+            # The inbox: the body's own tasks (the ix_tasks_inbox index alone).
+            if department is not None and department != actor.department:
+                raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
+            department = actor.department
+        else:
+            # A window or government asking for a region or a body: the tasks it oversees.
+            query = query.join(Case, Case.id == Task.case_id).where(or_(
+                Task.department == actor.department, _region_in(uow, (watch.region,)),
+                and_(_region_in(uow, watch.below), Task.department.in_(watch.bodies))))
+            joined = True
     elif actor.role == "agent":
         query = query.join(Case, Case.id == Task.case_id).where(Case.started_by == actor.name)
         joined = True
@@ -111,7 +154,12 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if process_key is not None:
         if not joined:
             query = query.join(Case, Case.id == Task.case_id)
+            joined = True
         query = query.where(Case.process_key == process_key)
+    if region is not None:
+        if not joined:
+            query = query.join(Case, Case.id == Task.case_id)
+        query = query.where(_region_in(uow, uow.organisation.subtree(region)))
     if sla is not None:
         query = query.where(deadlines.sla_filter(sla))
     order = deadlines.inbox_order() if sort == "due" else (Task.created_at, Task.id)
@@ -119,10 +167,19 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
 
 
 def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
-    """A case's task rows as the actor may see them: department staff only their department's."""
+    """A case's task rows as the actor may see them: department staff only their department's;
+    the window and government of the case's region all; those of a region above, the rows at
+    their region's bodies."""
     query = select(Task).where(Task.case_id == case.id)
-    if actor.role in ("staff", "leader"):
-        query = query.where(Task.department == actor.department)
+    if access.is_department_member(actor):
+        watch = access.oversight(actor, uow.organisation)
+        region = case_region(uow, case)
+        if watch is not None and region == watch.region:
+            pass
+        elif watch is not None and region in watch.below:
+            query = query.where(Task.department.in_((*watch.bodies, actor.department)))
+        else:
+            query = query.where(Task.department == actor.department)
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 
@@ -137,7 +194,8 @@ def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     tasks = visible_case_tasks(uow, actor, case)
-    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None})
+    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None},
+                        case_region(uow, case), uow.organisation)
     return case, tasks, case_variables(uow, case)
 
 
@@ -148,6 +206,15 @@ def _json_safe(value: Any) -> Any:
 # Computed variables per case and state text: a repeated `GET /cases/{id}` neither loads the
 # workflow nor merges its task data again.
 CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
+
+
+def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
+    """A script's `del x` removes `x` from the case's variables too (not only from the data
+    the next tasks get): what the script task started with but ended without was deleted."""
+    from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+    if isinstance(task.task_spec, ScriptTask) and task.parent is not None and task.state & TaskState.COMPLETED:
+        for key in task.parent.data.keys() - task.data.keys():
+            merged.pop(key, None)
 
 
 def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
@@ -176,6 +243,7 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
                        key=lambda t: t.last_state_change)
         for task in tasks:
             merged.update(task.data)
+            _drop_deleted(task, merged)
         merged.update(workflow.data or {})
         variables = _json_safe(merged)
     finally:
@@ -210,9 +278,17 @@ def deployment_of(uow: UnitOfWork, definition: Definition) -> Deployment:
 
 
 def visible_history(uow: UnitOfWork, actor: Actor, case: Case) -> list[Event]:
-    """A case's events; department staff do not see other departments' task events (their opinions)."""
+    """A case's events; department staff do not see other departments' task events (their
+    opinions), and plain staff not the levels of coordination meant for leaders (level 2)."""
     query = select(Event).where(Event.case_id == case.id)
-    if actor.role in ("staff", "leader"):
-        own = select(Task.id).where(Task.case_id == case.id, Task.department == actor.department)
-        query = query.where(Event.task_id.is_(None) | Event.task_id.in_(own))
-    return list(uow.session.scalars(query.order_by(Event.id)))
+    if not access.is_department_member(actor):
+        return list(uow.session.scalars(query.order_by(Event.id)))
+    visible = {t.id for t in visible_case_tasks(uow, actor, case)}
+    events = list(uow.session.scalars(query.order_by(Event.id)))
+    events = [e for e in events if e.task_id is None or e.task_id in visible]
+    watch = access.oversight(actor, uow.organisation)
+    if actor.role == "staff" and not (watch is not None and case_region(uow, case) == watch.region):
+        leaders = {c.level for c in uow.organisation.coordination_levels if c.role == "leaders"}
+        events = [e for e in events if not (e.type in ("escalated", "escalation_resolved")
+                                            and isinstance(e.data, dict) and e.data.get("level") in leaders)]
+    return events

@@ -1,10 +1,11 @@
-"""Which department a user task belongs to: its candidate groups (literal or expression) or its lane."""
+"""Which department a user task belongs to: its candidate groups (literal or expression) or its lane,
+resolved within the case's region (`Organisation.resolve`: `county.zwfw` is the window of the
+county whose window accepted the case; a body the county lacks is found up the tree)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine import expressions
-from engine.errors import Invalid
+from engine import expressions, juel
 
 if TYPE_CHECKING:
     from engine.organisation import Organisation
@@ -15,19 +16,23 @@ _AGENT_NAMES = {AGENT, "代办员", "agency", "agents"}
 
 
 def is_expression(value: str) -> bool:
-    return value.startswith("${") and value.endswith("}")
+    """`${...}` or `#{...}` (Camunda Modeler writes both)."""
+    return juel.is_juel(value)
 
 
 def expression_of(value: str) -> str:
-    return value[2:-1].strip()
+    """The expression to evaluate: the whole wrapped text, which the evaluator translates from
+    JUEL (or takes as our own expression inside `${}`)."""
+    return value.strip()
 
 
-def lane_department(lane: str, organisation: "Organisation") -> str | None:
-    """A lane is named by department code or by its Chinese or English name."""
+def lane_department(lane: str, organisation: "Organisation", region: str | None = None) -> str | None:
+    """A lane is named by department code (generic codes resolve in the case's region) or by its
+    Chinese or English name."""
     if lane.strip().lower() in _AGENT_NAMES:
         return AGENT
-    if lane in organisation:
-        return lane
+    if organisation.is_known(lane):
+        return organisation.resolve(lane, region)
     for department in organisation.list():
         if lane in (department.name_zh, department.name_en):
             return department.code
@@ -35,11 +40,13 @@ def lane_department(lane: str, organisation: "Organisation") -> str | None:
 
 
 def resolve_department(meta: dict[str, Any], lane: str | None, data: dict[str, Any],
-                       organisation: "Organisation") -> str | None:
-    """The department code for a task about to become ready; None means the case's agent.
+                       organisation: "Organisation", region: str | None = None) -> str | None:
+    """The concrete department code for a task about to become ready in a case of `region`;
+    None means the case's agent.
 
-    Raises Invalid when an expression yields a department the organisation does not know,
-    so the case shows a routing error rather than a task nobody can see.
+    Raises Invalid when an expression yields a department the organisation does not know (or a
+    generic code with no body in the region or above), so the case shows a routing error rather
+    than a task nobody can see.
     """
     groups = meta.get("candidateGroups")
     if groups:
@@ -52,13 +59,10 @@ def resolve_department(meta: dict[str, Any], lane: str | None, data: dict[str, A
             value = groups.split(",")[0].strip()
         if value is None or value.lower() in _AGENT_NAMES:
             return None
-        if value not in organisation:
-            raise Invalid(f"candidate group {value!r} is not a known department",
-                          errors={"department": [f"unknown department {value!r}"]})
-        return value
+        return organisation.resolve(value, region)
     lane = meta.get("lane") or lane
     if lane:
-        code = lane_department(lane, organisation)
+        code = lane_department(lane, organisation, region)
         return None if code in (None, AGENT) else code
     return None
 

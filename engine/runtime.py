@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from engine.forms import FormRegistry
     from engine.organisation import Organisation
+    from engine.organisation_versions import OrganisationStore
     from engine.store.models import Definition
     from engine.time.deadlines import TimePolicy
     from engine.time.store import CalendarStore
@@ -77,6 +78,8 @@ class Runtime:
         self.database = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.clock = clock
+        from engine import sandbox  # limits of designer code are per process, like the runtime
+        sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write=write)
@@ -87,9 +90,17 @@ class Runtime:
         return FormRegistry.load(self.settings.forms_dir)
 
     @cached_property
+    def organisations(self) -> "OrganisationStore":
+        """The versioned organisation (regions and bodies): `uow.organisation` in commands."""
+        from engine.organisation_versions import OrganisationStore
+        return OrganisationStore(self)
+
+    @property
     def organisation(self) -> "Organisation":
-        from engine.organisation import Organisation
-        return Organisation.load(self.settings.organisation_file)
+        """The organisation in force, for callers outside a unit of work (one short read);
+        inside one, use `uow.organisation`."""
+        with self.unit_of_work(write=False) as uow:
+            return uow.organisation
 
     @cached_property
     def calendars(self) -> "CalendarStore":

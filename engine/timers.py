@@ -32,7 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
 
-from engine import history
+from engine import history, sandbox
 from engine.store.models import Case, Escalation, StartTimer, Task, TimerJob
 from engine.time import deadlines, escalation
 
@@ -204,20 +204,27 @@ def tick(uow: "UnitOfWork", case_id: str) -> dict[str, int]:
     """Everything due for one case at the runtime clock's now, under the case lock. Idempotent."""
     from engine.workflow import CaseWorkflow
 
-    counts = {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
     case = uow.lock_case(case_id)
     if case.status != "running":
         schedule_case(uow, case, None)
-        return counts
+        return {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
     flow = CaseWorkflow.load(uow, case)
     flow.actor = "system"
+    return tick_flow(flow)
+
+
+def tick_flow(flow: "CaseWorkflow") -> dict[str, int]:
+    """`tick` on a loaded workflow (also what an operator's retry runs, `engine/repair.py`):
+    fire due timers, run, sync rows, SLA transitions, deemed consent, escalations, save."""
+    uow, case = flow.uow, flow.case
+    counts = {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
     now = uow.runtime.clock()
 
     before = {str(t.id): (t, _timer_signature(t)) for t in _timer_tasks(flow.workflow)}
-    with clock_scope(uow.runtime.clock):
-        flow.workflow.refresh_timers()
-    flow.run()
+    flow.run(refresh_timers=True)  # a timer that cannot fire becomes an incident, as any step
     for task_id, (task, signature) in before.items():
+        if task.state == TaskState.ERROR:
+            continue
         if task.state != TaskState.WAITING or _timer_signature(task) != signature:
             counts["timers"] += 1
             history.record(uow, case.id, "timer_fired", "system", task_id=task_id,
@@ -277,7 +284,8 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
     if not isinstance(data, dict):
         data = {"decision": "approve", "opinion": "逾期未答复，视为同意"}
     data = {**data, "deemed_consent": True, "deemed_consent_reason": reason}
-    flow.complete(row.id, data)
+    if flow.complete(row.id, data).state == TaskState.ERROR:
+        return  # completing it failed: its row is `error` and an incident is open
     row.state, row.completed_at, row.completed_by, row.data = "completed", now, "system", data
     row.sla = "red"
     history.record(uow, row.case_id, "deemed_consent", "system", task_id=row.id,
@@ -325,23 +333,43 @@ class Worker:
         return jobs
 
     def run_once(self) -> int:
-        """Claim one batch and run it; returns the number of jobs claimed."""
+        """Claim one batch and run it; returns the number of jobs claimed.
+
+        Each case's scripts end within the script time limit (engine.sandbox), so one stuck
+        case delays the rest of its batch by that much at most. Should the batch still outlast
+        half the lease, the claims on the cases not reached are released for the next round
+        (or another worker) instead of expiring while they wait."""
         fired = self.start_cases()
+        started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
         for job_id, case_id in jobs:
             by_case.setdefault(case_id, []).append(job_id)
-        for case_id, job_ids in by_case.items():
-            if self.stopping.is_set():
+        pending = list(by_case.items())
+        while pending:
+            if self.stopping.is_set() or _time.monotonic() - started > self.lease.total_seconds() / 2:
+                self._release([job_id for _, job_ids in pending for job_id in job_ids])
                 break
+            case_id, job_ids = pending.pop(0)
             self.process(case_id, job_ids)
             if self.job_delay:
                 _time.sleep(self.job_delay)
         return len(jobs) + fired
 
+    def _release(self, job_ids: list[int]) -> None:
+        """Give back claims this worker will not get to (still ours: nobody else took them)."""
+        if not job_ids:
+            return
+        with self.runtime.unit_of_work() as uow:
+            uow.session.execute(update(TimerJob).where(TimerJob.id.in_(job_ids),
+                                                       TimerJob.claimed_by == self.name)
+                                .values(claimed_by=None, lease_until=None)
+                                .execution_options(synchronize_session=False))
+            uow.commit()
+
     def start_cases(self) -> int:
         """Fire due timer start events: each firing opens a case (see `engine.start_timers`)."""
-        from engine import start_timers
+        from engine import incidents, start_timers
         rt = self.runtime
         with rt.unit_of_work() as uow:
             ids = start_timers.claim(uow, self.name, rt.clock(), self.lease, self.batch)
@@ -350,9 +378,13 @@ class Worker:
             if self.stopping.is_set():
                 break
             try:
-                with rt.unit_of_work() as uow:
+                with rt.unit_of_work() as uow, incidents.raised_by("worker"):
                     start_timers.fire(uow, timer_id)
                     uow.commit()
+            except sandbox.ScriptInterrupted:
+                log.info("stopped during a script of timer start %s; it will fire again", timer_id)
+                self.stop()
+                break
             except Exception:  # noqa: BLE001 - one bad process must not stop the worker
                 log.exception("timer start %s failed", timer_id)
                 with rt.unit_of_work() as uow:
@@ -361,16 +393,25 @@ class Worker:
         return len(ids)
 
     def process(self, case_id: str, job_ids: list[int]) -> None:
+        from engine import incidents
         rt = self.runtime
         try:
-            with rt.unit_of_work() as uow:
+            with rt.unit_of_work() as uow, incidents.raised_by("worker"):
                 tick(uow, case_id)
                 self._back_off(uow, job_ids)
                 uow.commit()
-        except Exception:  # noqa: BLE001 - one bad case must not stop the worker
+        except sandbox.ScriptInterrupted:
+            # Stopping (SIGTERM) while a script ran: nothing of this tick is kept; the job
+            # stays due and its claim is released for the next worker.
+            log.info("stopped during a script of case %s; it will run again", case_id)
+            self.stop()
+            self._release(job_ids)
+        except Exception as error:  # noqa: BLE001 - one bad case must not stop the worker
             log.exception("tick of case %s failed", case_id)
             with rt.unit_of_work() as uow:
                 self._back_off(uow, job_ids)
+                # failing again and again: an incident, and the jobs wait for an operator's retry
+                incidents.job_failed(uow, case_id, job_ids, error, self.name)
                 uow.commit()
 
     def _back_off(self, uow: "UnitOfWork", job_ids: list[int]) -> None:
@@ -427,5 +468,5 @@ def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
     return total
 
 
-__all__ = ["Worker", "tick", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
+__all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
            "pending_jobs", "delete"]

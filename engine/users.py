@@ -27,8 +27,13 @@ def create_user(uow: UnitOfWork, name: str, role: str, department: str | None = 
         errors["role"] = [f"must be one of {', '.join(r for r in ROLES if r != 'system')}"]
     if role in DEPARTMENT_ROLES and not department:
         errors["department"] = [f"required for role {role}"]
-    if department and department not in uow.runtime.organisation:
+    organisation = uow.organisation
+    if department and department not in organisation:
         errors["department"] = [f"unknown department {department!r}"]
+    elif department and role == "agent" and organisation.get(department).kind != "service_centre":
+        # An agent works at a window; its cases belong to that window's region.
+        windows = ", ".join(organisation.window_of(r.code).code for r in organisation.regions())
+        errors["department"] = [f"an agent belongs to a window (service centre): one of {windows}"]
     if errors:
         raise Invalid("invalid user", errors=errors)
     if uow.session.scalar(select(User).where(User.name == name)) is not None:

@@ -6,12 +6,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import history, routing, timers
+from engine import expressions, history, incidents, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
 from engine.errors import Conflict, DomainError, NotFound
@@ -92,6 +93,8 @@ class CaseWorkflow:
         self.definition = definition
         self.workflow = workflow
         self.actor: str | None = None
+        self.retrying: set[str] = set()  # ids of failed steps an operator retries now (repair.py)
+        self.resolution: str | None = None  # how incidents closed by this command end (repair.py)
 
     @classmethod
     def load(cls, uow: UnitOfWork, case: Case) -> "CaseWorkflow":
@@ -108,26 +111,74 @@ class CaseWorkflow:
         return cls(uow, case, definition, new_workflow(spec, subprocess_specs))
 
     # -- running -----------------------------------------------------------------------------
-    def run(self) -> None:
-        """Run automatic steps to the next wait; a failing step is kept as an error on the case."""
+    def run(self, refresh_timers: bool = False) -> None:
+        """Run automatic steps to the next wait (`refresh_timers`: fire due timers first).
+
+        A step that fails becomes an incident (`_record_error`); the command that reached it
+        still commits, and the rest of the case goes on. Database errors are not a step's fault
+        and propagate (the command rolls back)."""
         try:
-            with timers.clock_scope(self.uow.runtime.clock):  # timer events read the runtime clock
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
+                if refresh_timers:  # timer events read the runtime clock
+                    self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
-        except SpiffWorkflowException as error:
-            self._record_error(error)
-        except DomainError as error:
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any failure of a designer's step is an incident
             self._record_error(error)
 
     def _record_error(self, error: Exception) -> None:
-        task = getattr(error, "task", None)
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        element = task.task_spec.bpmn_id if task is not None else None
-        self.case.error = f"{element}: {message}" if element else message
-        history.record(self.uow, self.case.id, "error", self.actor,
-                       task_id=str(task.id) if task is not None else None,
-                       element_id=element, data={"message": message})
-        if task is not None and self.uow.session.get(Task, str(task.id)) is None:
+        """Keep a failed step as an incident: its task in ERROR (SpiffWorkflow's own state for a
+        step that failed; `retry` resets it), a task row in state `error`, an open incident."""
+        task = incidents.failed_task(error)
+        if task is not None:
+            if task.state not in (TaskState.ERROR, TaskState.CANCELLED):
+                task._set_state(TaskState.ERROR)  # e.g. a timer whose value failed while updating
+            # A failed catching event must not be re-evaluated by every later refresh_timers()
+            # (it would fail again at the end of every command); a reload drops it the same way.
+            self.workflow.top_workflow.event_manager.remove_task(task)
+        self._error_row(task, incidents.message_of(error))
+        incidents.open_incident(self, task, error, department=self._department_hint(task))
+
+    def _error_row(self, task: SpiffTask | None, message: str) -> None:
+        if task is None:
+            return
+        row = self.uow.session.get(Task, str(task.id))
+        if row is None:
             self.uow.session.add(self._row_for(task, state="error", error=message))
+        else:
+            row.state, row.error = "error", message
+
+    def _department_hint(self, task: SpiffTask | None) -> str | None:
+        """The department a failed step belongs to, for filtering incidents (best effort: the code
+        the step names, known to the organisation or not)."""
+        if task is None or not task.task_spec.manual:
+            return None
+        groups = self._meta(task).get("candidateGroups")
+        try:
+            return routing.resolve_department(self._meta(task), getattr(task.task_spec, "lane", None),
+                                              task.data, self.uow.organisation)
+        except Exception:  # noqa: BLE001 - the step failed; the hint is only for listing
+            pass
+        if isinstance(groups, str) and routing.is_expression(groups):
+            from engine import expressions
+            try:
+                value = expressions.evaluate(routing.expression_of(groups), dict(task.data))
+            except Exception:  # noqa: BLE001
+                return None
+            if isinstance(value, (list, tuple)):
+                value = value[0] if value else None
+            return None if value is None else str(value)[:120]
+        return None
+
+    def _script_output(self, task: SpiffTask | None, text: str, dropped: int) -> None:
+        """What a script printed goes to the case log (bounded by expressions.MAX_OUTPUT)."""
+        data: dict[str, Any] = {"text": text}
+        if dropped:
+            data["dropped"] = dropped  # characters left out
+        history.record(self.uow, self.case.id, "script_output", self.actor,
+                       task_id=str(task.id) if task is not None else None,
+                       element_id=task.task_spec.bpmn_id if task is not None else None, data=data)
 
     def complete(self, task_id: str, data: dict[str, Any]) -> SpiffTask:
         task = self.workflow.get_task_from_id(UUID(task_id))
@@ -138,9 +189,11 @@ class CaseWorkflow:
         task.data.update(data)
         self._keep_form_data(task, data)
         try:
-            with timers.clock_scope(self.uow.runtime.clock):
+            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 task.run()
-        except SpiffWorkflowException as error:
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the step after the form failed: an incident
             self._record_error(error)
             return task
         self.run()
@@ -196,8 +249,8 @@ class CaseWorkflow:
         lane = getattr(task.task_spec, "lane", None)
         department, assignee = None, None
         if state == "ready":
-            department = routing.resolve_department(meta, lane, task.data,
-                                                    self.uow.runtime.organisation)
+            department = routing.resolve_department(meta, lane, task.data, self.uow.organisation,
+                                                    region=self.case.region)
             assignee = meta.get("assignee")
             if assignee and routing.is_expression(assignee):
                 from engine import expressions
@@ -217,27 +270,39 @@ class CaseWorkflow:
         return row
 
     def sync(self) -> list[Task]:
-        """Create rows for newly ready tasks, close rows whose tasks went away. Returns new rows."""
+        """Create rows for newly ready tasks, close rows whose tasks went away. Returns new rows.
+
+        A row in state `error` (a failed step, see `engine/incidents.py`) is left alone until its
+        step is retried (`retrying`), runs, or goes away (moved, cancelled); then its incident
+        is resolved."""
         session = self.uow.session
         # Ids only: a wide case has hundreds of open rows, and loading them whole (JSON columns
         # decoded) cost more than the workflow step itself (issue 6 profile). Rows to close are
         # loaded one by one below (usually none: the completed row is already in the session).
-        open_rows = set(session.scalars(
-            select(Task.id).where(Task.case_id == self.case.id, Task.state.in_(OPEN_TASK_STATES))))
+        rows = dict(session.execute(
+            select(Task.id, Task.state).where(Task.case_id == self.case.id,
+                                              Task.state.in_(OPEN_TASK_STATES + ("error",)))).all())
         created: list[Task] = []
         ready = ready_manual_tasks(self.workflow)
         ready_ids = set()
         for task in ready:
             task_id = str(task.id)
             ready_ids.add(task_id)
-            if task_id in open_rows:
+            state = rows.get(task_id)
+            if state == "ready" or (state == "error" and task_id not in self.retrying):
                 continue
             try:
                 row = self._row_for(task)
-            except DomainError as error:
+            except SQLAlchemyError:
+                raise
+            except Exception as error:  # noqa: BLE001 - routing, due date: an incident, not a 500
                 self._record_error_for(task, error)
                 continue
-            session.add(row)
+            if state == "error":  # a retried step whose cause was fixed: its row opens
+                row = self._reopen(row)
+                incidents.resolve_step(self, task_id, "retried")
+            else:
+                session.add(row)
             created.append(row)
             stage = self._property(task, self._meta(task), "stage")
             if stage:
@@ -259,12 +324,18 @@ class CaseWorkflow:
             stop_kind = self._property(task, self._meta(task), "clock_stop")
             if stop_kind:
                 deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
-        for task_id in open_rows - ready_ids:
-            row = session.get(Task, task_id)
+        case_open = self.case.status in ("running", "suspended")
+        for task_id, state in rows.items():
+            if task_id in ready_ids:
+                continue
             try:
                 spiff = self.workflow.get_task_from_id(UUID(task_id))
             except TaskNotFoundException:
                 spiff = None  # dropped from the tree (e.g. a branch spawned by a boundary timer)
+            if state == "error":
+                self._close_error_row(task_id, spiff, case_open)
+                continue
+            row = session.get(Task, task_id)
             if spiff is not None and spiff.state == TaskState.COMPLETED:
                 row.state = "completed"  # completed by the engine, e.g. a message or timer
             else:
@@ -272,15 +343,47 @@ class CaseWorkflow:
             row.completed_at = self.uow.runtime.clock()
             history.record(self.uow, self.case.id, f"task_{row.state}", self.actor,
                            task_id=row.id, element_id=row.element_id)
+        incidents.refresh_case_error(self)
         return created
 
-    def _record_error_for(self, task: SpiffTask, error: DomainError) -> None:
-        message = error.detail
-        self.case.error = f"{task.task_spec.bpmn_id}: {message}"
-        history.record(self.uow, self.case.id, "error", self.actor, task_id=str(task.id),
-                       element_id=task.task_spec.bpmn_id, data={"message": message})
-        if self.uow.session.get(Task, str(task.id)) is None:
-            self.uow.session.add(self._row_for(task, state="error", error=message))
+    def _close_error_row(self, task_id: str, spiff: SpiffTask | None, case_open: bool) -> None:
+        """The row of a failed step, once the step is no longer failed: completed (it ran on a
+        retry), cancelled (moved away, cancelled with its branch or case), or, for an engine
+        step re-armed and now waiting (a timer) or not yet run, removed (its row existed only
+        because it failed; the history keeps the failure)."""
+        if spiff is not None and spiff.state == TaskState.ERROR and case_open:
+            return  # still failed: the incident stays open
+        row = self.uow.session.get(Task, task_id)
+        now = self.uow.runtime.clock()
+        if spiff is not None and spiff.state == TaskState.COMPLETED:
+            row.state, row.completed_at, row.completed_by = "completed", now, self.actor
+            row.error = None  # the failure is kept by its incident and the history
+            how = self.resolution or "retried"
+        elif spiff is None or spiff.state == TaskState.CANCELLED or not case_open:
+            row.state, row.completed_at = "cancelled", now
+            how = self.resolution or "cancelled"
+        else:
+            self.uow.session.delete(row)
+            incidents.resolve_step(self, task_id, self.resolution or "retried")
+            return
+        history.record(self.uow, self.case.id, f"task_{row.state}", self.actor, task_id=row.id,
+                       element_id=row.element_id)
+        incidents.resolve_step(self, task_id, how)
+
+    def _reopen(self, fresh: Task) -> Task:
+        """Turn the `error` row of a retried step into the ready row `_row_for` just built."""
+        row = self.uow.session.get(Task, fresh.id)
+        for column in Task.__table__.columns:
+            if column.name != "id":
+                setattr(row, column.key, getattr(fresh, column.key))
+        return row
+
+    def _record_error_for(self, task: SpiffTask, error: Exception) -> None:
+        """A ready user task whose row could not be made (its department is unknown, its due date
+        cannot be computed): the task stays ready in the workflow, its row is `error`, and an
+        incident is open until a retry makes the row."""
+        self._error_row(task, incidents.message_of(error))
+        incidents.open_incident(self, task, error, department=self._department_hint(task))
 
     def save(self) -> None:
         """Persist state; a finished workflow closes the case and frees its business key."""

@@ -23,6 +23,8 @@ RESOURCES = [
     "calendar",
     "escalations",
     "clocks",
+    "incidents",
+    "regions",
 ]
 
 

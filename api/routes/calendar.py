@@ -14,7 +14,8 @@ blueprint = Blueprint("calendar", __name__)
 
 
 @blueprint.get("/calendar")
-@operation("List the years the calendar has data for", tags=["calendar"], response=YearListSchema,
+@operation("List the years: official, provisional (counted on statutory holidays until loaded) or missing",
+           tags=["calendar"], response=YearListSchema,
            forbidden=False)
 def list_years(actor):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
@@ -31,7 +32,8 @@ def due(actor, query):  # type: ignore[no-untyped-def]
 
 
 @blueprint.get("/calendar/<int:year>")
-@operation("One year's holidays and adjusted working days (422 when the year has no data)",
+@operation("One year's holidays and adjusted working days (a provisional year's statutory days; "
+           "422 outside the provisional window when the year has no data)",
            tags=["calendar"], query=YearQuerySchema, response=YearCalendarSchema, forbidden=False)
 def get_year(actor, query, year):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
@@ -39,7 +41,8 @@ def get_year(actor, query, year):  # type: ignore[no-untyped-def]
 
 
 @blueprint.put("/calendar/<int:year>")
-@operation("Load a new version of a year's calendar (admin)", tags=["calendar"],
+@operation("Load a new version of a year's calendar (admin); due dates counted on it provisionally "
+           "are recomputed in the same transaction (`recomputed`)", tags=["calendar"],
            body=YearCalendarBodySchema, response=YearCalendarSchema)
 def put_year(actor, body, year):  # type: ignore[no-untyped-def]
     access.require_role(actor, "admin")

@@ -30,7 +30,7 @@ def start_case(actor, body):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
         started = cases.start_case(uow, actor, body["process_key"], body["business_key"].strip(),
                                    project=body["project"], variables=body["variables"],
-                                   version=body.get("version"))
+                                   version=body.get("version"), region=body.get("region"))
         uow.commit()
         tasks = started.open_tasks
         if tasks is None:  # an existing case: its rows are not in this unit of work
@@ -45,7 +45,9 @@ def start_case(actor, body):  # type: ignore[no-untyped-def]
 @blueprint.get("/cases")
 @operation("List cases", tags=TAGS, query=CaseQuerySchema, response=CasePageSchema,
            description="Newest first. Agents see their own cases, staff and leaders cases with a task in "
-                       "their department, government and admins all.")
+                       "their department (those of a region's window or government also the cases of their "
+                       "region, and lower-region cases with items at their region's bodies), government "
+                       "with no department and admins all. `region` includes the regions below.")
 def list_cases(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         page = queries.list_cases(uow, actor, **query)

@@ -13,7 +13,8 @@ blueprint = Blueprint("clocks", __name__)
 
 def _clocks(rows):  # type: ignore[no-untyped-def]
     return TaskClockListSchema().dump({"items": [
-        {"task_id": r.id, "due_at": r.due_at, "sla": r.sla, "clock_stopped_at": r.clock_stopped_at}
+        {"task_id": r.id, "due_at": r.due_at, "due_provisional": r.due_provisional, "sla": r.sla,
+         "clock_stopped_at": r.clock_stopped_at}
         for r in rows]})
 
 

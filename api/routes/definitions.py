@@ -18,39 +18,50 @@ XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 MAX_INT = 2**31 - 1
 
 
-def _upload(filename: str) -> tuple[bytes, str]:
+def _uploads(filename: str) -> list[tuple[bytes, str]]:
+    """The BPMN files of the request: a raw XML body, or every file part of a multipart body."""
     if request.mimetype in XML_TYPES:
-        return request.get_data(), filename
+        return [(request.get_data(), filename)]
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise Invalid("a multipart upload needs a `file` part", errors={"file": ["required"]})
-        return upload.read(), upload.filename or "upload.bpmn"
-    raise UnsupportedMediaType("upload BPMN as application/xml or as multipart/form-data with a `file` part")
+        files = [f for name in request.files for f in request.files.getlist(name)]
+        if not files:
+            raise Invalid("a multipart upload needs at least one `file` part", errors={"file": ["required"]})
+        uploads = [(f.read(), f.filename or f"upload-{i + 1}.bpmn") for i, f in enumerate(files)]
+        empty = [name for data, name in uploads if not data]
+        if empty:
+            raise Invalid(f"the file {empty[0]!r} is empty", errors={"file": [f"{n}: empty" for n in empty]})
+        return uploads
+    raise UnsupportedMediaType("upload BPMN as application/xml or as multipart/form-data with `file` parts")
 
 
 @blueprint.post("/process-definitions")
-@operation("Deploy a BPMN file", tags=TAGS, query=DeployQuerySchema, response=DeployResultSchema, status=201,
+@operation("Deploy BPMN files", tags=TAGS, query=DeployQuerySchema, response=DeployResultSchema, status=201,
            response_description="a new version of each changed process",
-           responses={200: ("identical bytes were deployed before (the existing versions), or a dry run "
+           responses={200: ("identical files were deployed before (the existing versions), or a dry run "
                             "(what would be deployed)", DeployResultSchema)},
            raw_body={
                "application/xml": {"schema": {"type": "string"}},
                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                   "file": {"type": "string", "format": "binary"}}}},
+                   "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
            }, conflicts=True,
-           description="Designers and admins. A file holding several processes deploys each; errors "
-                       "(422) list every problem with its line: `errors.file` = [`name.bpmn:42: ...`]. "
-                       "`?dry_run=true` runs every check and answers what would be deployed, storing nothing.")
+           description="Designers and admins. One file as the raw body, or several as multipart `file` parts: "
+                       "several files are one deployment, all or none, in any order (a call activity may "
+                       "call a process of another file). A file holding several processes deploys each; "
+                       "errors (422) list every problem of every file: `errors.file` = "
+                       "[`name.bpmn:42: userTask Review: ...`]. `warnings` lists what deploys but deserves a "
+                       "look (a formKey that names no deployed form). `?dry_run=true` runs every check and "
+                       "answers what would be deployed, storing nothing.")
 def deploy(actor, query):  # type: ignore[no-untyped-def]
-    data, filename = _upload(query["filename"])
-    if not data:
+    uploads = _uploads(query["filename"])
+    if len(uploads) == 1 and not uploads[0][0]:
         raise Invalid("the BPMN file is empty", errors={"file": ["empty"]})
     dry_run = query["dry_run"]
     with runtime().unit_of_work() as uow:
-        result = definitions.deploy(uow, actor, data, filename)
-        body = {**DefinitionSchema().dump(result.definitions[0]), "created": result.created, "dry_run": dry_run,
-                "definitions": DefinitionSchema(many=True).dump(result.definitions)}
+        result = definitions.deploy_files(uow, actor, uploads)
+        items = [{**DefinitionSchema().dump(d), "created": result.is_new(d), "file_name": result.files.get(d.key)}
+                 for d in result.definitions]
+        body = {**items[0], "created": result.created, "dry_run": dry_run, "definitions": items,
+                "warnings": result.warnings}
         if not dry_run:
             uow.commit()  # a dry run leaves the block uncommitted: everything is rolled back
     return body, 201 if result.created and not dry_run else 200

@@ -16,14 +16,36 @@ class YearCalendarBodySchema(Schema):
                            metadata={"example": "国务院办公厅关于2027年部分节假日安排的通知"})
 
 
+YEAR_STATUSES = ("official", "provisional", "missing")
+_STATUS_HELP = ("official: loaded data; provisional: no official schedule yet, counted on the statutory "
+                "holidays and 补假 without 调休 (due dates flagged due_provisional, recomputed when the "
+                "year is loaded); missing: a due date in this year is an error")
+
+
+class RecomputedSchema(Schema):
+    """What loading a year moved: open due dates counted on it while it was provisional."""
+
+    years = fields.List(fields.Integer(), required=True,
+                        metadata={"description": "the years loaded for the first time"})
+    tasks_checked = fields.Integer(required=True,
+                                   metadata={"description": "open tasks whose dates used a now official year"})
+    tasks_changed = fields.Integer(required=True,
+                                   metadata={"description": "tasks whose due date, warning or escalation "
+                                                            "moved (one due_recomputed event each)"})
+    escalations_changed = fields.Integer(required=True)
+    cases = fields.Integer(required=True, metadata={"description": "cases with a changed task"})
+
+
 class YearCalendarSchema(Schema):
     year = fields.Integer(required=True)
-    version = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(YEAR_STATUSES), "description": _STATUS_HELP})
+    version = fields.Integer(allow_none=True, metadata={"description": "null for a provisional year"})
     holidays = fields.List(fields.String(), required=True)
     workdays = fields.List(fields.String(), required=True)
     source = fields.String(allow_none=True)
-    loaded_at = fields.DateTime(required=True)
-    loaded_by = fields.String(required=True)
+    loaded_at = fields.DateTime(allow_none=True)
+    loaded_by = fields.String(allow_none=True)
+    recomputed = fields.Nested(RecomputedSchema, metadata={"description": "after a load (PUT) only"})
 
 
 class YearQuerySchema(Schema):
@@ -32,10 +54,11 @@ class YearQuerySchema(Schema):
 
 class YearSummarySchema(Schema):
     year = fields.Integer(required=True)
-    version = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(YEAR_STATUSES), "description": _STATUS_HELP})
+    version = fields.Integer(allow_none=True)
     source = fields.String(allow_none=True)
-    loaded_at = fields.DateTime(required=True)
-    loaded_by = fields.String(required=True)
+    loaded_at = fields.DateTime(allow_none=True)
+    loaded_by = fields.String(allow_none=True)
 
 
 class YearListSchema(Schema):
@@ -55,3 +78,6 @@ class DueSchema(Schema):
     unit = fields.String(required=True)
     amount = fields.Integer(required=True)
     due = fields.DateTime(required=True)
+    provisional = fields.Boolean(required=True,
+                                 metadata={"description": "counted on a year without official data (预计)"})
+    provisional_years = fields.List(fields.Integer(), required=True)

@@ -22,6 +22,8 @@ class CaseSchema(Schema):
     updated_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
+    region = fields.String(allow_none=True, metadata={"description": "the region whose window accepted the "
+                                                                     "case (the agent's), e.g. pidu"})
 
 
 class CaseDetailSchema(CaseSchema):
@@ -47,6 +49,9 @@ class CaseStartSchema(Schema):
                              metadata={"description": "a definition version; default the latest"})
     project = fields.Dict(keys=fields.String(), load_default=dict)
     variables = fields.Dict(keys=fields.String(), load_default=dict)
+    region = fields.String(validate=validate.Length(min=1, max=120),
+                           metadata={"description": "admins only: the region the case belongs to; default the "
+                                                    "agent's window's region"})
 
     @validates_schema
     def _project_name(self, data: dict, **_: object) -> None:
@@ -68,6 +73,9 @@ class CaseQuerySchema(PageQuerySchema):
                                metadata={"description": "cases with an open task in this department"})
     overdue = fields.Boolean(metadata={"description": "true: cases with an open task past its due date; "
                                                       "false: cases without"})
+    region = fields.String(validate=validate.Length(min=1, max=120),
+                           metadata={"description": "cases of this region or a region below it (code, "
+                                                    "division code or name, e.g. chengdu, 510100, 成都市)"})
 
 
 class ReasonSchema(Schema):

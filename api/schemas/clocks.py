@@ -21,6 +21,7 @@ class ClockStartBodySchema(Schema):
 class TaskClockSchema(Schema):
     task_id = fields.String(required=True)
     due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean(metadata={"description": "counted on a provisional year (预计)"})
     sla = fields.String(allow_none=True)
     clock_stopped_at = fields.DateTime(allow_none=True)
 

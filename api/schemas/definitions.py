@@ -34,12 +34,20 @@ class DefinitionDetailSchema(DefinitionSchema):
                                metadata={"description": "timer start events that open cases by themselves"})
 
 
-class DeployResultSchema(DefinitionSchema):
-    """The first process of the file at top level; `definitions` has every process in it."""
+class DeployedDefinitionSchema(DefinitionSchema):
+    created = fields.Boolean(required=True, metadata={"description": "true: this deployment made this version"})
+    file_name = fields.String(allow_none=True, metadata={"description": "the file the process came from"})
 
-    created = fields.Boolean(required=True, metadata={"description": "false when identical bytes were deployed before"})
+
+class DeployResultSchema(DefinitionSchema):
+    """The first process of the deployment at top level; `definitions` has every process in it."""
+
+    created = fields.Boolean(required=True, metadata={"description": "false when identical files were deployed before"})
     dry_run = fields.Boolean(required=True, metadata={"description": "true: checked only, nothing stored"})
-    definitions = fields.List(fields.Nested(DefinitionSchema), required=True)
+    definitions = fields.List(fields.Nested(DeployedDefinitionSchema), required=True)
+    warnings = fields.List(fields.String(), required=True,
+                           metadata={"description": "`file:line: element: message` of what deploys but deserves "
+                                                    "a look, e.g. a formKey that names no deployed form"})
 
 
 class DefinitionListSchema(Schema):

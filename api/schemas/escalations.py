@@ -32,6 +32,9 @@ class EscalationQuerySchema(Schema):
     level = fields.Integer(validate=validate.Range(min=1, max=9))
     department = fields.String(validate=validate.Length(min=1, max=120))
     case_id = fields.String(validate=validate.Length(min=1, max=36))
+    region = fields.String(validate=validate.Length(min=1, max=120),
+                           metadata={"description": "escalations of the cases of this region or a region below it (code, "
+                                                    "division code or name, e.g. chengdu, 510100, 成都市)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 

@@ -27,6 +27,9 @@ class TaskSchema(Schema):
     error = fields.String(allow_none=True)
     time_limit = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean(metadata={
+        "description": "the due date was counted on a year without an official schedule (预计); "
+                       "it moves when the year is loaded"})
     sla = fields.String(allow_none=True)
 
 
@@ -57,6 +60,9 @@ class TaskQuerySchema(PageQuerySchema):
                         metadata={"description": "warning state of open tasks: normal, yellow, red (overdue), paused"})
     sort = fields.String(load_default="created", validate=validate.OneOf(["created", "due"]),
                          metadata={"description": "`created` (oldest first, default) or `due` (soonest due first)"})
+    region = fields.String(validate=validate.Length(min=1, max=120),
+                           metadata={"description": "tasks of the cases of this region or a region below it (code, "
+                                                    "division code or name, e.g. chengdu, 510100, 成都市)"})
 
 
 class CompleteSchema(Schema):

@@ -82,9 +82,17 @@ _STATE_CONFIG = dict(_SPEC_CONFIG)
 _STATE_CONFIG[BpmnWorkflow] = StateConverter
 _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConverter, cheaper
 
+# BPMN-standard multi-instance specs (engine.bpmn.standard_multi_instance, used by the parser).
+from engine.bpmn import standard_multi_instance as _standard_multi_instance  # noqa: E402
+_standard_multi_instance.register(_SPEC_CONFIG)
+_standard_multi_instance.register(_STATE_CONFIG)
+
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
+# Timer values are checked before SpiffWorkflow computes with them (engine.bpmn.timer_values).
+from engine.bpmn.timer_values import checking_timers as _checking_timers  # noqa: E402
+SCRIPT_ENGINE = _checking_timers(SCRIPT_ENGINE)
 
 
 def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:

@@ -92,6 +92,9 @@ class Case(Base):
     # Once it has had a timed task or a timer job: only then does saving it look for SLA rows,
     # escalations and jobs to reschedule (most commands of an untimed case need none of that).
     timed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The region whose window accepted the case (the agent's department's region; issue 10,
+    # migration 0007). NULL only for cases from before regions: read as the default region.
+    region: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Task(Base):
@@ -131,6 +134,15 @@ class Task(Base):
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_rules: Mapped[dict | None] = mapped_column(JsonType)
+    # The provisional calendar years (no official schedule yet) the due date and warning were
+    # counted on, e.g. "2027" or "2027,2028"; NULL when only official years were used. Loading
+    # such a year recomputes exactly these rows (issue 10, migration 0008).
+    due_provisional_years: Mapped[str | None] = mapped_column(String(60), index=True)
+
+    @property
+    def due_provisional(self) -> bool:
+        """Whether the due date is provisional (shown as 预计): it moves when its year is loaded."""
+        return self.due_at is not None and self.due_provisional_years is not None
 
 
 class Event(Base):
@@ -251,3 +263,63 @@ class StartTimer(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --------------------------------------------------------------------------- incidents (issue 9 §2)
+
+
+class Incident(Base):
+    """A step of a case that failed and waits for an operator (as in Camunda and Flowable).
+
+    One open incident per failed step (`task_id`), or per case for a failure of the background
+    worker itself (`kind` = job). It stays open until the step runs on a retry, the token is
+    moved away, or the case ends; `retries` counts the operators' retries.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_state_created", "state", "created_at"),
+        Index("ix_incidents_case_state", "case_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    business_key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # step | job
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    element_name: Mapped[str | None] = mapped_column(String(255))
+    department: Mapped[str | None] = mapped_column(String(120), index=True)
+    error_type: Mapped[str] = mapped_column(String(120))
+    message: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))  # api | worker
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    last_retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_retried_by: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(20))  # open | resolved
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolution: Mapped[str | None] = mapped_column(String(20))  # retried | moved | cancelled
+
+
+# --------------------------------------------------------------------------- regions (issue 10)
+
+
+class OrganisationVersion(Base):
+    """One loaded version of the organisation file (regions, bodies, coordination), kept whole.
+
+    Rows are never updated: `onewindow organisation load` adds a version; the highest is in
+    force. With no row at all, the configured file is in force.
+    """
+
+    __tablename__ = "organisation_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(255))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(120))

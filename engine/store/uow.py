@@ -10,6 +10,7 @@ from engine.errors import NotFound
 from engine.store.models import Case, Task
 
 if TYPE_CHECKING:
+    from engine.organisation import Organisation
     from engine.runtime import Runtime
 
 
@@ -26,6 +27,7 @@ class UnitOfWork:
         self.write = write
         self.session: Session | None = None  # type: ignore[assignment]
         self._after_commit: list[Any] = []
+        self._organisation: "Organisation | None" = None
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.runtime.database.session(self.write)
@@ -51,6 +53,17 @@ class UnitOfWork:
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction is durable (e.g. cache updates)."""
         self._after_commit.append(callback)
+
+    @property
+    def organisation(self) -> "Organisation":
+        """The organisation in force (regions, bodies), read once per unit of work."""
+        if self._organisation is None:
+            self._organisation = self.runtime.organisations.current(self.session)
+        return self._organisation
+
+    def forget_organisation(self) -> None:
+        """A new version was recorded in this unit of work: read it again."""
+        self._organisation = None
 
     def lock_case(self, case_id: str) -> Case:
         """Load a case row for update; waits for any other command on the same case."""

@@ -10,9 +10,11 @@ because a wrong deadline is worse than a refused one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,8 +33,50 @@ def _library_source() -> str:
         return "chinese_calendar"
 
 
-def _missing_year(year: int) -> Invalid:
-    return Invalid(f"no working-day calendar for {year}; load it with onewindow calendar load")
+def _missing_year(year: int, provisional: tuple[int, int] | None = None) -> Invalid:
+    if provisional is None:
+        return Invalid(f"no working-day calendar for {year}; load it with onewindow calendar load")
+    first, last = provisional
+    return Invalid(f"no working-day calendar for {year}; load it with onewindow calendar load "
+                   f"(years without official data are counted provisionally only from {first} to {last})",
+                   {"year": [f"{year} is outside {first}-{last}"]})
+
+
+# A year with no official schedule is counted provisionally when it lies in this window:
+# from the first year the 2025 holiday rules apply to, up to the current year + 4 (the current
+# year and the four after it), so 2031 is refused in 2026 and allowed from 2027-01-01.
+PROVISIONAL_FIRST_YEAR = 2025
+PROVISIONAL_YEARS_AHEAD = 4
+
+
+def provisional_window(current_year: int) -> tuple[int, int]:
+    """The years counted provisionally when they have no official data, seen from `current_year`."""
+    return PROVISIONAL_FIRST_YEAR, current_year + PROVISIONAL_YEARS_AHEAD
+
+
+def _holidays_source() -> str:
+    try:
+        import holidays
+        return f"provisional: statutory holidays and 补假 from holidays {holidays.__version__}, no 调休"
+    except (ImportError, AttributeError):  # pragma: no cover - dependency is pinned
+        return "provisional: statutory holidays and 补假, no 调休"
+
+
+@lru_cache(maxsize=32)
+def provisional_year(year: int) -> "YearCalendar":
+    """A year before its official schedule is published: weekends plus the statutory holidays.
+
+    The festival dates (元旦, 除夕 and 春节 1-3, 清明, 劳动节 1-2, 端午, 中秋, 国庆 1-3 under the
+    2025 rules; lunar dates computed) and their statutory make-up days off (补假: a festival on
+    a Saturday or Sunday is taken on the next working day, 全国年节及纪念日放假办法 art. 6) come from
+    the `holidays` package. Adjusted working weekends (调休) are a yearly State Council decision
+    and cannot be known: there are none, so every weekend is off.
+    """
+    import holidays
+
+    days = holidays.country_holidays("CN", years=year, observed=True)
+    off = frozenset(d for d in days if d.year == year and d.weekday() < 5)
+    return YearCalendar(year, off, frozenset(), _holidays_source(), provisional=True)
 
 
 # --------------------------------------------------------------------------- year data
@@ -50,6 +94,7 @@ class YearCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     source: str = "admin"
+    provisional: bool = False  # counted from the statutory rules before the official schedule
 
     def is_working_day(self, d: date) -> bool:
         """Whether `d` (which must fall in this year) is a working day."""
@@ -286,6 +331,11 @@ _ENGLISH = {"working_days": ("working day", "working days"),
             "natural_hours": ("natural hour", "natural hours")}
 
 
+# The longest limit of each unit: 100 years (of ~250 working days of 8 office hours).
+MAX_AMOUNTS = {"natural_days": 36525, "natural_hours": 36525 * 24, "working_days": 25000,
+               "working_hours": 25000 * 8}
+
+
 @dataclass(frozen=True)
 class Duration:
     """A time limit as written in an item's rules: an amount and one of the four units."""
@@ -299,6 +349,9 @@ class Duration:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise Invalid(f"duration amount must be a whole number ≥ 0, not {self.amount!r}",
                           {"amount": ["must be a whole number ≥ 0"]})
+        if self.amount > MAX_AMOUNTS[self.unit]:  # a 20-digit limit would loop or overflow
+            raise Invalid(f"a duration of {self.amount} {self.unit.replace('_', ' ')} is longer than 100 years",
+                          {"duration": [f"at most {MAX_AMOUNTS[self.unit]} {self.unit.replace('_', ' ')}"]})
 
     @classmethod
     def parse(cls, text: str) -> "Duration":
@@ -310,6 +363,9 @@ class Duration:
         if not isinstance(text, str):
             raise Invalid(f"cannot read duration {text!r}", {"duration": ["must be text"]})
         cleaned = text.strip()
+        if len(cleaned) > 60:  # also keeps int() off numbers of thousands of digits
+            raise Invalid(f"cannot read duration {cleaned[:30]!r}...: longer than 60 characters",
+                          {"duration": ["longer than 60 characters"]})
         iso = _ISO.match(cleaned.upper())
         if iso and cleaned.upper() not in ("P", "PT"):
             weeks, days, hours = (int(g) if g else 0 for g in iso.groups())
@@ -343,12 +399,17 @@ class WorkCalendar:
     """
 
     def __init__(self, years: Mapping[int, YearCalendar],
-                 office_hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> None:
+                 office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+                 provisional: tuple[int, int] | None = None) -> None:
+        """`years`: the official data. `provisional`: the (first, last) years that, without
+        official data, are counted on `provisional_year` instead of being an error."""
         for key, cal in years.items():
             if key != cal.year:
                 raise Invalid(f"calendar for {cal.year} filed under {key}")
         self._years = dict(years)
         self.office_hours = office_hours
+        self.provisional = provisional
+        self._used: set[int] | None = None
 
     @classmethod
     def from_library(cls, years: Iterable[int],
@@ -358,13 +419,47 @@ class WorkCalendar:
 
     @property
     def years(self) -> tuple[int, ...]:
+        """The years with official data."""
         return tuple(sorted(self._years))
 
+    def status(self, year: int) -> str:
+        """`official` (loaded data), `provisional` (counted on the statutory rules) or `missing`."""
+        if year in self._years:
+            return "official"
+        if self.provisional is not None and self.provisional[0] <= year <= self.provisional[1]:
+            return "provisional"
+        return "missing"
+
+    def year(self, year: int) -> YearCalendar:
+        """The data a year is counted on: official, else provisional; `Invalid` outside both."""
+        cal = self._years.get(year)
+        if cal is not None:
+            return cal
+        if self.status(year) != "provisional":
+            raise _missing_year(year, self.provisional)
+        if self._used is not None:
+            self._used.add(year)
+        return provisional_year(year)
+
+    @contextmanager
+    def tracking(self) -> Iterator[set[int]]:
+        """Collect the provisional years consulted inside the block (a due date depends on them
+        and moves when they are loaded). Nested blocks also report to the outer one."""
+        outer, used = self._used, set()
+        self._used = used
+        try:
+            yield used
+        finally:
+            if outer is not None:
+                outer.update(used)
+            self._used = outer
+
     def is_working_day(self, d: date) -> bool:
-        """Whether `d` is a working day; a year with no data raises `Invalid`, never guesses."""
+        """Whether `d` is a working day; a year with neither official nor provisional data
+        raises `Invalid`, never guesses."""
         cal = self._years.get(d.year)
         if cal is None:
-            raise _missing_year(d.year)
+            cal = self.year(d.year)
         return cal.is_working_day(d)
 
     def next_working_day(self, d: date) -> date:
@@ -383,6 +478,14 @@ class WorkCalendar:
         return moment.astimezone(self.office_hours.tz)
 
     def add(self, start: datetime, duration: Duration) -> datetime:
+        """`_add`, refusing a deadline beyond the years a date can hold (e.g. from 9999-12-31)."""
+        try:
+            return self._add(start, duration)
+        except OverflowError:
+            raise Invalid(f"{duration} from {start.isoformat()} falls outside the years 1-9999",
+                          {"duration": ["the due date would fall outside the years 1-9999"]}) from None
+
+    def _add(self, start: datetime, duration: Duration) -> datetime:
         """The deadline `duration` after `start` (aware; returned in the office zone).
 
         - natural_days / natural_hours: plain elapsed time (`timedelta`), holidays included.
@@ -464,4 +567,5 @@ class WorkCalendar:
         return self.working_time_between(now, due, unit)
 
 
-__all__ = ["UNITS", "DEFAULT_OFFICE_HOURS", "Duration", "OfficeHours", "WorkCalendar", "YearCalendar"]
+__all__ = ["UNITS", "DEFAULT_OFFICE_HOURS", "Duration", "OfficeHours", "WorkCalendar", "YearCalendar",
+           "provisional_year", "provisional_window"]

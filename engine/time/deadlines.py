@@ -135,17 +135,16 @@ def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any], ag
     limit_text = rules.get("time_limit")
     if not limit_text:
         return
-    limit = Duration.parse(str(limit_text))
+    Duration.parse(str(limit_text))  # a bad limit is the task's error, before anything is set
     now = uow.runtime.clock()
     calendar = uow.runtime.calendars.calendar(uow)
     row.time_limit = str(limit_text)
     row.time_rules = {k: v for k, v in rules.items() if k != "time_limit"} or None
-    row.clock_started_at = now
-    row.due_at = calendar.add(now, limit)
-    row.warn_at = _warn_for(uow, calendar, now, row.due_at, limit, rules)
     row.sla = "normal"
-    if again:
-        _continue_item_clock(uow, calendar, row, limit, rules, now)
+    entry = (_continue_item_clock(uow, row, rules, now) if again else None) or ["start", now.isoformat()]
+    set_clock(uow, calendar, row, [entry])
+    if entry[0] == "continue":
+        row.sla = sla_at(row, now) if row.due_at > now else "red"
 
 
 # --------------------------------------------------------------------------- an item's clock across 补正
@@ -182,32 +181,129 @@ def item_clock_stopped(uow: "UnitOfWork", row: Task, kind: str, actor: str) -> N
                          "due_at": previous.due_at.isoformat() if previous else None})
 
 
-def _continue_item_clock(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, limit: Duration,
-                         rules: dict[str, Any], now: datetime) -> None:
+def _continue_item_clock(uow: "UnitOfWork", row: Task, rules: dict[str, Any],
+                         now: datetime) -> list[Any] | None:
     """The body's task for an item is ready again after a clock stop (a 补正 loop): per the
-    item's `after_stop` rule, go on with the time that was left (`resume`) or start afresh."""
+    item's `after_stop` rule, go on with the time that was left (`resume`: returns the clock-log
+    entry that continues the earlier task) or start afresh (`restart`: None)."""
     code = item_code(row.item)
     if code is None:
-        return
+        return None
     previous = _last_timed_row(uow, row, code, same_element=True)
     if previous is None or previous.completed_at is None:
-        return
+        return None
     since = uow.session.scalars(select(Task).where(
         Task.case_id == row.case_id, Task.state == "completed", Task.created_at >= previous.completed_at,
         Task.id != row.id).limit(50))
     if not any((t.time_rules or {}).get("clock_stop") and item_code(t.item) == code for t in since):
-        return
+        return None
     rule = rules.get("after_stop") or uow.runtime.time_policy.restart_after
-    if rule != "restart" and previous.due_at is not None:
-        row.due_at = _shift(calendar, previous.completed_at, now, previous.due_at, limit.unit)
-        if previous.warn_at is not None:
-            row.warn_at = (_shift(calendar, previous.completed_at, now, previous.warn_at, limit.unit)
-                           if previous.warn_at > previous.completed_at else row.due_at)
-        row.clock_started_at = previous.clock_started_at
-        row.sla = sla_at(row, now) if row.due_at > now else "red"
     row.time_rules = {**(row.time_rules or {}), "after_stop": rule, "continues": previous.id,
                       "stopped_at": previous.completed_at.isoformat(),
                       "previous_due_at": previous.due_at.isoformat()}
+    if rule == "restart" or previous.due_at is None:
+        return None
+    return ["continue", now.isoformat(), previous.id, previous.completed_at.isoformat()]
+
+
+# --------------------------------------------------------------------------- the clock log
+#
+# A timed task keeps in `time_rules["clock"]` what its due date was counted from: its start
+# (`start`), the item clock it continues after a 补正 loop (`continue`), stops and their
+# `resume`/`restart`. Replaying the log on a calendar gives the due date and warning instant;
+# it is how they are first computed and how they are recomputed when a provisional year's
+# official schedule is loaded (`engine.time.recompute`), so both always agree.
+
+
+@dataclass(frozen=True)
+class ClockDates:
+    started: datetime | None
+    due: datetime | None
+    warn: datetime | None
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _log_of(row: Task) -> list[list[Any]]:
+    """The row's clock log; a row timed before logs existed starts from its stored dates."""
+    log = (row.time_rules or {}).get("clock")
+    if log:
+        return [list(entry) for entry in log]
+    if row.due_at is None:
+        return []
+    base: list[list[Any]] = [["base", row.clock_started_at.isoformat() if row.clock_started_at else None,
+                              row.due_at.isoformat(), row.warn_at.isoformat() if row.warn_at else None]]
+    if row.clock_stopped_at is not None:
+        base.append(["stop", row.clock_stopped_at.isoformat()])
+    return base
+
+
+def replay(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, _depth: int = 0) -> ClockDates:
+    """The dates a task's clock log gives on `calendar` (an earlier task it continues from is
+    replayed too, so the time left at a 补正 stop is counted on the same calendar)."""
+    log = (row.time_rules or {}).get("clock")
+    if not log or not row.time_limit:
+        return ClockDates(row.clock_started_at, row.due_at, row.warn_at)
+    limit = Duration.parse(row.time_limit)
+    rules = row.time_rules or {}
+    started = due = warn = stopped = None
+    for entry in log:
+        kind, at = entry[0], _instant(entry[1])
+        if kind == "base":
+            started, due, warn = at, _instant(entry[2]), _instant(entry[3])
+        elif kind in ("start", "restart"):
+            started, due = at, calendar.add(at, limit)
+            warn = _warn_for(uow, calendar, at, due, limit, rules)
+            stopped = None
+        elif kind == "continue":
+            previous = uow.session.get(Task, entry[2]) if _depth < 50 else None
+            earlier = replay(uow, calendar, previous, _depth + 1) if previous is not None else None
+            since = _instant(entry[3])
+            if earlier is None or earlier.due is None:
+                started, due = at, calendar.add(at, limit)
+                warn = _warn_for(uow, calendar, at, due, limit, rules)
+                continue
+            due = _shift(calendar, since, at, earlier.due, limit.unit)
+            if earlier.warn is not None:
+                warn = _shift(calendar, since, at, earlier.warn, limit.unit) if earlier.warn > since else due
+            else:
+                warn = _warn_for(uow, calendar, at, calendar.add(at, limit), limit, rules)
+            started = earlier.started
+        elif kind == "stop":
+            stopped = at
+        elif kind == "resume" and stopped is not None and due is not None:
+            if warn is not None and warn > stopped:
+                warn = _shift(calendar, stopped, at, warn, limit.unit)
+            due = _shift(calendar, stopped, at, due, limit.unit)
+            stopped = None
+    return ClockDates(started, due, warn)
+
+
+def provisional_years_text(years: set[int]) -> str | None:
+    """The column value for the provisional years a due date depends on (None: official only)."""
+    return ",".join(str(y) for y in sorted(years)) or None
+
+
+def provisional_years_of(row: Task) -> set[int]:
+    text = row.due_provisional_years
+    return {int(y) for y in text.split(",") if y.strip().isdigit()} if text else set()
+
+
+def clock_on(uow: "UnitOfWork", calendar: WorkCalendar, row: Task) -> tuple[ClockDates, str | None]:
+    """Replay the row's clock on `calendar`: its dates and the provisional years they used."""
+    with calendar.tracking() as used:
+        dates = replay(uow, calendar, row)
+    return dates, provisional_years_text(used)
+
+
+def set_clock(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, log: list[list[Any]]) -> None:
+    """Store the clock log and the dates it gives (and which provisional years they used)."""
+    row.time_rules = {**(row.time_rules or {}), "clock": log}
+    dates, provisional = clock_on(uow, calendar, row)
+    row.clock_started_at, row.due_at, row.warn_at = dates.started, dates.due, dates.warn
+    row.due_provisional_years = provisional
 
 
 def _warn_for(uow: "UnitOfWork", calendar: WorkCalendar, start: datetime, due: datetime,
@@ -306,9 +402,10 @@ def stop_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, kind: str = "cor
     if not rows:
         raise Conflict(f"case {case_id} has no running task clock to stop")
     for row in rows:
+        log = _log_of(row) + [["stop", now.isoformat()]]
         row.clock_stopped_at = now
         row.sla = "paused"
-        row.time_rules = {**(row.time_rules or {}), "stop_kind": kind}
+        row.time_rules = {**(row.time_rules or {}), "stop_kind": kind, "clock": log}
         history.record(uow, case.id, "clock_stopped", actor.name, task_id=row.id,
                        element_id=row.element_id,
                        data={"kind": kind, "reason": reason, "due_at": row.due_at.isoformat()})
@@ -333,17 +430,9 @@ def start_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, reason: str = "
     for row in rows:
         rules = row.time_rules or {}
         rule = mode or rules.get("after_stop") or uow.runtime.time_policy.restart_after
-        limit = Duration.parse(row.time_limit)
         old_due, stopped = row.due_at, row.clock_stopped_at
-        if rule == "restart":
-            row.clock_started_at = now
-            row.due_at = calendar.add(now, limit)
-            row.warn_at = _warn_for(uow, calendar, now, row.due_at, limit, rules)
-        else:
-            row.due_at = _shift(calendar, stopped, now, old_due, limit.unit)
-            if row.warn_at is not None:
-                row.warn_at = (_shift(calendar, stopped, now, row.warn_at, limit.unit)
-                               if row.warn_at > stopped else row.warn_at)
+        set_clock(uow, calendar, row, _log_of(row) + [["restart" if rule == "restart" else "resume",
+                                                        now.isoformat()]])
         row.clock_stopped_at = None
         row.sla = None
         row.sla = sla_at(row, now)
@@ -384,4 +473,5 @@ def utc(moment: datetime) -> datetime:
 
 
 __all__ = ["TimePolicy", "task_clock", "sla_filter", "overdue_filter", "inbox_order",
-           "stop_clock", "start_clock", "start_clock_for", "sla_at", "NotFound"]
+           "stop_clock", "start_clock", "start_clock_for", "sla_at", "replay", "clock_on", "set_clock",
+           "NotFound"]

@@ -1,11 +1,12 @@
-"""Three-level coordination (三级协调) of overdue tasks.
+"""Three-level coordination (三级协调) of overdue tasks, following the case's region.
 
-A task turning red raises level 1 (the window coordinator, e.g. city.zwfw). Unresolved after
-the policy's `escalation_after` (1 working day by default), level 2 goes to the leaders of the
-item's own department; after as long again, level 3 to the municipal government. Levels and
-bodies come from `coordination` in processes/organisation.json. Each level is a row in
-`escalations` and an `escalated` event in the case history; completing the task resolves
-them, and so may the body handling the current level.
+A task turning red raises level 1 (the window of the case's region: county.zwfw for a 郫都区
+case, jingyang.zwfw for a 旌阳区 one). Unresolved after the policy's `escalation_after`
+(1 working day by default), level 2 goes to the leaders (only the leaders) of the item's own
+body, wherever it sits (a city body for a county case's city item); after as long again, level
+3 to the government of the case's region. Levels and bodies come from `coordination` in the
+organisation. Each level is a row in `escalations` and an `escalated` event in the case
+history; completing the task resolves them, and so may the body handling the current level.
 """
 from __future__ import annotations
 
@@ -37,14 +38,16 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
         Escalation.task_id == row.id, Escalation.level == level))
     if existing is not None:
         return existing
-    organisation = uow.runtime.organisation
+    organisation = uow.organisation
     levels = {c.level for c in organisation.coordination_levels}
     if level not in levels:
         return None
     now = uow.runtime.clock()
-    # A task with no department (the agent's own) escalates to the window at level 2 as well.
-    item_department = row.department or organisation.coordinator_for(min(levels), "")[0].code
-    body, role = organisation.coordinator_for(level, item_department)
+    from engine.store.models import Case
+    case = uow.session.get(Case, row.case_id)
+    region = (case.region if case is not None else None) or organisation.default_region
+    # A task with no department (the agent's own) escalates to its window at level 2 as well.
+    body, role = organisation.coordinator_for(level, row.department, region)
     next_at = None
     if level + 1 in levels:
         calendar = uow.runtime.calendars.calendar(uow)
@@ -112,8 +115,10 @@ def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "
         raise NotFound(f"escalation {escalation_id} does not exist")
     uow.lock_case(escalation.case_id)
     uow.session.refresh(escalation)
-    if not (actor.is_admin or actor.department == escalation.department):
-        raise Forbidden(f"{actor.name} may not resolve an escalation addressed to {escalation.department}")
+    if not (actor.is_admin or (actor.department == escalation.department
+                               and access.can_see_escalation(actor, escalation.department, escalation.role))):
+        who = "the leaders of " if escalation.role == "leaders" else ""
+        raise Forbidden(f"{actor.name} may not resolve an escalation addressed to {who}{escalation.department}")
     if escalation.status != OPEN:
         raise Conflict(f"escalation {escalation_id} is {escalation.status}")
     now = uow.runtime.clock()
@@ -129,19 +134,32 @@ def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "
 
 def list_escalations(uow: "UnitOfWork", actor: "Actor", *, status: str | None = None,
                      level: int | None = None, department: str | None = None,
-                     case_id: str | None = None, limit: int = 100, offset: int = 0) -> list[Escalation]:
-    """Escalations the actor may see: admins all; government and coordinators, leaders and
-    staff those addressed to their own body (government with no department: all)."""
+                     case_id: str | None = None, region: str | None = None,
+                     limit: int = 100, offset: int = 0) -> list[Escalation]:
+    """Escalations the actor may see: admins all; government, staff and leaders those addressed
+    to their own body — a `leaders` level (level 2) only its leaders (government with no
+    department: all); agents those of their own cases. `region`: cases of that region or a
+    region below it."""
+    from engine.store.models import Case
     query = select(Escalation)
-    if actor.is_admin or (actor.role == "government" and not actor.department):
+    joined = False
+    if access.sees_everything(actor):
         pass
-    elif actor.role in ("government", "leader", "staff") and actor.department:
+    elif access.is_department_member(actor):
         query = query.where(Escalation.department == actor.department)
+        if actor.role != "leader":
+            query = query.where(Escalation.role != "leaders")
     elif actor.role == "agent":
-        from engine.store.models import Case
         query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == actor.name)
+        joined = True
     else:
         raise Forbidden(f"role {actor.role} may not list escalations")
+    if region is not None:
+        from engine.organisation_versions import region_clause
+        clause = region_clause(uow.organisation, region)
+        if not joined:
+            query = query.join(Case, Case.id == Escalation.case_id)
+        query = query.where(clause)
     if status is not None:
         if status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", {"status": ["unknown status"]})

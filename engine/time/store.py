@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import Invalid, NotFound
 from engine.store.models import CalendarYear
-from engine.time.calendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, YearCalendar
+from engine.time.calendar import (DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, YearCalendar,
+                                  provisional_window, provisional_year)
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -34,7 +35,7 @@ class CalendarStore:
         self.office_hours = office_hours
         self._lock = threading.Lock()
         self._signature: tuple[tuple[int, int], ...] | None = None
-        self._calendar: WorkCalendar | None = None
+        self._years: dict[int, YearCalendar] | None = None
 
     # -- reading -------------------------------------------------------------------------
     def _current_versions(self, uow: "UnitOfWork") -> tuple[tuple[int, int], ...]:
@@ -44,30 +45,35 @@ class CalendarStore:
         return tuple((int(y), int(v)) for y, v in rows)
 
     def calendar(self, uow: "UnitOfWork") -> WorkCalendar:
-        """The calendar in force, seeding 2025/2026 from the library if the table is empty."""
+        """The calendar in force, seeding 2025/2026 from the library if the table is empty.
+
+        Years without official data inside `provisional_window` (seen from the runtime clock's
+        year) are counted provisionally; each call returns a fresh `WorkCalendar` over the cached
+        official years, so its `tracking()` belongs to the caller alone.
+        """
+        window = provisional_window(uow.runtime.clock().astimezone(self.office_hours.tz).year)
         signature = self._current_versions(uow)
         if not signature:
             self.seed(uow)
             signature = self._current_versions(uow)
             if not signature:  # a read snapshot taken before the seed committed
                 return WorkCalendar({y: YearCalendar.from_library(y) for y in SEED_YEARS},
-                                    self.office_hours)
+                                    self.office_hours, provisional=window)
         with self._lock:
-            if signature == self._signature and self._calendar is not None:
-                return self._calendar
+            if signature == self._signature and self._years is not None:
+                return WorkCalendar(self._years, self.office_hours, provisional=window)
         years: dict[int, YearCalendar] = {}
         for year, version in signature:
             row = uow.session.scalar(select(CalendarYear).where(
                 CalendarYear.year == year, CalendarYear.version == version))
             years[year] = YearCalendar.from_dict(row.data)
-        calendar = WorkCalendar(years, self.office_hours)
         with self._lock:
-            self._signature, self._calendar = signature, calendar
-        return calendar
+            self._signature, self._years = signature, years
+        return WorkCalendar(years, self.office_hours, provisional=window)
 
     def invalidate(self) -> None:
         with self._lock:
-            self._signature, self._calendar = None, None
+            self._signature, self._years = None, None
 
     def seed(self, uow: "UnitOfWork", years: tuple[int, ...] = SEED_YEARS) -> None:
         """Seed years from `chinese_calendar` (idempotent; in the caller's transaction when it
@@ -103,12 +109,19 @@ class CalendarStore:
 
 
 def _row_dict(row: CalendarYear) -> dict[str, Any]:
-    return {**row.data, "version": row.version, "loaded_at": row.loaded_at, "loaded_by": row.loaded_by}
+    return {**row.data, "status": "official", "version": row.version, "loaded_at": row.loaded_at,
+            "loaded_by": row.loaded_by}
+
+
+def _provisional_dict(year: int) -> dict[str, Any]:
+    return {**provisional_year(year).to_dict(), "status": "provisional", "version": None,
+            "loaded_at": None, "loaded_by": None}
 
 
 def get_year(uow: "UnitOfWork", year: int, version: int | None = None) -> dict[str, Any]:
-    """One year's calendar in force (or an older `version`), with its version and who loaded it."""
-    uow.runtime.calendars.calendar(uow)  # seeds on first use
+    """One year's calendar in force (or an older `version`), with its version and who loaded it;
+    a year without official data inside the provisional window: its provisional days."""
+    calendar = uow.runtime.calendars.calendar(uow)  # seeds on first use
     query = select(CalendarYear).where(CalendarYear.year == year)
     if version is not None:
         query = query.where(CalendarYear.version == version)
@@ -116,24 +129,48 @@ def get_year(uow: "UnitOfWork", year: int, version: int | None = None) -> dict[s
     if row is None:
         if version is not None:
             raise NotFound(f"no version {version} of the {year} calendar")
+        if calendar.status(year) == "provisional":
+            return _provisional_dict(year)
+        first, last = calendar.provisional or (None, None)
         raise Invalid(f"no working-day calendar for {year}; load it with onewindow calendar load "
-                      f"or PUT /api/v1/calendar/{year}", {"year": [f"no calendar data for {year}"]})
+                      f"or PUT /api/v1/calendar/{year}",
+                      {"year": [f"no calendar data for {year}, and only {first}-{last} are counted "
+                                f"provisionally"]})
     return _row_dict(row)
 
 
 def list_years(uow: "UnitOfWork") -> list[dict[str, Any]]:
-    uow.runtime.calendars.calendar(uow)
-    out = []
+    """Every year with official data, every year counted provisionally, and the first year
+    after the provisional window (missing: a due date there is an error until it is loaded)."""
+    calendar = uow.runtime.calendars.calendar(uow)
+    official: dict[int, dict[str, Any]] = {}
     for year, version in uow.runtime.calendars._current_versions(uow):
         row = uow.session.scalar(select(CalendarYear).where(
             CalendarYear.year == year, CalendarYear.version == version))
-        out.append({"year": year, "version": version, "source": row.source,
-                    "loaded_at": row.loaded_at, "loaded_by": row.loaded_by})
+        official[year] = {"year": year, "status": "official", "version": version, "source": row.source,
+                          "loaded_at": row.loaded_at, "loaded_by": row.loaded_by}
+    first, last = calendar.provisional or (min(official, default=0), max(official, default=0))
+    out = []
+    for year in sorted(set(official) | set(range(first, last + 2))):
+        if year in official:
+            out.append(official[year])
+        elif calendar.status(year) == "provisional":
+            out.append({"year": year, "status": "provisional", "version": None,
+                        "source": provisional_year(year).source, "loaded_at": None, "loaded_by": None})
+        else:
+            out.append({"year": year, "status": "missing", "version": None, "source": None,
+                        "loaded_at": None, "loaded_by": None})
     return out
 
 
 def load_year(uow: "UnitOfWork", data: Any, loaded_by: str, year: int | None = None) -> dict[str, Any]:
-    """Validate and store a new version of a year's calendar; the cache sees it after commit."""
+    """Validate and store a new version of a year's calendar; the cache sees it after commit.
+
+    In the same transaction, every open due date, warning instant and escalation level counted
+    on the year while it was provisional is recomputed (`engine.time.recompute`); the result's
+    `recomputed` says how many changed. A new version of a year already official moves nothing:
+    a due date once given on official data stands.
+    """
     calendar = YearCalendar.from_dict(data)
     if year is not None and calendar.year != year:
         raise Invalid(f"the body is the {calendar.year} calendar, not {year}",
@@ -146,17 +183,21 @@ def load_year(uow: "UnitOfWork", data: Any, loaded_by: str, year: int | None = N
     uow.session.add(row)
     uow.session.flush()
     uow.after_commit(uow.runtime.calendars.invalidate)
-    return _row_dict(row)
+    from engine.time.recompute import recompute_provisional
+    recomputed = recompute_provisional(uow, set() if current else {calendar.year}, loaded_by)
+    return {**_row_dict(row), "recomputed": recomputed}
 
 
 def due(uow: "UnitOfWork", start: datetime, duration: str) -> dict[str, Any]:
-    """`onewindow calendar due` / GET /calendar/due: the due instant of `duration` from `start`."""
+    """`onewindow calendar due` / GET /calendar/due: the due instant of `duration` from `start`,
+    and whether it was counted on a provisional year."""
     from engine.time.calendar import Duration
     parsed = Duration.parse(duration)
     calendar = uow.runtime.calendars.calendar(uow)
-    at = calendar.add(start, parsed)
+    with calendar.tracking() as used:
+        at = calendar.add(start, parsed)
     return {"from": start, "duration": str(parsed), "unit": parsed.unit, "amount": parsed.amount,
-            "due": at}
+            "due": at, "provisional": bool(used), "provisional_years": sorted(used)}
 
 
 def parse_instant(text: str, name: str = "from") -> datetime:

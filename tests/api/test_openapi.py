@@ -59,6 +59,8 @@ def test_required_paths_of_the_contract(client):
     ]:
         assert method in paths[V1 + path], path
     params = {p["name"] for p in paths[f"{V1}/cases"]["get"]["parameters"]}
-    assert params == {"page", "per_page", "status", "business_key", "process_key", "agent", "department", "overdue"}
+    assert params == {"page", "per_page", "status", "business_key", "process_key", "agent", "department", "overdue",
+                      "region"}
     params = {p["name"] for p in paths[f"{V1}/tasks"]["get"]["parameters"]}
-    assert params == {"page", "per_page", "state", "department", "assignee", "case_id", "process_key", "sla", "sort"}
+    assert params == {"page", "per_page", "state", "department", "assignee", "case_id", "process_key", "sla", "sort",
+                      "region"}

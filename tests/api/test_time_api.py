@@ -22,8 +22,11 @@ def test_calendar_over_http(client, api_users):
     got = client.get("/api/v1/calendar/2026", headers=staff)
     assert got.status_code == 200 and "2026-02-28" in got.get_json()["workdays"]
     assert got.get_json()["version"] == 1
-    missing = client.get("/api/v1/calendar/2027", headers=staff)
-    assert missing.status_code == 422 and "2027" in missing.get_json()["detail"]
+    provisional = client.get("/api/v1/calendar/2027", headers=staff)
+    assert provisional.status_code == 200 and provisional.get_json()["status"] == "provisional"
+    assert provisional.get_json()["version"] is None and provisional.get_json()["workdays"] == []
+    missing = client.get("/api/v1/calendar/2031", headers=staff)
+    assert missing.status_code == 422 and "no working-day calendar for 2031" in missing.get_json()["detail"]
     body = {"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "source": "test"}
     assert client.put("/api/v1/calendar/2027", json=body, headers=staff).status_code == 403
     assert client.put("/api/v1/calendar/2026", json=body, headers=root).status_code == 422
@@ -31,14 +34,18 @@ def test_calendar_over_http(client, api_users):
     assert bad.status_code == 422 and "holidays[0]" in bad.get_json()["errors"]
     put = client.put("/api/v1/calendar/2027", json=body, headers=root)
     assert put.status_code == 200 and put.get_json()["version"] == 1 and put.get_json()["loaded_by"] == "root"
-    assert [y["year"] for y in client.get("/api/v1/calendar", headers=staff).get_json()["items"]] == [2025, 2026, 2027]
+    assert put.get_json()["status"] == "official" and put.get_json()["recomputed"]["tasks_changed"] == 0
+    listed = client.get("/api/v1/calendar", headers=staff).get_json()["items"]
+    assert [(y["year"], y["status"]) for y in listed] == [
+        (2025, "official"), (2026, "official"), (2027, "official"), (2028, "provisional"),
+        (2029, "provisional"), (2030, "provisional"), (2031, "missing")]
     due = client.get("/api/v1/calendar/due", headers=staff,
                      query_string={"from": "2026-09-30T17:00+08:00", "duration": "5 working days"})
     assert due.status_code == 200 and due.get_json()["due"].startswith("2026-10-13T17:30:00+08:00")
     assert client.get("/api/v1/calendar/due", headers=staff,
                       query_string={"from": "2026-09-30T17:00", "duration": "5 working days"}).status_code == 422
     assert client.get("/api/v1/calendar/due", headers=staff,
-                      query_string={"from": "2028-01-03T09:00+08:00", "duration": "1 wd"}).status_code == 422
+                      query_string={"from": "2031-01-03T09:00+08:00", "duration": "1 wd"}).status_code == 422
     assert client.get("/api/v1/calendar/due", headers=staff,
                       query_string={"from": "2026-01-03T09:00+08:00", "duration": "soon"}).status_code == 422
     assert client.get("/api/v1/calendar/2026").status_code == 401
@@ -47,13 +54,17 @@ def test_calendar_over_http(client, api_users):
 def test_calendar_cli_load_and_due(cli, tmp_path):
     out = cli("calendar", "due", "2026-09-30T17:00+08:00", "5 working days")
     assert out.exit_code == 0 and out.output.strip() == "2026-10-13T17:30+08:00"
-    missing = cli("calendar", "due", "2027-01-04T09:00+08:00", "1 working day")
-    assert missing.exit_code == 1 and "no working-day calendar for 2027" in missing.output
+    provisional = cli("calendar", "due", "2027-01-04T09:00+08:00", "1 working day")
+    assert provisional.exit_code == 0
+    assert provisional.output.strip() == "2027-01-05T17:30+08:00 (预计: provisional 2027 calendar)"
+    missing = cli("calendar", "due", "2031-01-06T09:00+08:00", "1 working day")
+    assert missing.exit_code == 1 and "no working-day calendar for 2031" in missing.output
     path = tmp_path / "2027.json"
     path.write_text(json.dumps({"year": 2027, "holidays": ["2027-01-01"], "workdays": ["2027-02-06"],
                                 "source": "国务院办公厅通知"}), encoding="utf-8")
     loaded = cli("calendar", "load", str(path))
     assert loaded.exit_code == 0 and "calendar 2027 v1 loaded" in loaded.output
+    assert "nothing to recompute" in loaded.output
     assert cli("calendar", "load", str(path)).output.startswith("calendar 2027 v2")
     assert cli("calendar", "due", "2026-12-31T09:00+08:00", "1 working day").output.strip() == "2027-01-04T17:30+08:00"
     shown = json.loads(cli("calendar", "show", "2027").output)
@@ -79,10 +90,10 @@ def test_escalations_and_clock_over_http(client, api_users, runtime, clock):
     assert start.status_code == 200 and start.get_json()["items"][0]["sla"] == "normal"
     clock.set(datetime(2026, 3, 20, 9, tzinfo=timezone.utc))
     timers.run_due(runtime)
-    api_users.create("zwfw", "staff", "city.zwfw")
+    api_users.create("zwfw", "staff", "county.zwfw")
     api_users.create("city-gov", "government", "city.zf")
     listed = client.get("/api/v1/escalations", headers=api_users.header("zwfw")).get_json()["items"]
-    assert [(e["level"], e["department"]) for e in listed] == [(1, "city.zwfw")]
+    assert [(e["level"], e["department"]) for e in listed] == [(1, "county.zwfw")]
     assert client.get("/api/v1/escalations", headers=api_users.header("city-gov")).get_json()["items"] == []
     every = client.get("/api/v1/escalations", headers=api_users.header("root"),
                        query_string={"case_id": case_id, "status": "open"}).get_json()["items"]

@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
@@ -159,6 +160,9 @@ def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     for task in sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
                        key=lambda t: t.last_state_change):
         merged.update(task.data)
+        if isinstance(task.task_spec, ScriptTask) and task.parent is not None and task.state & TaskState.COMPLETED:
+            for key in task.parent.data.keys() - task.data.keys():  # a script's `del x`
+                merged.pop(key, None)
     merged.update(workflow.data or {})
     return json.loads(json.dumps(merged, default=str, ensure_ascii=False))
 
@@ -274,12 +278,12 @@ def empty_caches(runtime: Any) -> None:
 
 
 def deploy_files(runtime: Any, files: dict[str, bytes]) -> None:
+    """All files of a scenario as one deployment (call activities may cross files, any order)."""
+    from engine import definitions
     from engine.access import Actor
-    from engine.definitions import deploy
-    for name, data in files.items():
-        with runtime.unit_of_work() as uow:
-            deploy(uow, Actor("dora", "designer"), data, name)
-            uow.commit()
+    with runtime.unit_of_work() as uow:
+        definitions.deploy_files(uow, Actor("dora", "designer"), [(data, name) for name, data in files.items()])
+        uow.commit()
 
 
 class EngineDriver(Driver):

@@ -37,6 +37,7 @@ def value(text: str):
     ("${amount > 1000 ? 'county.fgj' : 'city.fgw'}", "county.fgj"),
     ("${approved ? (amount < 10 ? 'a' : 'b') : 'c'}", "b"),
     ("${execution.getVariable('amount') >= 1500}", True),
+    ("${execution.getVariable('project').land.area}", 12.5),
     ("${null == nothing}", True),
     ("${true && false}", False),
     ("${'it\\'s'}", "it's"),

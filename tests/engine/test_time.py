@@ -60,15 +60,13 @@ def escalations_of(runtime, case_id):
 
 def test_calendar_is_seeded_versioned_and_reloaded(runtime):
     with runtime.unit_of_work(write=False) as uow:
-        years = {y["year"]: y for y in store.list_years(uow)}
+        years = {y["year"]: y for y in store.list_years(uow) if y["status"] == "official"}
         assert set(years) == {2025, 2026} and years[2026]["version"] == 1
         cal = runtime.calendars.calendar(uow)
         assert cal.is_working_day(bj(2026, 2, 28).date())  # adjusted working Saturday
         assert not cal.is_working_day(bj(2026, 10, 1).date())
-        with pytest.raises(Invalid, match="2027"):
-            store.get_year(uow, 2027)
-        with pytest.raises(Invalid, match="2027"):
-            store.due(uow, bj(2026, 12, 30, 9), "5 working days")
+        assert store.get_year(uow, 2027)["status"] == "provisional"
+        assert store.due(uow, bj(2026, 12, 30, 9), "5 working days")["provisional_years"] == [2027]
     # An administrator loads 2027 and corrects 2026 (a new version; the cache follows).
     with runtime.unit_of_work() as uow:
         store.load_year(uow, {"year": 2027, "holidays": ["2027-01-01"], "workdays": [],
@@ -219,9 +217,9 @@ def test_three_escalation_levels_in_order_then_resolved(runtime, agent, clock):
         timers.run_due(runtime)
     levels = escalations_of(runtime, case.id)
     assert [(e.level, e.department, e.role, e.status) for e in levels] == [
-        (1, "city.zwfw", "coordinator", "escalated"),
+        (1, "county.zwfw", "coordinator", "escalated"),
         (2, "county.fgj", "leaders", "escalated"),
-        (3, "city.zf", "coordinator", "open")]
+        (3, "county.zf", "coordinator", "open")]
     assert levels[0].raised_at < levels[1].raised_at < levels[2].raised_at
     history = [e.data["level"] for e in events(runtime, case.id, "escalated")]
     assert history == [1, 2, 3]
@@ -231,7 +229,7 @@ def test_three_escalation_levels_in_order_then_resolved(runtime, agent, clock):
     with runtime.unit_of_work(write=False) as uow:
         leader = Actor("fgj-leader", "leader", "county.fgj")
         assert [e.level for e in escalation.list_escalations(uow, leader)] == [2]
-        assert [e.level for e in escalation.list_escalations(uow, Actor("gov", "government", "city.zf"))] == [3]
+        assert [e.level for e in escalation.list_escalations(uow, Actor("gov", "government", "county.zf"))] == [3]
         assert len(escalation.list_escalations(uow, Actor("root", "admin"))) == 3
         assert escalation.list_escalations(uow, staff("county.sthjj")) == []
     complete(runtime, staff("county.fgj"), task.id, {"decision": "approve"})
@@ -248,7 +246,7 @@ def test_coordinator_resolving_stops_further_levels(runtime, agent, clock):
     with runtime.unit_of_work() as uow, pytest.raises(Forbidden):
         escalation.resolve(uow, staff("county.fgj"), level1.id)
     with runtime.unit_of_work() as uow:
-        escalation.resolve(uow, staff("city.zwfw"), level1.id, "协调完成")
+        escalation.resolve(uow, staff("county.zwfw"), level1.id, "协调完成")
         uow.commit()
     clock.set(bj(2026, 3, 20, 9))
     timers.run_due(runtime)
@@ -385,12 +383,12 @@ def test_enquiry_escalates_after_24_hours(runtime, agent, clock):
     [task] = tasks_of(runtime, case.id)
     assert task.sla == "red"
     [level1] = escalations_of(runtime, case.id)
-    assert (level1.level, level1.department) == (1, "city.zwfw")
+    assert (level1.level, level1.department) == (1, "county.zwfw")
     for when in (bj(2026, 3, 4, 17, 31), bj(2026, 3, 5, 17, 31)):  # one working day per level
         clock.set(when)
         timers.run_due(runtime)
     assert [(e.level, e.department) for e in escalations_of(runtime, case.id)] == [
-        (1, "city.zwfw"), (2, "county.zrzyj"), (3, "city.zf")]
+        (1, "county.zwfw"), (2, "county.zrzyj"), (3, "county.zf")]
     complete(runtime, staff("county.zrzyj"), task.id, {"answer": "可以", "preliminary_opinion": "拟同意并联"})
     assert {e.status for e in escalations_of(runtime, case.id)} == {"resolved"}
 

@@ -13,7 +13,9 @@ SITES = ["秋月一号站址", "秋月二号站址", "黄许站址", "孝泉站�
 
 def thirty_bodies():
     organisation = Organisation.load()
-    codes = [d.code for d in organisation.list() if d.code not in ("city.zwfw", "county.zwfw", "city.zf")]
+    chain = {r.code for r in organisation.region_chain("pidu")}  # 郫都区, 成都市, 四川省
+    codes = [d.code for d in organisation.list() if d.region in chain
+             and d.kind not in ("service_centre", "government")]
     bodies = [{"department": code} for code in codes][:30]
     assert len(bodies) == 30
     assert {code.split(".")[0] for code in (b["department"] for b in bodies)} == {"province", "city", "county"}

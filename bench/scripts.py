@@ -1,0 +1,146 @@
+"""`python -m bench.scripts [--quick]`: what the script sandbox (engine/sandbox.py) costs per call.
+
+Median wall time of one call, in-process (the AST allow-list alone, `_execute_here`) against
+sandboxed (`expressions.execute`: a round trip to the pre-started host process), for a few
+sizes of the data the script names; plus expressions (simple ones stay in-process), the start
+of a host, and a case of the shipped `one_window_agency` process started with and without the
+sandbox. Prints a Markdown table for docs/bench.md.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import tempfile
+import time
+from typing import Any, Callable, Iterator
+
+from engine import expressions, sandbox
+
+
+def median_us(call: Callable[[], Any], rounds: int) -> float:
+    call()  # warm: compile caches, the host
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def items(n: int) -> list[dict[str, Any]]:
+    return [{"department": f"county.d{i % 16}", "name": f"审批事项 {i}", "status": "pending",
+             "fee": i * 1.5, "materials": ["申请表", "营业执照"]} for i in range(n)]
+
+
+SCRIPT = ("total = 0\nfor item in items:\n    total += item['fee']\n"
+          "items[0]['status'] = 'checked'\ncount = len(items)\n")
+
+
+def script_rows(rounds: int) -> list[tuple[str, float, float]]:
+    rows = []
+    for n in (1, 10, 100, 1000):  # the script is idempotent: the same data serves every round
+        data = {"items": items(n), "decision": "approve"}
+        size = len(sandbox.Encoder().encode(data["items"]))
+        here = median_us(lambda: expressions._execute_here(SCRIPT, data), rounds)
+        there = median_us(lambda: expressions.execute(SCRIPT, data), rounds)
+        rows.append((f"script over {n} items ({size / 1024:.1f} KB named)", here, there))
+    big = {"items": items(1000), "x": 1}
+    here = median_us(lambda: expressions._execute_here("y = x + 1", big), rounds)
+    there = median_us(lambda: expressions.execute("y = x + 1", big), rounds)
+    rows.append(("`y = x + 1`, 1000 items in task data not named", here, there))
+    return rows
+
+
+def expression_rows(rounds: int) -> list[tuple[str, float, float]]:
+    data = {"decision": "approve", "items": items(100)}
+    rows = []
+    for source in ("decision == 'approve'", "any(i['status'] == 'refused' for i in items)"):
+        here = median_us(lambda: expressions._evaluate_here(source, data), rounds)
+        actual = median_us(lambda: expressions.evaluate(source, data), rounds)
+        where = "in-process" if expressions.runs_in_process(source) else "sandboxed"
+        rows.append((f"`{source}` ({where})", here, actual))
+    return rows
+
+
+def host_start_ms(rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        sandbox.shutdown()
+        start = time.perf_counter()
+        expressions.execute("x = 1", {})
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+@contextlib.contextmanager
+def scripts_in_process() -> Iterator[None]:
+    """For comparison only: scripts run as before the sandbox (no protection from C-level hangs)."""
+    original = expressions._execute
+    expressions._execute = expressions._execute_here  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        expressions._execute = original  # type: ignore[assignment]
+
+
+def case_start_ms(rounds: int) -> tuple[float, float, int]:
+    from engine import cases
+    from engine.access import Actor
+    from engine.config import Settings
+    from engine.definitions import deploy
+    from engine.runtime import Runtime
+    from engine.store.migrate import upgrade
+    from engine.config import REPO_ROOT
+
+    agent = Actor("alice", "agent")
+    with tempfile.TemporaryDirectory(prefix="ow-bench-scripts-") as directory:
+        url = f"sqlite:///{directory}/bench.db"
+        upgrade(url)
+        runtime = Runtime(Settings(database_url=url))
+        with runtime.unit_of_work() as uow:
+            path = REPO_ROOT / "processes" / "one_window_agency.bpmn"
+            deploy(uow, Actor("dora", "designer"), path.read_bytes(), path.name)
+            uow.commit()
+        counter = iter(range(10**6))
+        scripts = {"n": 0}
+        original = expressions._execute
+
+        def counting(*args: Any) -> None:
+            scripts["n"] += 1
+            return original(*args)
+
+        def start() -> None:
+            with runtime.unit_of_work() as uow:
+                cases.start_case(uow, agent, "one_window_agency", f"2026-510117-34-01-{next(counter):06d}",
+                                 project={"project_name": "bench", "investment": 1000})
+                uow.commit()
+
+        expressions._execute = counting  # type: ignore[assignment]
+        start()
+        expressions._execute = original  # type: ignore[assignment]
+        sandboxed = median_us(start, rounds) / 1e3
+        with scripts_in_process():
+            in_process = median_us(start, rounds) / 1e3
+        runtime.close()
+    return in_process, sandboxed, scripts["n"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rounds = 50 if args.quick else 500
+    print("| call | in-process (µs) | sandboxed (µs) | added (µs) |")
+    print("|---|---:|---:|---:|")
+    for label, here, there in script_rows(rounds) + expression_rows(rounds):
+        print(f"| {label} | {here:.0f} | {there:.0f} | {there - here:+.0f} |")
+    print()
+    print(f"starting a host (first call of a process, or after a kill): {host_start_ms(5 if args.quick else 20):.0f} ms")
+    in_process, sandboxed, count = case_start_ms(10 if args.quick else 40)
+    print(f"starting a one_window_agency case ({count} script runs to its first wait): "
+          f"{in_process:.1f} ms with scripts in-process, {sandboxed:.1f} ms sandboxed")
+
+
+if __name__ == "__main__":
+    main()

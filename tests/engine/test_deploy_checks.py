@@ -1,0 +1,200 @@
+"""Bad values are refused at deploy, naming file, line and element, every one at once; values
+that only turn bad at run time become an error on the case and its task, never a hang."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from engine import cases, expressions
+from engine.access import Actor
+from engine.bpmn.timer_values import TimerValueError, check_value
+from engine.definitions import deploy
+from engine.errors import InvalidDefinition
+from engine.store.models import Case, Task
+from tests.bpmn_text import around, process, timer_event
+
+DESIGNER = Actor("dora", "designer")
+AGENT = Actor("alice", "agent")
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def _deploy(runtime, data: bytes, name: str = "p.bpmn"):
+    with runtime.unit_of_work() as uow:
+        result = deploy(uow, DESIGNER, data, name)
+        uow.commit()
+    return result
+
+
+def _refused(runtime, data: bytes, name: str = "p.bpmn") -> list[str]:
+    with pytest.raises(InvalidDefinition) as error:
+        _deploy(runtime, data, name)
+    return error.value.problems
+
+
+# -- timers --------------------------------------------------------------------------------------
+
+REFUSED_TIMERS = [
+    ("timeDuration", "P99999999Y", "the duration 'P99999999Y' is longer than 100 years"),
+    ("timeCycle", "R/PT0S", "the cycle 'R/PT0S' repeats more often than once a minute"),
+    ("timeCycle", "R999999999/PT0S", "the cycle 'R999999999/PT0S' repeats more often than once a minute"),
+    ("timeDuration", "PT2X", "'PT2X' is not an ISO 8601 duration such as 'PT24H' or 'P5D'"),
+    ("timeDate", "9999-12-31T23:59:59.9999+00:00",
+     "the date '9999-12-31T23:59:59.9999+00:00' is more than 100 years from now"),
+    ("timeDate", "0001-01-01T00:00:00+14:00", "the date '0001-01-01T00:00:00+14:00' is more than 100 years from now"),
+    ("timeDuration", "'P200Y'", "the duration 'P200Y' is longer than 100 years"),
+    ("timeDate", "P1D", "'P1D' is a duration; a timeDate needs a date and time such as '2026-09-30T17:00:00+08:00'"),
+]
+
+
+@pytest.mark.parametrize("kind, value, message", REFUSED_TIMERS, ids=[v for _, v, _ in REFUSED_TIMERS])
+def test_bad_timer_values_are_refused_at_deploy_naming_file_line_and_element(runtime, kind, value, message):
+    problems = _refused(runtime, around(timer_event(kind, value)), "timers.bpmn")
+    assert problems == [f"timers.bpmn:9: intermediateCatchEvent T: {kind}: {message}"]
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("timeDuration", "PT24H"), ("timeDuration", "P100Y"), ("timeCycle", "R3/PT1M"),
+    ("timeCycle", "R/2026-03-02T09:00:00+08:00/P7D"), ("timeDate", "2026-09-30T17:00:00+08:00"),
+    ("timeDuration", "wait"), ("timeDuration", "'PT' + str(days) + 'D'"),
+])
+def test_good_and_computed_timer_values_deploy(runtime, kind, value):
+    assert _deploy(runtime, around(timer_event(kind, value))).created
+
+
+def test_a_bad_boundary_and_start_timer_are_refused_too(runtime):
+    data = process("""    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TS"><bpmn:timeCycle>R/PT10S</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T"/>
+    <bpmn:userTask id="T"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:boundaryEvent id="Late" attachedToRef="T"><bpmn:outgoing>F3</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TB"><bpmn:timeDuration>P1000Y</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="E"/>
+    <bpmn:sequenceFlow id="F3" sourceRef="Late" targetRef="E"/>
+    <bpmn:endEvent id="E"><bpmn:incoming>F2</bpmn:incoming><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>""")
+    assert _refused(runtime, data) == [
+        "p.bpmn:9: startEvent S: timeCycle: the cycle 'R/PT10S' repeats more often than once a minute",
+        "p.bpmn:14: boundaryEvent Late: timeDuration: the duration 'P1000Y' is longer than 100 years"]
+
+
+def test_the_timer_checks_hold_for_values_outside_a_bpmn_file():
+    for kind, value, message in REFUSED_TIMERS:
+        with pytest.raises(TimerValueError, match="100 years|minute|ISO 8601|timeDate"):
+            check_value(kind, value.strip("'"), NOW)
+    for value in ("garbage", 5, [1], None, "P" + "9" * 30 + "D", "x" * 500):
+        with pytest.raises(TimerValueError):
+            check_value("timeDuration", value, NOW)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("garbage", "'garbage' is not an ISO 8601 duration such as 'PT24H' or 'P5D'"),
+    (5, "the timeDuration value is int 5, not ISO 8601 text"),
+    ([1], "the timeDuration value is list [1], not ISO 8601 text"),
+    ("P99999999Y", "the duration 'P99999999Y' is longer than 100 years"),
+    ("P" + "9" * 20 + "D", "the duration 'P99999999999999999999D' is longer than 100 years"),
+], ids=["garbage", "int", "list", "huge", "20-digits"])
+def test_a_bad_timer_value_from_case_data_is_an_error_on_the_case_and_its_task(runtime, value, message):
+    _deploy(runtime, around(timer_event("timeDuration", "wait")))
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000001", variables={"wait": value}).case
+        uow.commit()
+        case_id = case.id
+    with runtime.unit_of_work(write=False) as uow:
+        case = uow.session.get(Case, case_id)
+        [row] = [t for t in cases.case_tasks(uow, case_id) if t.element_id == "T"]
+    assert case.status == "running" and case.error.startswith(f"T: timer 'wait': {message}")
+    assert row.state == "error" and row.error.startswith(f"timer 'wait': {message}")
+
+
+def test_a_good_timer_value_from_case_data_still_waits(runtime, clock):
+    _deploy(runtime, around(timer_event("timeDuration", "wait")))
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000001", variables={"wait": "PT1H"}).case
+        uow.commit()
+        assert case.error is None and case.status == "running"
+    from engine.timers import run_due
+    clock.advance(hours=2)
+    run_due(runtime)
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case.id).status == "completed"
+
+
+# -- never a 500 ---------------------------------------------------------------------------------
+
+def test_a_condition_of_9000_terms_is_refused_naming_the_element(runtime):
+    condition = "+".join(["1"] * 9000)
+    data = process(f"""    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="G"/>
+    <bpmn:exclusiveGateway id="G" default="F3"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing><bpmn:outgoing>F3</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="F2" sourceRef="G" targetRef="E">
+      <bpmn:conditionExpression>{condition}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="F3" sourceRef="G" targetRef="E"/>
+    <bpmn:endEvent id="E"><bpmn:incoming>F2</bpmn:incoming><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>""")
+    assert _refused(runtime, data, "deep.bpmn") == [
+        f"deep.bpmn:12: sequenceFlow F2: conditionExpression: {expressions._TOO_NESTED}"]
+
+
+def test_expressions_too_deep_to_compile_are_an_expression_error():
+    for source in ("+".join(["1"] * 9000), "(" * 5000 + "1" + ")" * 5000, "[" * 3000 + "]" * 3000):
+        with pytest.raises(expressions.ExpressionError):
+            expressions.check(source, "eval")
+
+
+@pytest.mark.parametrize("attributes, message", [
+    ('camunda:class="com.example.Approve"', 'camunda:class (Java code) cannot run here; service tasks need '
+                                            'camunda:type="external", which is not supported yet'),
+    ('camunda:delegateExpression="${approver}"', "camunda:delegateExpression (Java code) cannot run here"),
+    ("", 'a service task needs an implementation; service tasks need camunda:type="external"'),
+    ('camunda:type="external" camunda:topic="approve"', 'external service tasks (camunda:type="external") are not '
+                                                         'supported yet'),
+], ids=["class", "delegate", "bare", "external"])
+def test_service_tasks_are_refused_naming_the_element(runtime, attributes, message):
+    element = f'    <bpmn:serviceTask id="T" {attributes}><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:serviceTask>'
+    [problem] = _refused(runtime, around(element), "service.bpmn")
+    assert problem.startswith("service.bpmn:8: serviceTask T: ") and message in problem
+
+
+def test_every_problem_of_a_file_is_reported_at_once_in_line_order(runtime):
+    data = process("""    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="A"/>
+    <bpmn:userTask id="A" camunda:candidateGroups="county.nowhere"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="W"/>
+    <bpmn:intermediateCatchEvent id="W"><bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TW"><bpmn:timeDuration>PT2X</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="F3" sourceRef="W" targetRef="Run"/>
+    <bpmn:scriptTask id="Run"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>
+      <bpmn:script>import os</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="F4" sourceRef="Run" targetRef="Call"/>
+    <bpmn:serviceTask id="Call" camunda:class="x.Y"><bpmn:incoming>F4</bpmn:incoming><bpmn:outgoing>F5</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="F5" sourceRef="Call" targetRef="Done"/>
+    <bpmn:endEvent id="Done"><bpmn:incoming>F5</bpmn:incoming></bpmn:endEvent>""")
+    problems = _refused(runtime, data, "many.bpmn")
+    assert [p.split(": ")[0:2] for p in problems] == [
+        ["many.bpmn:10", "userTask A"], ["many.bpmn:13", "intermediateCatchEvent W"],
+        ["many.bpmn:17", "scriptTask Run"], ["many.bpmn:20", "serviceTask Call"]]
+    assert len(set(problems)) == len(problems)
+    assert "candidate group 'county.nowhere' is not a known department" in problems[0]
+    assert "import is not allowed" in problems[2]
+
+
+def test_structural_and_content_problems_come_together(runtime):
+    data = around(timer_event("timeCycle", "R/PT0S")).replace(b'targetRef="E"', b'targetRef="Nowhere"')
+    problems = _refused(runtime, data, "both.bpmn")
+    assert any("targetRef 'Nowhere' does not exist" in p for p in problems)
+    assert any("repeats more often than once a minute" in p for p in problems)
+
+
+def test_a_refused_deploy_stores_nothing(runtime):
+    _refused(runtime, around(timer_event("timeCycle", "R/PT0S")))
+    with runtime.unit_of_work(write=False) as uow:
+        from sqlalchemy import func, select
+
+        from engine.store.models import Definition, Deployment
+        assert uow.session.scalar(select(func.count()).select_from(Definition)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(Deployment)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(Task)) == 0
