@@ -45,6 +45,12 @@ def script_rows(rounds: int) -> list[tuple[str, float, float]]:
         here = median_us(lambda: expressions._execute_here(SCRIPT, data), rounds)
         there = median_us(lambda: expressions.execute(SCRIPT, data), rounds)
         rows.append((f"script over {n} items ({size / 1024:.1f} KB named)", here, there))
+    for n in (10, 1000):  # changes one dict in place each round: a patch comes back
+        data = {"items": items(n)}
+        script = "items[0]['seen'] = items[0].get('seen', 0) + 1"
+        here = median_us(lambda: expressions._execute_here(script, data), rounds)
+        there = median_us(lambda: expressions.execute(script, data), rounds)
+        rows.append((f"`{script}`, {n} items", here, there))
     big = {"items": items(1000), "x": 1}
     here = median_us(lambda: expressions._execute_here("y = x + 1", big), rounds)
     there = median_us(lambda: expressions.execute("y = x + 1", big), rounds)

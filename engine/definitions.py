@@ -18,7 +18,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import start_timers
+from engine import business_key, start_timers
 from engine.access import Actor, require_role
 from engine.bpmn import checks
 from engine.bpmn.parser import BPMN_NS, NS, ParsedFile, parse_specs
@@ -76,10 +76,19 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
     except InvalidDefinition as error:  # not XML: nothing further can be checked
         file.problems += error.problems
         return
+    try:
+        file.data.decode("utf-8")  # stored as text, and what modelers write
+    except UnicodeDecodeError:
+        encoding = file.tree.docinfo.encoding or "not UTF-8"
+        file.problems.append(f"{file.name}:1: the file is {encoding}; save it as UTF-8 "
+                             f"(as Camunda Modeler and bpmn.io do)")
+        return
     tree, name = file.tree, file.name
     file.problems += schema_problems(tree, name) + reference_problems(tree, name)
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
+                      + checks.business_rule_problems(tree, name) + checks.loop_problems(tree, name)
+                      + checks.length_problems(tree, name)
                       + checks.department_problems(tree, name, uow.organisation))
 
 
@@ -122,6 +131,8 @@ def _sorted_problems(files: list[_File]) -> list[str]:
 
 def _file_name(raw: str | None) -> str:
     name = Path(raw or "upload.bpmn").name or "upload.bpmn"
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise Invalid(f"file name {name!r} contains control characters", errors={"file": ["bad file name"]})
     if len(name) > MAX_FILE_NAME:
         raise Invalid(f"file name {name[:40]!r}... is longer than {MAX_FILE_NAME} characters",
                       errors={"file": ["file name too long"]})
@@ -168,10 +179,17 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
             upload.setdefault(pid, file)
     structurally_sound = [f for f in files if f.tree is not None and not f.problems]
     for file in structurally_sound:
+        dependencies = _dependencies(uow, file, upload)
+        file.problems += checks.call_cycle_problems(file.tree, file.name, [tree for tree, _ in dependencies])
+        if file.problems:
+            continue
         try:
-            file.parsed = parse_specs(file.tree, file.name, _dependencies(uow, file, upload))
+            file.parsed = parse_specs(file.tree, file.name, dependencies)
         except InvalidDefinition as error:
             file.problems += error.problems
+            continue
+        for key, elements in file.parsed.elements.items():  # a business key format nobody knows
+            file.problems += business_key.deploy_problems(elements, key, file.name)
     if any(f.problems for f in files):
         raise InvalidDefinition(_sorted_problems(files))
 

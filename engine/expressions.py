@@ -828,9 +828,7 @@ def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None 
     names = _shape(prepared, "exec")[1]
     result = sandbox.run("exec", source, _select(names, context), _select(names, extra, context))
     _finish(result)
-    for key in result.deleted:
-        context.pop(key, None)
-    context.update(result.changed)
+    result.apply(context)  # in place, as if it had run here
 
 
 # ---- where print output goes -------------------------------------------------------------------

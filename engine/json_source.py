@@ -62,7 +62,10 @@ def parse(text: str) -> Located:
         raise JSONSyntaxError(str(error), 1, 1) from None
     located = Located(value)
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    _Walker(text, starts, located).document()
+    try:
+        _Walker(text, starts, located).document()
+    except RecursionError:
+        raise JSONSyntaxError("nested too deeply", 1, 1) from None
     return located
 
 

@@ -126,8 +126,10 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if access.sees_everything(actor):
         pass
     elif access.is_department_member(actor):
-        watch = access.oversight(actor, uow.organisation)
-        if watch is None or (department is None and region is None):
+        # Only a request beyond the inbox asks whether the actor oversees a region (one more read).
+        wider = region is not None or (department is not None and department != actor.department)
+        watch = access.oversight(actor, uow.organisation) if wider else None
+        if watch is None:
             # The inbox: the body's own tasks (the ix_tasks_inbox index alone).
             if department is not None and department != actor.department:
                 raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
@@ -194,8 +196,11 @@ def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     tasks = visible_case_tasks(uow, actor, case)
-    access.require_case(actor, case.started_by, {t.department for t in tasks if t.department is not None},
-                        case_region(uow, case), uow.organisation)
+    departments = {t.department for t in tasks if t.department is not None}
+    if access.is_department_member(actor) and actor.department not in departments:
+        access.require_case(actor, case.started_by, departments, case_region(uow, case), uow.organisation)
+    else:
+        access.require_case(actor, case.started_by, departments)
     return case, tasks, case_variables(uow, case)
 
 
@@ -206,6 +211,21 @@ def _json_safe(value: Any) -> Any:
 # Computed variables per case and state text: a repeated `GET /cases/{id}` neither loads the
 # workflow nor merges its task data again.
 CASE_VARIABLES: CaseStateCache[dict[str, Any]] = CaseStateCache()
+
+
+def merged_task_data(workflow: Any) -> dict[str, Any]:
+    """A workflow's variables: its tasks' data merged in the order the tasks changed, less
+    what scripts deleted, then the workflow's own data (shared: the differential harness
+    computes raw SpiffWorkflow's variables with it too)."""
+    merged: dict[str, Any] = {}
+    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
+                   key=lambda t: t.last_state_change)
+    for task in tasks:
+        merged.update(task.data)
+        _drop_deleted(task, merged)
+    merged.update(workflow.data or {})
+    return merged
 
 
 def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
@@ -237,39 +257,40 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
         spec, subprocess_specs = specs_of(uow, load_definition(uow, case.definition_id))
         workflow = load_state(state, spec, subprocess_specs)
     try:
-        merged: dict[str, Any] = {}
-        keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        tasks = sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change)
-        for task in tasks:
-            merged.update(task.data)
-            _drop_deleted(task, merged)
-        merged.update(workflow.data or {})
-        variables = _json_safe(merged)
+        variables = _json_safe(merged_task_data(workflow))
     finally:
         LIVE_WORKFLOWS.give_back(case.id, state, workflow)
     CASE_VARIABLES.put(case.id, state, variables)
     return variables
 
 
-def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, str]]:
-    """The newest case of a project (an open one first), its department tasks, and the stage of
-    each task element (camunda:property `stage`), for the public progress page."""
+def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, dict[str, Any]]]:
+    """The newest case of a project (an open one first), all its task rows, and the camunda
+    properties of each element (`stage`, `item_state`), for the public progress page. The rows
+    are read for their public columns only; agents' rows say an item's state (补正中), never shown."""
     case = uow.session.scalar(
         select(Case).where(Case.business_key == business_key)
         .order_by(Case.open_key.is_(None), Case.started_at.desc(), Case.id).limit(1))
     if case is None:
         raise NotFound(f"no project with code {business_key!r}")
+    return public_project_rows(uow, case)
+
+
+def public_project_rows(uow: UnitOfWork, case: Case) -> tuple[Case, list[Task], dict[str, dict[str, Any]]]:
+    """A case's task rows, in the order they were created (the history's `task_created` events:
+    tasks made in one instant keep their true order), and its elements' camunda properties."""
     tasks = list(uow.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.department.is_not(None),
-                           Task.state.in_(("ready", "completed", "cancelled")))
-        .order_by(Task.created_at, Task.id)))
-    definition = uow.session.get(Definition, case.definition_id)
-    stages = {element_id: str(meta["properties"]["stage"])
-              for element_id, meta in (definition.elements or {}).items()
-              if isinstance(meta, dict) and isinstance(meta.get("properties"), dict)
-              and meta["properties"].get("stage")}
-    return case, tasks, stages
+        select(Task).where(Task.case_id == case.id).order_by(Task.created_at, Task.id)))
+    sequence = dict(uow.session.execute(
+        select(Event.task_id, func.min(Event.id)).where(Event.case_id == case.id, Event.type == "task_created")
+        .group_by(Event.task_id)).all())
+    tasks.sort(key=lambda t: (t.created_at, sequence.get(t.id, 0)))
+    definition = uow.runtime.specs.definition(case.definition_id,
+                                              lambda: uow.session.get(Definition, case.definition_id))
+    properties = {element_id: meta["properties"]
+                  for element_id, meta in ((definition.elements if definition else None) or {}).items()
+                  if isinstance(meta, dict) and isinstance(meta.get("properties"), dict)}
+    return case, tasks, properties
 
 
 def deployment_of(uow: UnitOfWork, definition: Definition) -> Deployment:

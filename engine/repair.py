@@ -1,7 +1,7 @@
 """An operator's repairs of a case with incidents: retry, change variables, move a token.
 
 - `retry_case` re-runs the failed steps after the cause was fixed (data patched, calendar year
-  loaded, department added): SpiffWorkflow's own reset of a task in ERROR
+  loaded, department added to the organisation): SpiffWorkflow's own reset of a task in ERROR
   (`workflow.reset_from_task_id`), then the same pass the worker makes (`timers.tick_flow`:
   timers, engine steps, task rows, SLA clocks, save). A step that fails again keeps its incident
   open with one retry more.
@@ -100,15 +100,6 @@ def _spiff_task(flow: CaseWorkflow, task_id: str) -> "SpiffTask | None":
 # --------------------------------------------------------------------------- retry
 
 
-def _refresh_organisation(uow: "UnitOfWork") -> None:
-    """Read the organisation file again: the fix may be a department an administrator just added.
-    A file that no longer loads is refused (422) and the one in use is kept."""
-    from engine.organisation import Organisation
-    runtime = uow.runtime
-    fresh = Organisation.load(runtime.settings.organisation_file)
-    runtime.__dict__["organisation"] = fresh  # the cached_property's slot
-
-
 def _rearm(flow: CaseWorkflow, task: "SpiffTask") -> None:
     """Make a failed (ERROR) step runnable again with SpiffWorkflow's reset: its predicted
     children go, it becomes FUTURE and is updated (READY, or WAITING for a timer), keeping its
@@ -133,7 +124,6 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") 
     retried = incidents.open_incidents(flow)
     if not retried:
         raise Conflict(f"case {case_id} has no open incident")
-    _refresh_organisation(uow)
     now = uow.runtime.clock()
     for incident in retried:
         incident.retries += 1

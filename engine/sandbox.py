@@ -17,12 +17,15 @@ host*: a pre-started child Python process per server process, talking over a pip
   every call, replaced after a kill. Only the variables the code names go in (the allow-list
   makes free names exact: no `globals()`, no attribute access to modules), and only the
   variables it changed or deleted come out.
-- **Data**: values cross the pipe as JSON. What a case can store passes unchanged: str, int,
-  float, bool, None, list, dict with str keys, `datetime`, `timedelta`. Tuples and sets become
-  lists and int/float/bool dict keys become strings, exactly what saving and reloading the
-  case does anyway. A script that leaves any other type in task data (a `date`, a `Decimal`,
-  a dict keyed by tuples) fails with an error naming the variable, instead of failing later
-  when the case is saved; an expression may also return `date`, `time` and `Decimal`.
+- **Data** (`engine.sandbox_values`): values cross as JSON, and the reply says which input
+  lists and dicts the script changed, so they are changed in place on the server as an
+  in-process script would have (aliases see it); rebinding and `del` apply to the names.
+  What a case can store passes unchanged (str, int, float, bool, None, list, dict,
+  `datetime`, `timedelta`); tuples and sets become lists and number keys strings, as saving
+  and reloading the case does anyway. A script that leaves any other type in task data (a
+  `date`, a `Decimal`, a dict keyed by tuples) fails with an error naming the variable,
+  instead of failing later when the case is saved; an expression may also return `date`,
+  `time` and `Decimal`.
 - **Shutdown**: `interrupt()` (the worker's SIGTERM handler) kills running hosts; the waiting
   call raises `ScriptInterrupted`, a BaseException, so the step is rolled back and retried
   later rather than recorded as a failure of the case.
@@ -40,10 +43,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from engine.sandbox_values import RETURNABLE, STORABLE, Encoder, Outgoing, decode  # noqa: F401
 
 __all__ = ["Limits", "Result", "ScriptInterrupted", "configure", "limits", "run", "interrupt",
            "shutdown", "host_pids"]
@@ -113,73 +116,6 @@ def seconds(value: float) -> str:
 
 # --------------------------------------------------------------------------- values on the wire
 
-_TAG = "\x00ow"  # a dict key no JSON form or script produces by accident
-
-
-def _tagger(kinds: tuple[type, ...], used: list[bool]) -> Any:
-    """A `json.dumps` default: tags the listed non-JSON types, turns sets into lists."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, (set, frozenset)):
-            return list(value)
-        if isinstance(value, kinds):
-            used[0] = True
-            if isinstance(value, datetime):
-                return {_TAG: "datetime", "v": value.isoformat()}
-            if isinstance(value, date):
-                return {_TAG: "date", "v": value.isoformat()}
-            if isinstance(value, dtime):
-                return {_TAG: "time", "v": value.isoformat()}
-            if isinstance(value, timedelta):
-                return {_TAG: "timedelta", "v": [value.days, value.seconds, value.microseconds]}
-            if isinstance(value, Decimal):
-                return {_TAG: "decimal", "v": str(value)}
-        raise TypeError(f"a value of type '{type(value).__name__}'")
-    return default
-
-
-STORABLE = (datetime, timedelta)                     # what a case's state can hold
-RETURNABLE = (datetime, date, dtime, timedelta, Decimal)
-
-
-class Encoder:
-    """Encodes values one by one (so an error names the variable) and remembers whether any
-    needed a tag (so the other side decodes with the slower object hook only then)."""
-
-    def __init__(self, kinds: tuple[type, ...] = STORABLE) -> None:
-        self.used = [False]
-        self._default = _tagger(kinds, self.used)
-
-    @property
-    def tagged(self) -> bool:
-        return self.used[0]
-
-    def encode(self, value: Any) -> bytes:
-        return json.dumps(value, default=self._default).encode("ascii")
-
-
-def _untag(dct: dict[str, Any]) -> Any:
-    kind = dct.get(_TAG)
-    if kind is None or len(dct) != 2:
-        return dct
-    value = dct["v"]
-    if kind == "datetime":
-        return datetime.fromisoformat(value)
-    if kind == "date":
-        return date.fromisoformat(value)
-    if kind == "time":
-        return dtime.fromisoformat(value)
-    if kind == "timedelta":
-        return timedelta(days=value[0], seconds=value[1], microseconds=value[2])
-    if kind == "decimal":
-        return Decimal(value)
-    return dct
-
-
-def decode(piece: bytes | str, tagged: bool) -> Any:
-    return json.loads(piece, object_hook=_untag) if tagged else json.loads(piece)
-
-
 # A frame: total length, header length, header (JSON, tags allowed), then the value pieces
 # whose lengths the header lists.
 _FRAME = struct.Struct(">II")
@@ -216,11 +152,24 @@ class Result:
     ok: bool
     error: str | None = None
     line: int | None = None
-    changed: dict[str, Any] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
     value: Any = None
     printed: str = ""
     dropped: int = 0      # characters of print output beyond the bound
+    deleted: list[str] = field(default_factory=list)
+    bound: dict[str, Any] = field(default_factory=dict)        # variable -> new value
+    patched: list[tuple[int, Any]] = field(default_factory=list)  # input container -> contents
+    outgoing: Outgoing | None = None
+
+    def apply(self, context: dict[str, Any]) -> None:
+        """Apply a script's changes to the task data it ran on: containers it changed are
+        changed in place (so every alias sees it), then rebinding and deletions."""
+        if self.patched:
+            for number, contents in self.patched:
+                self.outgoing.patch(number, contents)
+        for key, value in self.bound.items():
+            context[key] = value
+        for key in self.deleted:
+            context.pop(key, None)
 
 
 class ScriptInterrupted(BaseException):
@@ -449,22 +398,34 @@ def run(op: str, source: str, data: dict[str, Any], extra: dict[str, Any] | None
     lim = limits_ or limits()
     what = "script" if op == "exec" else "expression"
     encoder = Encoder(RETURNABLE)
+    outgoing = Outgoing() if op == "exec" else None
     keys: list[str] = []
+    ref_keys: list[str] = []
     pieces: list[bytes] = []
-    data_count = len(data)
-    for source_dict in (data, extra or {}):
-        for key, value in source_dict.items():
-            if callable(value):
-                continue
-            try:
-                pieces.append(encoder.encode(value))
-            except (TypeError, ValueError) as error:
-                return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
-            keys.append(key)
-        if source_dict is data:
-            data_count = len(keys)
+    for key, value in data.items():
+        try:
+            if outgoing is not None:
+                piece, refs = outgoing.encode(value, encoder)
+                if refs:
+                    ref_keys.append(key)
+            else:
+                piece = encoder.encode(value)
+        except (TypeError, ValueError, RecursionError) as error:
+            return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
+        keys.append(key)
+        pieces.append(piece)
+    data_count = len(keys)
+    for key, value in (extra or {}).items():
+        if callable(value):
+            continue
+        try:
+            pieces.append(encoder.encode(value))
+        except (TypeError, ValueError) as error:
+            return Result(False, f"variable '{key}' cannot be passed to a {what}: {_reason(error)}")
+        keys.append(key)
     request = pack({"op": op, "source": source, "keys": keys, "data_count": data_count,
-                    "timeout": lim.timeout, "memory": lim.memory_mb}, pieces, encoder.tagged)
+                    "ref_keys": ref_keys, "timeout": lim.timeout, "memory": lim.memory_mb},
+                   pieces, encoder.tagged)
     pool = _current_pool()
     for attempt in (1, 2):
         try:
@@ -492,7 +453,7 @@ def run(op: str, source: str, data: dict[str, Any], extra: dict[str, Any] | None
             pool.give(host, healthy=False)
             raise
         pool.give(host, healthy=not header.get("recycle"))
-        return _result(header, out)
+        return _result(header, out, outgoing)
     raise AssertionError("unreachable")
 
 
@@ -503,14 +464,20 @@ def _reason(error: Exception) -> str:
     return text
 
 
-def _result(header: dict[str, Any], pieces: list[bytes]) -> Result:
+def _result(header: dict[str, Any], pieces: list[bytes], outgoing: Outgoing | None) -> Result:
     result = Result(bool(header.get("ok")), header.get("error"), header.get("line"),
                     printed=header.get("printed") or "", dropped=header.get("dropped") or 0,
-                    deleted=list(header.get("deleted") or []))
+                    deleted=list(header.get("deleted") or []), outgoing=outgoing)
+    if not result.ok:
+        return result
     tagged = bool(header.get("tagged"))
-    keys = header.get("keys") or []
-    if header.get("op") == "eval" and pieces:
+    if header.get("op") == "eval":
         result.value = decode(pieces[0], tagged)
-    else:
-        result.changed = {key: decode(piece, tagged) for key, piece in zip(keys, pieces)}
+        return result
+    pieces_left = iter(pieces)
+    for key, refs in header.get("bound") or []:
+        value = decode(next(pieces_left), tagged)
+        result.bound[key] = outgoing.resolve(value) if refs else value
+    for number in header.get("patched") or []:
+        result.patched.append((number, decode(next(pieces_left), tagged)))
     return result

@@ -69,6 +69,7 @@ class _Limits:
 def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
     """Run one request; returns the reply frame and whether this host should be replaced."""
     from engine import expressions, sandbox
+    from engine.sandbox_values import Incoming
 
     header, pieces = sandbox.unpack(frame)
     del frame
@@ -79,19 +80,23 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
     keys, data_count = header["keys"], header["data_count"]
     context: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    before: dict[str, tuple[bytes, Any]] = {}
+    incoming = Incoming()
+    ref_keys = set(header.get("ref_keys") or ())
+    before: dict[str, bytes] = {}
     for index, (key, piece) in enumerate(zip(keys, pieces)):
         value = sandbox.decode(piece, tagged)
         if index < data_count:
-            context[key] = value
-            before[key] = (piece, value)
+            incoming.add(key, value, key in ref_keys, number=op == "exec")
+            before[key] = piece
         else:
             extra[key] = value
     del pieces
+    incoming.finish()  # shared containers are shared again
+    context = dict(incoming.values)
+    originals = dict(context)
 
     output = expressions.Output()
     reply: dict[str, Any] = {"op": op, "ok": True}
-    out_keys: list[str] = []
     out_pieces: list[bytes] = []
     recycle = False
     vm_size, rss0 = _memory()
@@ -103,19 +108,8 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
             if op == "exec":
                 expressions._execute_here(source, context, extra, budget)
                 encoder = sandbox.Encoder(sandbox.STORABLE)
-                for key, value in context.items():
-                    old = before.get(key)
-                    if old is not None and value is old[1] and isinstance(value, _IMMUTABLE):
-                        continue
-                    try:
-                        piece = encoder.encode(value)
-                    except (TypeError, ValueError) as error:
-                        raise expressions.ExpressionError(
-                            f"variable '{key}' holds {_why(error)}, which task data cannot store") from None
-                    if old is None or piece != old[0]:
-                        out_keys.append(key)
-                        out_pieces.append(piece)
-                reply["deleted"] = [key for key in before if key not in context]
+                reply.update(_changes(context, originals, before, ref_keys, tagged, incoming,
+                                      encoder, out_pieces))
             else:
                 value = expressions._evaluate_here(source, context, extra, budget)
                 encoder = sandbox.Encoder(sandbox.RETURNABLE)
@@ -127,30 +121,81 @@ def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
             reply["tagged"] = encoder.tagged
         except expressions.ExpressionError as error:
             reply.update(ok=False, error=error.message, line=error.lineno)
-            out_keys, out_pieces = [], []
+            out_pieces = []
             recycle = "memory limit" in error.message
         except MemoryError:
-            out_keys, out_pieces = [], []
+            out_pieces = []
             reply.update(ok=False, error=budget._memory_message(), line=None)
             recycle = True
         except RecursionError:
-            out_keys, out_pieces = [], []
+            out_pieces = []
             reply.update(ok=False, error="recursion is too deep", line=None)
         finally:
             expressions._OUTPUT.reset(token)
-        context = extra = before = {}
+        context = extra = originals = {}
+        incoming = None  # type: ignore[assignment]
         # A heap that grew a lot stays big (fragmentation): start afresh instead.
         recycle = recycle or _memory()[1] - rss0 > 64 * 1024 * 1024
-        reply.update(printed=output.text(), dropped=output.dropped, keys=out_keys, recycle=recycle)
+        reply.update(printed=output.text(), dropped=output.dropped, recycle=recycle)
         tagged_out = bool(reply.pop("tagged", False))
         result = sandbox.pack(reply, out_pieces, tagged_out)
     except MemoryError:
-        context = extra = before = {}
+        context = extra = originals = {}
         out_pieces = []
         recycle = True
-        result = sandbox.pack({"op": op, "ok": False, "error": budget._memory_message(), "keys": [],
+        result = sandbox.pack({"op": op, "ok": False, "error": budget._memory_message(),
                                "recycle": True})
     return result, recycle
+
+
+def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[str, bytes],
+             ref_keys: set[str], tagged: bool, incoming: Any, encoder: Any,
+             out: list[bytes]) -> dict[str, Any]:
+    """What the script changed, for `Result.apply` on the server: variables bound to another
+    value (with references to input containers), input containers changed in place, deletions."""
+    from engine.expressions import ExpressionError
+
+    def storable(key: str, value: Any) -> bytes:
+        try:
+            return encoder.encode(value)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise ExpressionError(f"variable '{key}' holds {_why(error)}, which task data cannot store") from None
+
+    bound: list[tuple[str, bool]] = []
+    bound_pieces: list[bytes] = []
+    patched: dict[int, Any] = {}
+    patched_by: dict[int, str] = {}
+    for key, original in originals.items():
+        live = context.get(key, _GONE)
+        if live is original:
+            if not isinstance(live, (dict, list)):
+                continue  # the same str/number/None: unchanged
+            piece = storable(key, live)
+            if piece == before[key] and key not in ref_keys:
+                continue
+        elif live is not _GONE:
+            piece = storable(key, live)
+        if live is not original and live is not _GONE:
+            bound.append((key, incoming.refers_to_input(live)))
+            bound_pieces.append(piece if not bound[-1][1] else encoder.encode(
+                incoming.with_refs(live, incoming.numbers())))
+        # Containers it held may have been changed before a rebinding or `del` too.
+        for number, contents in incoming.changes(key, live, before[key], tagged).items():
+            patched[number] = contents
+            patched_by[number] = key
+    for key, live in context.items():
+        if key not in originals:
+            piece = storable(key, live)
+            refs = incoming.refers_to_input(live)
+            bound.append((key, refs))
+            bound_pieces.append(encoder.encode(incoming.with_refs(live, incoming.numbers())) if refs else piece)
+    out.extend(bound_pieces)
+    for number, contents in patched.items():
+        out.append(storable(patched_by[number], contents))
+    return {"bound": bound, "patched": list(patched), "deleted": [k for k in originals if k not in context]}
+
+
+_GONE = object()
 
 
 def _why(error: Exception) -> str:

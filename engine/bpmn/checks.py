@@ -6,6 +6,7 @@ them needs SpiffWorkflow: they run before it parses, on the tree as the designer
 """
 from __future__ import annotations
 
+import ast
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -13,6 +14,7 @@ from lxml import etree
 
 from engine import expressions, routing
 from engine.bpmn import timer_values
+from engine.bpmn.value_checks import MAX_INSTANCES, MAX_LOOPS
 from engine.bpmn.parser import BPMN_NS, CAMUNDA_NS, element_metadata
 from engine.bpmn.validation import format_problem
 
@@ -117,12 +119,106 @@ def service_task_problems(tree: etree._ElementTree, filename: str) -> list[str]:
     return problems
 
 
+def business_rule_problems(tree: etree._ElementTree, filename: str) -> list[str]:
+    """DMN decisions are not deployed here, so a business rule task could never run."""
+    return [format_problem(filename, node, "business rule tasks (DMN decisions) are not supported; decide "
+                                           "with an exclusiveGateway's conditions or a scriptTask")
+            for node in _bpmn_nodes(tree, "businessRuleTask")]
+
+
+def loop_problems(tree: etree._ElementTree, filename: str) -> list[str]:
+    """Fixed loop bounds beyond what one case may run: a `loopMaximum` over `MAX_LOOPS`, a
+    literal `loopCardinality` over `MAX_INSTANCES` (computed ones are checked at run time)."""
+    problems = []
+    for loop in _bpmn_nodes(tree, "standardLoopCharacteristics"):
+        raw = (loop.get("loopMaximum") or "").strip()
+        if raw and (not raw.lstrip("-").isdigit() or len(raw) > 9 or int(raw) > MAX_LOOPS):
+            problems.append(format_problem(filename, owner(loop.getparent()), f"loopMaximum '{raw[:20]}' must be "
+                                           f"a whole number of at most {MAX_LOOPS}", line=loop.sourceline))
+    for node in _bpmn_nodes(tree, "loopCardinality"):
+        text = (node.text or "").strip()
+        try:
+            value = ast.literal_eval(text) if len(text) < 30 else None
+        except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError):
+            value = None
+        if (isinstance(value, int) and not isinstance(value, bool) and value > MAX_INSTANCES) or \
+                (value is None and text.isdigit()):
+            problems.append(format_problem(filename, owner(node), f"loopCardinality {text[:20]}: a multi-instance "
+                                           f"creates at most {MAX_INSTANCES} instances", line=node.sourceline))
+    return problems
+
+
+def call_cycle_problems(tree: etree._ElementTree, filename: str,
+                        others: Iterable[etree._ElementTree] = ()) -> list[str]:
+    """Call activities that lead back to a process on the call path: each call would start a
+    new copy of the process for ever (`others`: the files of the called processes)."""
+    calls: dict[str, list[tuple[str, etree._Element, bool]]] = {}
+    for document in (*others, tree):
+        for process in document.getroot().iterfind(f"{{{BPMN_NS}}}process"):
+            calls[process.get("id")] = [((c.get("calledElement") or "").strip(), c, document is tree)
+                                        for c in process.iter(f"{{{BPMN_NS}}}callActivity")]
+    problems = []
+    for process in tree.getroot().iterfind(f"{{{BPMN_NS}}}process"):
+        path, via = [process.get("id")], []  # via[i]: the call from path[i] to path[i + 1]
+
+        def walk(key: str) -> None:
+            for target, node, own in calls.get(key, []):
+                if target in path:
+                    steps = via[path.index(target):] + [(node, own)]
+                    where = next((n for n, o in steps + via if o), None)
+                    cycle = " → ".join(path[path.index(target):] + [target])
+                    problems.append(format_problem(filename, where, f"calls into a cycle ({cycle}); each call "
+                                                   f"would start another copy for ever, so recursive calls are "
+                                                   f"not supported"))
+                elif target in calls and len(path) < 50:
+                    path.append(target)
+                    via.append((node, own))
+                    walk(target)
+                    path.pop()
+                    via.pop()
+        walk(path[0])
+    return list(dict.fromkeys(problems))
+
+
 def _elements(tree: etree._ElementTree) -> Iterable[tuple[etree._Element, dict[str, Any]]]:
     """(node, routing/form metadata) of every element of every process in the file."""
     for process in tree.getroot().iterfind(f"{{{BPMN_NS}}}process"):
         nodes = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
         for element_id, meta in element_metadata(process).items():
             yield nodes.get(element_id), meta
+
+
+# What the database keeps of an element, and how much of it (the columns' widths).
+MAX_ID = 255  # process keys, element ids
+MAX_NAME = 255  # process, task and lane names
+_MAX_META = {"formKey": 120, "assignee": 120}
+_MAX_PROPERTY = {"time_limit": 60, "stage": 120}
+
+
+def length_problems(tree: etree._ElementTree, filename: str) -> list[str]:
+    """Ids, names and task attributes longer than the database keeps (PostgreSQL refuses them)."""
+    problems = []
+    for node in tree.getroot().iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+            continue
+        if len(node.get("id") or "") > MAX_ID:
+            problems.append(format_problem(filename, None, f"{etree.QName(node).localname}: the id "
+                                           f"'{node.get('id')[:40]}...' is longer than {MAX_ID} characters",
+                                           line=node.sourceline))
+        elif len(node.get("name") or "") > MAX_NAME:
+            problems.append(format_problem(filename, node, f"the name is longer than {MAX_NAME} characters"))
+    for node, meta in _elements(tree):
+        for key, limit in _MAX_META.items():
+            value = meta.get(key) or ""
+            if len(value) > limit and not (key == "assignee" and routing.is_expression(value)):
+                problems.append(format_problem(filename, node, f"{key} is longer than {limit} characters"))
+        for key, limit in _MAX_PROPERTY.items():
+            value = (meta.get("properties") or {}).get(key) or ""
+            if len(value) > limit and not routing.is_expression(value):
+                problems.append(format_problem(filename, node, f"property {key} is longer than {limit} characters"))
+        if len(meta.get("lane") or "") > MAX_NAME:
+            problems.append(format_problem(filename, node, f"its lane's name is longer than {MAX_NAME} characters"))
+    return list(dict.fromkeys(problems))
 
 
 def department_problems(tree: etree._ElementTree, filename: str, organisation: Any) -> list[str]:

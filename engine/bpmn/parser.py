@@ -14,7 +14,10 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn.standard_multi_instance import with_standard_multi_instance
@@ -27,13 +30,31 @@ NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 _CAMUNDA_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "formKey", "dueDate")
 
 
+class _CamundaSendTaskParser(CamundaEventDefinitionParser, SendTaskParser):
+    """Send/receive tasks with Camunda's message definitions, like every other message element
+    (SpiffWorkflow's Camunda parser leaves them to the plain BPMN parser, whose message
+    definition its Camunda serializer cannot store)."""
+
+    def create_task(self):  # type: ignore[no-untyped-def]
+        return SendTaskParser.create_task(self)
+
+
+class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser):
+    def create_task(self):  # type: ignore[no-untyped-def]
+        return ReceiveTaskParser.create_task(self)
+
+
 class OneWindowParser(CamundaParser):
     """SpiffWorkflow's Camunda parser, also reading BPMN-standard multi-instance data input/output
-    (see `engine.bpmn.multi_instance`)."""
+    (see `engine.bpmn.multi_instance`) and Camunda messages on send and receive tasks."""
 
     OVERRIDE_PARSER_CLASSES = {
         tag: ((with_standard_multi_instance(parser), spec) if issubclass(parser, TaskParser) else (parser, spec))
-        for tag, (parser, spec) in {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES}.items()
+        for tag, (parser, spec) in {
+            **BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+            f"{{{BPMN_NS}}}sendTask": (_CamundaSendTaskParser, SendTask),
+            f"{{{BPMN_NS}}}receiveTask": (_CamundaReceiveTaskParser, ReceiveTask),
+        }.items()
     }
 
 

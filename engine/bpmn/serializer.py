@@ -90,9 +90,9 @@ _standard_multi_instance.register(_STATE_CONFIG)
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))
 SCRIPT_ENGINE = SafeScriptEngine()
-# Timer values are checked before SpiffWorkflow computes with them (engine.bpmn.timer_values).
-from engine.bpmn.timer_values import checking_timers as _checking_timers  # noqa: E402
-SCRIPT_ENGINE = _checking_timers(SCRIPT_ENGINE)
+# Timer values, cardinalities and loop conditions are checked before SpiffWorkflow uses them.
+from engine.bpmn.value_checks import checked as _checked  # noqa: E402
+SCRIPT_ENGINE = _checked(SCRIPT_ENGINE)
 
 
 def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:

@@ -17,7 +17,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
@@ -158,41 +157,3 @@ def kind_of(definition: Any) -> str | None:
     if isinstance(definition, TimeDateEventDefinition):
         return "timeDate"
     return None
-
-
-def _timer_definition(task_spec: Any, expression: str) -> Any:
-    """The timer event definition of `task_spec` whose expression is `expression`, if any."""
-    definition = getattr(task_spec, "event_definition", None)
-    candidates = [definition, *getattr(definition, "event_definitions", [])]
-    for candidate in candidates:
-        if isinstance(candidate, TimerEventDefinition) and candidate.expression == expression:
-            return candidate
-    return None
-
-
-class TimerChecks:
-    """Mixed into the script engine: a timer expression's value is checked before SpiffWorkflow
-    parses it; a bad one raises `WorkflowTaskException` naming the task, which the case records
-    as its error (`CaseWorkflow.run`), instead of a hang, an overflow or a bare exception."""
-
-    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        value = super().evaluate(task, expression, external_context)  # type: ignore[misc]
-        definition = _timer_definition(task.task_spec, expression)
-        if definition is not None:
-            kind = kind_of(definition)
-            try:
-                check_value(kind, value)
-            except TimerValueError as error:
-                raise WorkflowTaskException(f"timer {expression.strip()!r}: {error}", task=task) from None
-        return value
-
-
-def checking_timers(engine: Any) -> Any:
-    """The same script engine (same state), with `TimerChecks` in front of its class."""
-    cls = type(engine)
-    if issubclass(cls, TimerChecks):
-        return engine
-    checked = type(f"TimerChecking{cls.__name__}", (TimerChecks, cls), {})
-    new = checked.__new__(checked)
-    new.__dict__.update(engine.__dict__)
-    return new

@@ -238,3 +238,18 @@ def test_deploy_prints_each_problem_once(cli, tmp_path):
 def test_deploy_of_an_empty_directory_says_so(cli, tmp_path):
     result = cli("deploy", str(tmp_path))
     assert result.exit_code == 1 and "no .bpmn file" in result.output
+
+
+def test_files_not_in_utf8_and_bad_file_names_are_a_422(client, api_users):
+    text = around('    <bpmn:userTask id="T" name="审批"><bpmn:incoming>F1</bpmn:incoming>'
+                  '<bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>').decode()
+    for encoding in ("UTF-16", "GBK"):
+        data = text.replace('encoding="UTF-8"', f'encoding="{encoding}"').encode(encoding.lower())
+        response = _raw(client, api_users, data, "legacy.bpmn")
+        assert response.status_code == 422
+        assert response.get_json()["errors"]["file"] == [
+            f"legacy.bpmn:1: the file is {encoding}; save it as UTF-8 (as Camunda Modeler and bpmn.io do)"]
+    bom = _raw(client, api_users, b"\xef\xbb\xbf" + text.encode(), "bom.bpmn")
+    assert bom.status_code == 201
+    nul = _multipart(client, api_users, [(text.encode(), "a\x00b.bpmn")])
+    assert nul.status_code == 422

@@ -27,7 +27,6 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
@@ -154,17 +153,9 @@ def completed_elements(workflow: BpmnWorkflow) -> list[tuple[str, int]]:
 
 
 def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """As `engine.queries.case_variables`: task data merged in the order the tasks changed."""
-    keep = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    merged: dict[str, Any] = {}
-    for task in sorted((t for t in workflow.get_tasks() if t.state & keep and t.data),
-                       key=lambda t: t.last_state_change):
-        merged.update(task.data)
-        if isinstance(task.task_spec, ScriptTask) and task.parent is not None and task.state & TaskState.COMPLETED:
-            for key in task.parent.data.keys() - task.data.keys():  # a script's `del x`
-                merged.pop(key, None)
-    merged.update(workflow.data or {})
-    return json.loads(json.dumps(merged, default=str, ensure_ascii=False))
+    """As `engine.queries.case_variables` (the same merge, run on a raw workflow)."""
+    from engine.queries import merged_task_data
+    return json.loads(json.dumps(merged_task_data(workflow), default=str, ensure_ascii=False))
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, Any]]:

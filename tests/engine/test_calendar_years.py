@@ -318,3 +318,33 @@ def test_deemed_consent_waits_for_the_official_due_date(runtime, agent, clock):
     clock.set(bj(2027, 1, 6, 17, 31))
     timers.run_due(runtime)
     assert events(runtime, case.id, "deemed_consent")
+
+
+def test_rows_timed_before_clock_logs_still_stop_and_resume(runtime, agent, clock):
+    """A task timed before this change has no clock log: its stored dates are the base; a task
+    due on a date (no limit) only shifts by the time stood still."""
+    deploy_file(runtime, "time_limits.bpmn")
+    legacy = start(runtime, agent, "time_limits")
+    dated = start(runtime, agent, "time_limits", business_key="2026-510117-34-01-000004")
+    with runtime.unit_of_work() as uow:
+        for row in uow.session.scalars(select(Task).where(Task.case_id.in_((legacy.id, dated.id)))):
+            rules = dict(row.time_rules)
+            del rules["clock"]
+            row.time_rules = rules
+            if row.case_id == dated.id:
+                row.time_limit, row.due_at, row.warn_at = None, bj(2026, 3, 20, 17, 30), None
+        uow.commit()
+    assert ready(runtime, legacy.id)[0].due_at == bj(2026, 3, 9, 17, 30)
+    clock.set(bj(2026, 3, 3, 9))
+    with runtime.unit_of_work() as uow:
+        deadlines.stop_clock(uow, ROOT, legacy.id)
+        deadlines.stop_clock(uow, ROOT, dated.id)
+        uow.commit()
+    clock.set(bj(2026, 3, 5, 9))
+    with runtime.unit_of_work() as uow:
+        deadlines.start_clock(uow, ROOT, legacy.id)
+        deadlines.start_clock(uow, ROOT, dated.id, mode="restart")
+        uow.commit()
+    # 4 working days left after the stop on Tue 3 (4, 5, 6, 9) → from Thu 5: 6, 9, 10, 11.
+    assert ready(runtime, legacy.id)[0].due_at == bj(2026, 3, 11, 17, 30)
+    assert ready(runtime, dated.id)[0].due_at == bj(2026, 3, 22, 17, 30)  # two natural days later

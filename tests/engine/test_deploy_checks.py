@@ -198,3 +198,101 @@ def test_a_refused_deploy_stores_nothing(runtime):
         assert uow.session.scalar(select(func.count()).select_from(Definition)) == 0
         assert uow.session.scalar(select(func.count()).select_from(Deployment)) == 0
         assert uow.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+# -- more that hung or gave a 500 (found by trying every BPMN element) ---------------------------
+
+def test_business_rule_tasks_are_refused_naming_the_element(runtime):
+    for attributes in ('camunda:decisionRef="permit_fee"', ""):
+        element = (f'    <bpmn:businessRuleTask id="T" {attributes}><bpmn:incoming>F1</bpmn:incoming>'
+                   f'<bpmn:outgoing>F2</bpmn:outgoing></bpmn:businessRuleTask>')
+        [problem] = _refused(runtime, around(element), "dmn.bpmn")
+        assert problem.startswith("dmn.bpmn:8: businessRuleTask T: business rule tasks (DMN decisions) are not supported")
+
+
+def test_a_receive_task_waits_for_its_message(runtime):
+    data = around('    <bpmn:receiveTask id="T" messageRef="Msg"><bpmn:incoming>F1</bpmn:incoming>'
+                  '<bpmn:outgoing>F2</bpmn:outgoing></bpmn:receiveTask>').replace(
+        b"</bpmn:process>", b'</bpmn:process>\n  <bpmn:message id="Msg" name="materials_received"/>')
+    _deploy(runtime, data)
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000001").case
+        uow.commit()
+        assert case.status == "running" and case.error is None
+    with runtime.unit_of_work() as uow:
+        cases.deliver_message(uow, AGENT, case.id, "materials_received", {"pages": 12})
+        uow.commit()
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case.id).status == "completed"
+
+
+def _loop(inner: str, element: str = "scriptTask", script: str = "<bpmn:script>n = n + 1</bpmn:script>") -> bytes:
+    return around(f'    <bpmn:{element} id="T"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>'
+                  f'{inner}{script}</bpmn:{element}>')
+
+
+def test_loop_bounds_beyond_the_limits_are_refused_at_deploy(runtime):
+    [problem] = _refused(runtime, _loop('<bpmn:standardLoopCharacteristics loopMaximum="99999999999999999999"/>'))
+    assert problem.startswith("p.bpmn:8: scriptTask T: loopMaximum '99999999999999999999' must be a whole number "
+                              "of at most 1000")
+    [problem] = _refused(runtime, _loop("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>"
+                                        "99999999999</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"))
+    assert problem == ("p.bpmn:8: scriptTask T: loopCardinality 99999999999: a multi-instance creates at most "
+                       "1000 instances")
+
+
+def _started(runtime, **variables) -> Case:
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000001", variables=variables).case
+        uow.commit()
+        return case
+
+
+def test_a_loop_whose_condition_never_ends_is_an_error_after_1000_rounds(runtime):
+    _deploy(runtime, _loop("<bpmn:standardLoopCharacteristics><bpmn:loopCondition>n &gt; 0</bpmn:loopCondition>"
+                           "</bpmn:standardLoopCharacteristics>"))
+    case = _started(runtime, n=1)
+    assert case.status == "running"
+    assert case.error.startswith("T: the loop ran 1000 times and its loopCondition 'n > 0' is still true")
+    _deploy(runtime, _loop("<bpmn:standardLoopCharacteristics><bpmn:loopCondition>n &lt; 5</bpmn:loopCondition>"
+                           "</bpmn:standardLoopCharacteristics>"))
+    with runtime.unit_of_work() as uow:
+        done = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000002", variables={"n": 0}).case
+        uow.commit()
+        assert done.status == "completed"
+
+
+def test_a_cardinality_from_case_data_beyond_the_limit_is_an_error(runtime):
+    _deploy(runtime, _loop("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>count"
+                           "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>",
+                           element="userTask", script=""))
+    case = _started(runtime, count=10**11)
+    assert case.error.startswith("T: loopCardinality 'count' is 100000000000; a multi-instance creates at most 1000")
+    with runtime.unit_of_work(write=False) as uow:
+        assert [t.state for t in cases.case_tasks(uow, case.id)] == ["error"]
+
+
+def _call(target: str, pid: str) -> bytes:
+    return around(f'    <bpmn:callActivity id="T" calledElement="{target}"><bpmn:incoming>F1</bpmn:incoming>'
+                  f'<bpmn:outgoing>F2</bpmn:outgoing></bpmn:callActivity>', pid=pid)
+
+
+def test_recursive_call_activities_are_refused(runtime):
+    from engine.definitions import deploy_files
+    [problem] = _refused(runtime, _call("again", "again"), "again.bpmn")
+    assert problem == ("again.bpmn:8: callActivity T: calls into a cycle (again → again); each call would start "
+                       "another copy for ever, so recursive calls are not supported")
+    with runtime.unit_of_work() as uow, pytest.raises(InvalidDefinition) as error:
+        deploy_files(uow, DESIGNER, [(_call("pong", "ping"), "ping.bpmn"), (_call("ping", "pong"), "pong.bpmn")])
+    assert [p.split(": ")[0] for p in error.value.problems] == ["ping.bpmn:8", "pong.bpmn:8"]
+    assert "(ping → pong → ping)" in error.value.problems[0]
+
+
+def test_ids_names_and_task_attributes_longer_than_the_database_keeps_are_refused(runtime):
+    element = ('    <bpmn:userTask id="T" name="{name}" camunda:formKey="{form}"><bpmn:incoming>F1</bpmn:incoming>'
+               '<bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>').format(name="审" * 256, form="f" * 121)
+    problems = _refused(runtime, around(element, pid="p" * 256), "long.bpmn")
+    assert problems == [
+        f"long.bpmn:7: process: the id '{'p' * 40}...' is longer than 255 characters",
+        "long.bpmn:8: userTask T: the name is longer than 255 characters",
+        "long.bpmn:8: userTask T: formKey is longer than 120 characters"]

@@ -3,7 +3,6 @@ or move, on real BPMN; task rows, SLA clocks and timer jobs stay consistent afte
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -216,26 +215,53 @@ def test_unknown_department_in_the_agents_data_is_fixed_by_variables_and_retry(r
     assert the_case(runtime, case.id).status == "completed"
 
 
-def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, agent, clock, tmp_path):
+def restarted_with_organisation(runtime, clock, tmp_path, edit):
+    """The runtime of a server (or worker) restarted after an administrator edited the
+    organisation: `edit(data)` changes a copy of the shipped organisation.json."""
     organisation = tmp_path / "organisation.json"
-    shutil.copy(REPO_ROOT / "processes" / "organisation.json", organisation)
-    rt = Runtime(Settings(database_url=runtime.settings.database_url, organisation_file=organisation),
-                 clock=clock)
-    try:
-        deploy_file(rt, "incidents.bpmn")
-        case = start(rt, agent, "routed_review", variables={"department": "county.xxj"})
-        assert incidents_of(rt, case.id, "open")[0].department == "county.xxj"
-        data = json.loads(organisation.read_text(encoding="utf-8"))
+    data = json.loads((REPO_ROOT / "processes" / "organisation.json").read_text(encoding="utf-8"))
+    edit(data)
+    organisation.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return Runtime(Settings(database_url=runtime.settings.database_url, organisation_file=organisation),
+                   clock=clock)
+
+
+def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, agent, clock, tmp_path):
+    deploy_file(runtime, "incidents.bpmn")
+    case = start(runtime, agent, "routed_review", variables={"department": "county.xxj"})
+    assert incidents_of(runtime, case.id, "open")[0].department == "county.xxj"
+
+    def add_bureau(data):
         data["functions"].append({"key": "xx", "name_zh": "信息化", "name_en": "information technology",
                                   "aliases": ["xxj"]})
         pidu = next(region for region in data["regions"] if region["code"] == "pidu")
         pidu["bodies"].append({"code": "county.xxj", "function": "xx", "kind": "department",
                                "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau", "roles": ["approver"]})
-        organisation.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    rt = restarted_with_organisation(runtime, clock, tmp_path, add_bureau)
+    try:
         result = retry(rt, ADMIN, case.id)
         assert result.incidents == [] and [t.department for t in result.open_tasks] == ["county.xxj"]
     finally:
         rt.close()
+
+
+def test_a_department_loaded_as_a_new_organisation_version_is_found_by_the_retry(runtime, agent):
+    """The way an administrator adds a body to a running system: a new organisation version."""
+    from engine import organisation_versions
+    deploy_file(runtime, "incidents.bpmn")
+    case = start(runtime, agent, "routed_review", variables={"department": "county.xxj"})
+    assert incidents_of(runtime, case.id, "open")[0].department == "county.xxj"
+    data = json.loads((REPO_ROOT / "processes" / "organisation.json").read_text(encoding="utf-8"))
+    data["functions"].append({"key": "xx", "name_zh": "信息化", "name_en": "information technology",
+                              "aliases": ["xxj"]})
+    pidu = next(region for region in data["regions"] if region["code"] == "pidu")
+    pidu["bodies"].append({"code": "county.xxj", "function": "xx", "kind": "department",
+                           "name_zh": "郫都区信息化局", "name_en": "Pidu IT Bureau", "roles": ["approver"]})
+    with runtime.unit_of_work() as uow:
+        organisation_versions.load(uow, json.dumps(data, ensure_ascii=False), "organisation.json", "root")
+        uow.commit()
+    result = retry(runtime, ADMIN, case.id)
+    assert result.incidents == [] and [t.department for t in result.open_tasks] == ["county.xxj"]
 
 
 def test_one_instance_with_an_unknown_department_does_not_stop_the_others(runtime, agent):
@@ -409,18 +435,15 @@ def test_a_case_the_worker_cannot_process_gets_a_job_incident_and_waits_for_a_re
     """The overdue item's department left the organisation: escalating it to that department's
     leaders (level 2) fails on every tick. After three tries the case gets an incident and its
     job is parked; once the department is back, a retry escalates it."""
-    organisation = tmp_path / "organisation.json"
-    shutil.copy(REPO_ROOT / "processes" / "organisation.json", organisation)
     deploy_file(runtime, "time_limits.bpmn")
     case = start(runtime, agent, "time_limits")
     clock.set(datetime(2026, 3, 9, 17, 31, tzinfo=BEIJING))
     timers.run_due(runtime)  # overdue: level 1 at the window
-    data = json.loads(organisation.read_text(encoding="utf-8"))
-    for region in data["regions"]:
-        region["bodies"] = [body for body in region["bodies"] if body["code"] != "county.fgj"]
-    organisation.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    rt = Runtime(Settings(database_url=runtime.settings.database_url, organisation_file=organisation),
-                 clock=clock)  # the worker restarted with the changed organisation
+
+    def remove_fgj(data):
+        for region in data["regions"]:
+            region["bodies"] = [body for body in region["bodies"] if body["code"] != "county.fgj"]
+    rt = restarted_with_organisation(runtime, clock, tmp_path, remove_fgj)  # the worker restarted
     try:
         clock.set(datetime(2026, 3, 10, 17, 31, tzinfo=BEIJING))
         for _ in range(incidents.JOB_ATTEMPTS):
@@ -436,8 +459,7 @@ def test_a_case_the_worker_cannot_process_gets_a_job_incident_and_waits_for_a_re
         assert timers.run_due(rt) == 0  # parked: not claimed again
         result = retry(rt, ADMIN, case.id)  # still gone: the retry fails again
         assert [i.retries for i in result.incidents] == [1] and "retry failed" in result.incidents[0].message
-        shutil.copy(REPO_ROOT / "processes" / "organisation.json", organisation)
-        result = retry(rt, ADMIN, case.id)
+        result = retry(runtime, ADMIN, case.id)  # the department is back (restarted with the shipped file)
         assert result.incidents == [] and the_case(rt, case.id).error is None
         with rt.unit_of_work(write=False) as uow:
             from engine.time import escalation
@@ -523,3 +545,18 @@ def test_a_form_whose_completion_fails_stays_with_its_department_until_retried(r
     complete(runtime, agent, again.id, {"answer": "yes"})
     assert the_case(runtime, case.id).status == "completed"
     assert incidents_of(runtime, case.id)[0].resolution == "retried"
+
+
+def test_a_due_date_no_calendar_can_count_is_an_incident_until_the_limit_is_fixed(runtime, agent):
+    deploy_file(runtime, "incidents.bpmn")
+    # 3000 working days: about twelve years, past any official or provisional calendar year
+    case = start(runtime, agent, "limited_review", variables={"limit": "3000 working days"})
+    [incident] = incidents_of(runtime, case.id)
+    assert incident.element_id == "ReviewL" and incident.department == "county.fgj"
+    assert "calendar" in incident.message
+    [row] = rows(runtime, case.id)
+    assert row.state == "error" and row.due_at is None
+    patch(runtime, ADMIN, case.id, {"limit": "20 working days"})
+    [review] = retry(runtime, ADMIN, case.id).open_tasks
+    assert review.department == "county.fgj" and review.time_limit == "20 working days"
+    assert review.due_at is not None and review.due_at.year == 2026

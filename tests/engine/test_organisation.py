@@ -135,6 +135,8 @@ def test_not_json_names_the_line(text: str) -> None:
     assert "column" in error.detail
     with pytest.raises(Invalid, match=r"organisation.json:1: not valid JSON"):
         Organisation.parse("")
+    with pytest.raises(Invalid, match="not valid JSON"):
+        Organisation.parse("[" * 600 + "]" * 600)  # deep, never a crash
     with pytest.raises(Invalid, match="not UTF-8"):
         Organisation.parse(b"\xff\xfe{")
     with pytest.raises(NotFound):

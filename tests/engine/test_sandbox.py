@@ -259,3 +259,56 @@ def test_print_goes_to_the_case_log_and_del_removes_task_data(runtime, agent):
     for seen in (data, variables):  # the next task's data, and the case's variables
         assert "scratch" not in seen and "draft" not in seen
         assert seen["count"] == 3 and [i["n"] for i in seen["items"]] == [1, 2, 3]
+
+
+# ---- in place, as in-process: aliases see a script's changes ------------------------------------
+
+def _aliased():
+    """Task data whose containers are shared, as SpiffWorkflow leaves them: the multi-instance
+    `item` is `items[-1]`, `cfg` holds one dict twice, and `outside` stands for other tasks'
+    data holding the same objects (not sent to the script)."""
+    shared = {"x": 0}
+    items = [{"k": 1, "tags": []}, {"k": 2, "tags": []}]
+    data = {"items": items, "item": items[1], "cfg": {"inner": shared, "other": shared}, "n": 1}
+    outside = [items, items[0], items[1], shared, data["cfg"]]
+    return data, outside
+
+
+def _graph(*roots):
+    """The values reachable from `roots`, with a container seen again written as its number:
+    equal graphs mean equal values *and* the same sharing."""
+    numbers: dict[int, int] = {}
+
+    def walk(value):
+        if isinstance(value, (dict, list)):
+            if id(value) in numbers:
+                return f"#{numbers[id(value)]}"
+            numbers[id(value)] = len(numbers)
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            return [walk(v) for v in value]
+        return value
+    return [walk(r) for r in roots]
+
+
+@pytest.mark.parametrize("script", [
+    "for i in items:\n    i['tags'].append('seen')",
+    "item['tags'].append('x')\nitems[1]['tags'].append('y')",
+    "cfg['inner']['x'] = 1",
+    "cfg['inner'] = {'x': 5}",
+    "cfg['inner']['x'] += 1\ncfg['other']['x'] += 1",
+    "x = items[0]\nx['k'] = 10",
+    "items = items + [{'k': 3, 'tags': []}]",
+    "items.append({'k': 3})\nitems = []",
+    "item['k'] = 99\ndel item",
+    "items.sort(key=lambda i: -i['k'])",
+    "items.reverse()\nitems[0]['tags'] = items[1]['tags']\nitems[0]['tags'].append('both')",
+    "new = {'a': [1]}\ncfg['inner']['list'] = [2]\nn = len(items)",
+    "items[0], items[1] = items[1], items[0]\ndel items[0]['tags']",
+])
+def test_a_sandboxed_script_changes_data_in_place_like_an_in_process_one(script):
+    here, here_outside = _aliased()
+    expressions._execute_here(script, here)
+    there, there_outside = _aliased()
+    execute(script, there)
+    assert _graph(there, there_outside) == _graph(here, here_outside)

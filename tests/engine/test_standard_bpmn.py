@@ -144,6 +144,14 @@ def test_a_standard_multi_instance_error_names_the_line(runtime):
     assert problem.startswith("mi.bpmn:8: userTask T: ") and "exactly one of cardinality" in problem
 
 
+def test_a_multi_instance_without_data_names_its_line(runtime):
+    with pytest.raises(InvalidDefinition) as error:
+        _deploy(runtime, _multi_instance("userTask", "/>").replace(b"\n      </bpmn:multiInstanceLoopCharacteristics>", b""),
+                "upload.bpmn")
+    assert error.value.problems == [
+        "upload.bpmn:8: userTask T: A multiinstance task must specify a cardinality or a collection."]
+
+
 # -- call activities across the files of one deployment ----------------------------------------
 
 FILES = ["main.bpmn", "item.bpmn", "opinion.bpmn"]

@@ -4,7 +4,7 @@ region's chain (its window, the item body's leaders only, its government); a cit
 county cases with items at its bodies. Everything through the REST API."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -221,3 +221,56 @@ def test_who_accepts_decides_the_region(world, runtime):
     # An agent with no department: the default region (郫都区).
     default = story.start_at("alice", "2026-510117-34-01-000112")
     assert default["region"] == "pidu" and default["open_tasks"][0]["department"] == "county.zwfw"
+
+
+def test_a_body_no_region_up_the_tree_has_is_a_routing_error_naming_it(world):
+    story = world
+    tax = [{"code": "tax", "name": "税务登记", "department": "county.sj", "time_limit": "5 working days"}]
+    pidu = story.start_at("pidu_agent", "2026-510117-34-01-000113", items=tax)
+    assert _accept(story, pidu, "county.zwfw")["tax"]["department"] == "county.sj"
+    jingyang = story.start_at("jy_agent", "2026-510603-34-01-000114", items=tax)
+    assert _accept(story, jingyang, "jingyang.zwfw") == {}  # 四川省, 德阳市 and 旌阳区 have no tax body here
+    case = story.as_("root", "GET", f"/cases/{jingyang['id']}")
+    assert case["error"] == "Review: no 税务 body (county.sj) in 四川省德阳市旌阳区 or above"
+
+
+class AgentAt(Regions):
+    """A Story whose agent `alice` works at another region's window."""
+
+    def __init__(self, client, runtime, window: str) -> None:  # type: ignore[no-untyped-def]
+        self.window = window
+        super().__init__(client, runtime)
+
+    def user(self, name: str, role: str, department: str | None = None) -> dict[str, str]:
+        return super().user(name, role, self.window if name == "alice" else department)
+
+
+def test_the_shipped_agency_process_runs_in_the_deyang_chain(runtime, clock):
+    """The Deyang seed: 一窗受理 at 旌阳区's centre; the shipped process, unchanged, sends the window's
+    steps to 旌阳区政务服务中心 and the items to 旌阳区's and 德阳市's bodies; an overdue item escalates
+    to 旌阳区's window, the body's leaders, 旌阳区人民政府."""
+    from tests.scenarios.story import agreement, registration
+    story = AgentAt(create_app({"TESTING": True}, runtime=runtime).test_client(), runtime, "jingyang.zwfw")
+    story.deploy("one_window_agency.bpmn")
+    key = "2026-510603-33-03-000501"
+    assert story.start("one_window_agency", key, project={"project_name": "玉龙钢管厂（一期）"})["region"] == "jingyang"
+    story.do("Register", registration("玉龙钢管厂（一期）", key))
+    story.do("Agreement", agreement())
+    assert story.task("PreReview")["department"] == "jingyang.zwfw"
+    story.do("PreReview", {"materials": [{"name": "营业执照", "checked": True}], "complete": True})
+    story.do("Intake", {"decision": "accept"}, department="jingyang.zwfw")
+    items = {t["item"]["code"]: t["department"] for t in story.item_tasks()}
+    assert items == {"project_approval": "jingyang.fgj", "site_land_pre_review": "deyang.zrzyj",
+                     "land_planning_permit": "deyang.zrzyj", "eia": "deyang.sthjj"}
+    due = datetime.fromisoformat(next(t for t in story.item_tasks()
+                                      if t["department"] == "jingyang.fgj")["due_at"]).astimezone(BJ)
+    for days in range(7):  # past 受理审查's limit, then a working day per level (whatever the weekday)
+        moment = due.replace(hour=17, minute=31)
+        clock.set(moment + timedelta(days=days))
+        timers.run_due(runtime)
+    found = story.as_("root", "GET", "/escalations", query_string={"limit": 100})["items"]
+    chain = sorted((e["level"], e["department"], e["role"]) for e in found if e["item_department"] == "jingyang.fgj")
+    assert chain == [(1, "jingyang.zwfw", "coordinator"), (2, "jingyang.fgj", "leaders"),
+                     (3, "jingyang.zf", "coordinator")]
+    assert {e["department"] for e in found} <= {"jingyang.zwfw", "jingyang.fgj", "deyang.zrzyj", "deyang.sthjj",
+                                                "jingyang.zf"}
