@@ -64,7 +64,7 @@ def one_window_agency(stages: list[str] | None = None, commitment: bool = True, 
                   "code": "aux_fire"}] if auxiliary else []
     return Scenario(
         name=name, files={"one_window_agency.bpmn": (PROCESSES / "one_window_agency.bpmn").read_bytes()},
-        process="one_window_agency", project={"project_name": PLANT},
+        process="one_window_agency", project={"project_name": PLANT}, business_key=CODE,
         data={
             "Register": registration(PLANT, CODE, stages),
             "Agreement": agreement(stages),
