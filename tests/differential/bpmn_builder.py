@@ -275,7 +275,8 @@ class Container:
                 f'<bpmn:lane id="Lane_{i}" name={quoteattr(name)}>'
                 + "".join(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>" for ref in refs) + "</bpmn:lane>"
                 for i, (name, refs) in enumerate(self.lanes.items()))
-            parts.append(f'<bpmn:laneSet id="LaneSet_{id(self)}">{lanes}</bpmn:laneSet>')
+            first = next(iter(self.lanes.values()))[0]
+            parts.append(f'<bpmn:laneSet id="LaneSet_{first}">{lanes}</bpmn:laneSet>')
         parts += [node.xml(definitions) for node in self.nodes.values()]
         parts += [flow.xml() for flow in self.flows]
         return "\n".join(parts)

@@ -54,9 +54,13 @@ class Scenario:
     steps: list[dict[str, Any]] | None = None  # None: complete whatever is ready until done
     data: dict[str, DataRule] = field(default_factory=dict)
     raw_parser: str = "camunda"  # "bpmn": standard BPMN (SpiffWorkflow's own parser and config)
-    business_key: str | None = None  # default: the scenario's name (a process may require a project code)
     max_steps: int = 400
     xfail: str | None = None
+    business_key: str | None = None  # default: the scenario's name
+
+    @property
+    def key(self) -> str:
+        return self.business_key or self.name
 
     def plan(self) -> list[dict[str, Any]]:
         return self.steps if self.steps is not None else [{"auto": self.max_steps}]
@@ -293,7 +297,7 @@ class EngineDriver(Driver):
         deploy_files(runtimes[0], scenario.files)
         from engine import cases
         with self._uow() as uow:
-            started = cases.start_case(uow, self.agent, scenario.process, scenario.business_key or scenario.name,
+            started = cases.start_case(uow, self.agent, scenario.process, scenario.key,
                                        project=scenario.project, variables=deepcopy(scenario.variables))
             self.case_id = started.case.id
             uow.commit()
@@ -439,7 +443,7 @@ class RawDriver(Driver):
         self.error_element: str | None = None
         self.workflow = BpmnWorkflow(spec, subprocess_specs)
         events: list[tuple[str, str | None]] = [("started", None)]
-        initial = {"project": scenario.project, "business_key": scenario.business_key or scenario.name,
+        initial = {"project": scenario.project, "business_key": scenario.key,
                    **deepcopy(scenario.variables)}
         for task in self.workflow.get_tasks(end_at_spec="Start"):
             task.data.update(initial)

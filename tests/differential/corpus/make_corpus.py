@@ -210,8 +210,7 @@ def _(d, p):
     straight(p, "Square", "Sum")
 
 
-@corpus("mi_standard_user", raw_parser="bpmn", variables={"people": ["张", "李"]},
-        xfail="standard multi-instance data input/output is refused at deploy (helper deploy)")
+@corpus("mi_standard_user", raw_parser="bpmn", variables={"people": ["张", "李"]})
 def _(d, p):
     p.user("Ask", loop=MI(input="people", input_item="person", output="answers", output_item="answer"))
     straight(p, "Ask")
@@ -225,9 +224,7 @@ def _(d, p):
     straight(p, "Make", "After")
 
 
-@corpus("mi_cardinality_output_user", raw_parser="bpmn", data={"Name": [{"value": "甲"}, {"value": "乙"}]},
-        xfail="a user task with loopCardinality and loopDataOutputRef/outputDataItem: the output collection "
-              "is missing (the Camunda parser ignores standard data output on user tasks; helper deploy)")
+@corpus("mi_cardinality_output_user", raw_parser="bpmn", data={"Name": [{"value": "甲"}, {"value": "乙"}]})
 def _(d, p):
     p.user("Name", loop=MI(cardinality="2", input_item="index", output="values", output_item="value"))
     p.script("After", "n = len(values)")
@@ -344,9 +341,7 @@ def _(d, p):
     straight(p, "Call", "After")
 
 
-@corpus("call_across_files_nested", files=["lib_callee.bpmn", "lib_middle.bpmn"],
-        xfail="a called process that itself calls a process of another file does not deploy: 'The process "
-              "lib_callee was not found' (deploying several files as one deployment; helper deploy)")
+@corpus("call_across_files_nested", files=["lib_callee.bpmn", "lib_middle.bpmn"])
 def _(d, p):
     p.call("Call", "lib_middle"); p.script("After", "seen = lib_result")
     straight(p, "Call", "After")
@@ -549,7 +544,7 @@ def _(d, p):
     straight(p, "Clean", "Look")
 
 
-@corpus("scripts_print", xfail="print in scripts (to the case log) is not supported yet (helper sandbox)")
+@corpus("scripts_print")
 def _(d, p):
     p.script("Say", "print('hello')\nsaid = True")
     p.user("Look")
