@@ -126,12 +126,16 @@ def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     rt = runtime()
+    from engine.store.database import startup_lock
     from engine.store.migrate import upgrade
-    upgrade(rt.settings.database_url)
-    _deploy_shipped(rt)
+    with startup_lock(rt.settings.database_url):  # servers starting together take turns
+        upgrade(rt.settings.database_url)
+        _deploy_shipped(rt)
+        first_admin(rt)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
     click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
                f"{', with the timer worker' if with_worker else ''})")
+    click.echo(f"console (staff sign-in): http://{host}:{port}/console/")
     from api.server import serve
     serve(host, port, workers, env, with_worker)
 
@@ -141,22 +145,77 @@ def users_group() -> None:
     pass
 
 
-@users_group.command("create", help="Create a user and print its token (shown once).")
+def _read_password() -> str:
+    """A password from a hidden prompt (asked twice) or, when stdin is not a terminal, its first
+    line: never from the command line, where `ps` and the shell history would keep it."""
+    if sys.stdin.isatty():
+        return click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+@users_group.command("create", help="Create a user and print its API token (shown once). "
+                                    "--password: also a console password, read from a prompt or stdin.")
 @click.argument("name")
 @click.option("--role", required=True)
 @click.option("--department", default=None)
+@click.option("--password", "with_password", is_flag=True,
+              help="set a console password (prompted, or the first line of stdin; never an argument)")
 @with_appcontext
-def users_create(name: str, role: str, department: str | None) -> None:
+def users_create(name: str, role: str, department: str | None, with_password: bool) -> None:
+    password = _read_password() if with_password else None
     try:
         with runtime().unit_of_work() as uow:
-            token = users.create_user(uow, name, role, department)
+            token = users.create_user(uow, name, role, department, password=password)
             uow.commit()
     except DomainError as error:
         _fail(error)
     click.echo(token)
 
 
-@users_group.command("revoke", help="Revoke a user's token.")
+@users_group.command("passwd", help="Set a user's console password (prompted, or the first line of stdin); "
+                                    "ends their console sessions and lifts a lock-out.")
+@click.argument("name")
+@with_appcontext
+def users_passwd(name: str) -> None:
+    password = _read_password()
+    try:
+        with runtime().unit_of_work() as uow:
+            users.set_password(uow, name, password)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"password of {name} changed", err=True)
+
+
+@users_group.command("list", help="List users: role, department, state.")
+@with_appcontext
+def users_list() -> None:
+    with runtime().unit_of_work(write=False) as uow:
+        rows = users.list_users(uow)
+    now = runtime().clock()
+    for u in rows:
+        state = ("revoked" if u.revoked_at else
+                 f"locked until {u.locked_until.isoformat(timespec='minutes')}"
+                 if u.locked_until and u.locked_until > now else "active")
+        console = "password" if u.password_hash else "token only"
+        click.echo(f"{u.name:<20} {u.role:<10} {u.department or '-':<16} {state:<10} {console}")
+
+
+@users_group.command("token", help="Issue a new API token for a user (printed once; the old one stops working).")
+@click.argument("name")
+@with_appcontext
+def users_token(name: str) -> None:
+    try:
+        with runtime().unit_of_work() as uow:
+            token = users.reissue_token(uow, name)
+            uow.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo(token)
+
+
+@users_group.command("revoke", help="Revoke a user: API token and console sign-in (sessions end now).")
 @click.argument("name")
 @with_appcontext
 def users_revoke(name: str) -> None:
@@ -167,6 +226,18 @@ def users_revoke(name: str) -> None:
     except DomainError as error:
         _fail(error)
     click.echo(f"revoked {name}")
+
+
+def first_admin(rt) -> None:  # type: ignore[no-untyped-def]
+    """A fresh database gets `admin` with a random console password, printed once (as Jenkins does)."""
+    with rt.unit_of_work() as uow:
+        password = users.ensure_first_admin(uow)
+        uow.commit()
+    if password is not None:
+        bar = "*" * 72
+        click.echo(f"{bar}\nA console administrator was created: user `admin`, password:\n\n    {password}\n\n"
+                   "It is shown only this once. Sign in at /console/ and change it with "
+                   "`onewindow users passwd admin`.\n" + bar)
 
 
 @click.group("cases", help="Start and inspect cases.")
@@ -541,11 +612,14 @@ for _repair in REPAIR_COMMANDS:
     cases_group.add_command(_repair)
 
 
+from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
+
+
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group]
+            regions_group, organisation_group, demo_group]
 
 
 def register_commands(app: Flask) -> None:

@@ -39,6 +39,8 @@ def _operation(op: Operation, path_params: list[dict]) -> dict:
     if op.response is not None:
         responses[str(op.status)] = {"description": op.response_description,
                                      "content": {"application/json": {"schema": op.response}}}
+    elif op.response_media is not None:
+        responses[str(op.status)] = {"description": op.response_description, "content": op.response_media}
     else:
         responses[str(op.status)] = {"description": op.response_description}
     for status, (description, schema) in op.responses.items():

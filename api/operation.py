@@ -47,6 +47,7 @@ class Operation:
     conflicts: bool = False
     not_found: bool | None = None  # default: when the path has parameters
     response_headers: dict[str, dict] = field(default_factory=dict)
+    response_media: dict[str, Any] | None = None  # non-JSON success content, e.g. {"image/svg+xml": {...}}
 
 
 def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:

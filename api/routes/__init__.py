@@ -26,6 +26,7 @@ RESOURCES = [
     "incidents",
     "regions",
     "batches",
+    "diagrams",
 ]
 
 
@@ -35,3 +36,5 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
     from api.routes import pages  # HTML for people, outside the API
     app.register_blueprint(pages.blueprint)
+    from api import console  # the staff console at /console/ (issue 11)
+    console.register(app)

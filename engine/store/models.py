@@ -108,6 +108,9 @@ class Task(Base):
         Index("ix_tasks_assignee_state", "assignee", "state"),
         Index("ix_tasks_case_state", "case_id", "state"),
         Index("ix_tasks_sla_state", "sla", "state"),
+        # The console's inbox (migration 0010): counts by warning level and claimant, and the
+        # soonest-due order, from the index alone.
+        Index("ix_tasks_console_inbox", "department", "state", "due_at", "sla", "assignee", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
@@ -173,6 +176,11 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Console sign-in (issue 11, migration 0010): a werkzeug scrypt hash (NULL: API token only),
+    # consecutive failed sign-ins and the lock-out they caused.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --------------------------------------------------------------------------- time (issue 5)
@@ -326,3 +334,20 @@ class OrganisationVersion(Base):
     source: Mapped[str | None] = mapped_column(String(255))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     loaded_by: Mapped[str] = mapped_column(String(120))
+
+
+# --------------------------------------------------------------------------- console (issue 11)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept, so a
+    database leak yields no usable session. Signing out, a new password or a revoked user
+    deletes the rows."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,108 @@
+"""A task: its form rendered from the JSON Schema with the case beside it; claim, unclaim,
+complete. Validation errors come back from the engine (the same ones the API returns) and are
+shown in Chinese next to their fields, with everything typed kept."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, redirect, request, url_for
+
+from api.console import blueprint, formfields
+from api.console.views_work import notice
+from api.console.web import actor, page
+from api.runtime import runtime
+from engine import cases, workbench
+from engine.errors import Invalid, NotFound
+
+
+def _context(task_id: str) -> dict[str, Any]:
+    """The task (permission checked by the engine), its case as the viewer may see it, its form."""
+    who = actor()
+    rt = runtime()
+    with rt.unit_of_work(write=False) as uow:
+        row = cases.get_task(uow, who, task_id)
+        case, tasks = workbench.case_for_task(uow, who, row)
+        may_work = workbench.may_work(uow, who, row)
+    schema = None
+    if row.form_key:
+        try:
+            schema = rt.forms.get(row.form_key)
+        except NotFound:
+            schema = None
+    return {"task": row, "case": case, "case_tasks": tasks, "schema": schema,
+            "may_work": may_work and row.state == "ready" and case.status == "running",
+            "now": rt.clock()}
+
+
+def _render(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
+            status: int = 200, message: str | None = None) -> Response:
+    schema = context["schema"] or {"type": "object", "properties": {}}
+    fields = formfields.build(schema, raw, errors)
+    return page("task.html", status=status, fields=fields, summary=formfields.error_summary(fields),
+                unplaced=formfields.unplaced_errors(fields, errors), message=message,
+                notice=notice(), **context)
+
+
+@blueprint.get("/tasks/<task_id>")
+def task(task_id: str) -> Response:
+    context = _context(task_id)
+    raw = formfields.to_raw(context["schema"] or {}, {})
+    return _render(context, raw, {})
+
+
+@blueprint.post("/tasks/<task_id>")
+def complete(task_id: str) -> Response:
+    context = _context(task_id)
+    schema = context["schema"] or {"type": "object", "properties": {}}
+    raw = formfields.raw_values(schema, request.form)
+    action = request.form.get("_action", "")
+    if action:  # add or remove a row: show the form again, nothing is submitted
+        formfields.change_rows(schema, raw, action)
+        return _render(context, raw, {})
+    data, errors = formfields.to_data(schema, raw)
+    rt = runtime()
+    try:
+        if errors:  # a value not even of its type: report it with every other problem, submit nothing
+            if context["task"].form_key:
+                rt.forms.validate(context["task"].form_key, data)
+            raise Invalid("form is invalid")
+        with rt.unit_of_work() as uow:
+            row = cases.complete_task(uow, actor(), task_id, data)
+            uow.commit()
+    except Invalid as error:
+        merged = dict(error.errors)
+        for path, messages in errors.items():
+            merged[path] = messages  # "abc is not a number" says more than "required"
+        return _render(context, raw, merged, status=422,
+                       message="表单有需要修改的地方，请按提示修改后再提交。")
+    if actor().role == "agent":
+        return redirect(url_for("console.case", case_id=row.case_id, done="completed"), code=303)
+    return redirect(url_for("console.home", done="completed"), code=303)
+
+
+def _back(default: str) -> str:
+    target = request.form.get("back", "")
+    if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _with_done(target: str, done: str) -> str:
+    return target + ("&" if "?" in target else "?") + f"done={done}"
+
+
+@blueprint.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Response:
+    with runtime().unit_of_work() as uow:
+        cases.claim_task(uow, actor(), task_id)
+        uow.commit()
+    return redirect(_with_done(_back(url_for("console.task", task_id=task_id)), "claimed"), code=303)
+
+
+@blueprint.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Response:
+    with runtime().unit_of_work() as uow:
+        cases.unclaim_task(uow, actor(), task_id)
+        uow.commit()
+    return redirect(_with_done(_back(url_for("console.task", task_id=task_id)), "unclaimed"), code=303)
+
