@@ -86,7 +86,7 @@ def bind(actor: "Actor", case: "Case", row: "Task", meta: dict[str, Any] | None,
     actor_field = _field(meta, "actor_field")
     if actor_field:
         who = actor.name if actor.role == "agent" else case.started_by
-        if actor_field in data and data[actor_field] != who:
+        if data.get(actor_field) not in (None, "", who):
             errors[actor_field] = [f"comes from the sign-in ({who}); leave it out"]
         merged[actor_field] = who
     key_field = _field(meta, "business_key_field")

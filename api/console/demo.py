@@ -67,7 +67,8 @@ def registration(name: str, code: str, serial: int, stages: list[str] | None = N
 
 
 def agreement(stages: list[str] | None = None) -> dict[str, Any]:
-    return {"stages_agreed": stages or ALL_STAGES, "agent_name": "李代办",
+    # the agent's name comes from the sign-in (form_binding's actor_field), not from typing
+    return {"stages_agreed": stages or ALL_STAGES,
             "enterprise_contact": {"name": "李明", "phone": "13800000000"}, "signed_date": "2026-03-02"}
 
 
@@ -78,7 +79,6 @@ STANDARD = {
     "Intake": {"decision": "accept"},
     "ItemAccept": {"decision": "accept"},
     "ItemReview": {"decision": "approve", "opinion": "符合要求，准予许可"},
-    "SubmitAuxiliary": {"items": []},
     "Closure": {"outcome": "completed", "files_handed_over": ["全部批文原件"], "closed_date": "2026-03-02"},
 }
 
@@ -114,6 +114,14 @@ class Demo:
                 self.do(task, data)
                 return True
         return False
+
+    def broken_batch(self, case_id: str, batch: dict[str, Any]) -> None:
+        """A batch of auxiliary items naming a body that does not exist, delivered as the bare
+        BPMN message (the API and the batches endpoint refuse it with 422), so the demo has a
+        case with a failed step to repair."""
+        with self.rt.unit_of_work() as uow:
+            cases.deliver(uow, self.actors[AGENT], case_id, "auxiliary_batch", batch)
+            uow.commit()
 
     def through_intake(self, case_id: str, stages: list[str] | None = None) -> None:
         self.step(case_id, "Agreement", agreement(stages))
@@ -210,7 +218,7 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         # 出错: an auxiliary item names a body that does not exist.
         broken = demo.open("郫都区配套仓储项目", "2026-510117-59-02-000106", 106)
         demo.through_intake(broken)
-        demo.step(broken, "SubmitAuxiliary", {"facility": "配套仓库", "items": [
+        demo.broken_batch(broken, {"facility": "配套仓库", "items": [
             {"name": "仓库建设工程规划许可", "department": "county.xyz", "time_limit": "10 working days"}]})
         made.append((broken, "出错：附属设施事项的审批部门代码不存在"))
         demo.walk_to(now - timedelta(days=3))

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from engine.access import Actor
 from engine.timers import Worker
 from tests.conftest import BPMN
 from tests.console.conftest import Browser
@@ -211,13 +212,14 @@ def test_the_stylesheet_and_script_are_our_own_files(app, path):
 
 def test_a_failed_step_shows_on_the_case_page_and_the_admin_list_and_can_be_retried(app, people, shipped, runtime):
     case_id = open_agency_case(runtime)
-    [aux] = [t for t in _ready(runtime, case_id) if t.element_id == "SubmitAuxiliary"]
+    # an auxiliary batch naming a body that does not exist, as a bare BPMN message (the API refuses it)
+    from engine import cases
+    with runtime.unit_of_work() as uow:
+        cases.deliver(uow, Actor("alice", "agent"), case_id, "auxiliary_batch", {"facility": "配套仓库", "items": [
+            {"name": "仓库规划许可", "department": "county.nowhere", "time_limit": "10 working days"}]})
+        uow.commit()
     agent = Browser(app)
     agent.sign_in("alice")
-    done = agent.post(f"/console/tasks/{aux.id}", {"facility": "配套仓库", "items[0].__row": "1",
-                                                   "items[0].name": "仓库规划许可", "items[0].department": "county.nowhere",
-                                                   "items[0].time_limit": "10 working days"})
-    assert done.status_code == 303
     page = _text(agent.get(f"/console/cases/{case_id}"))
     assert "流程执行出错" in page and "county.nowhere" in page and "重试出错的环节" in page
     assert 'data-state="error"' in page
