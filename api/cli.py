@@ -126,10 +126,12 @@ def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     rt = runtime()
+    from engine.store.database import startup_lock
     from engine.store.migrate import upgrade
-    upgrade(rt.settings.database_url)
-    _deploy_shipped(rt)
-    first_admin(rt)
+    with startup_lock(rt.settings.database_url):  # servers starting together take turns
+        upgrade(rt.settings.database_url)
+        _deploy_shipped(rt)
+        first_admin(rt)
     env = dict(os.environ, DATABASE_URL=rt.settings.database_url)
     click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
                f"{', with the timer worker' if with_worker else ''})")
@@ -280,6 +282,32 @@ def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str 
     click.echo(json.dumps({"id": started.case.id, "created": started.created, "status": started.case.status,
                            "open_tasks": [{"id": t.id, "name": t.name, "department": t.department}
                                           for t in tasks if t.state == "ready"]}, ensure_ascii=False, indent=2))
+
+
+@cases_group.command("batch", help="Submit a batch of auxiliary items (分期报建) to case CASE_ID: "
+                                    'JSON {"facility": ..., "items": [{"name", "department", "time_limit"}]}.')
+@click.argument("case_id")
+@click.option("--data", required=True, help="the batch as JSON, or @FILE to read it from a file")
+@click.option("--as", "as_user", default=None)
+@with_appcontext
+def cases_batch(case_id: str, data: str, as_user: str | None) -> None:
+    from engine import batches
+    actor = _actor(as_user)
+    try:
+        text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
+        payload = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        click.echo(f"error: --data is not JSON (or its file cannot be read): {error}", err=True)
+        sys.exit(1)
+    try:
+        with runtime().unit_of_work() as uow:
+            batch = batches.submit_batch(uow, actor, case_id, payload)
+            uow.commit()
+            opened = [{"id": t.id, "name": t.name, "department": t.department} for t in batch.open_tasks]
+    except DomainError as error:
+        _fail(error)
+    click.echo(json.dumps({"case": case_id, "batch": batch.number, "facility": batch.facility,
+                           "open_tasks": opened}, ensure_ascii=False, indent=2))
 
 
 @click.group("tasks", help="List and complete tasks.")

@@ -12,13 +12,14 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import access, history, timers
+from engine import access, form_binding, history, timers
+from engine import business_key as business_key_rule
 from engine.access import Actor
 from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
 from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
-from engine.workflow import CaseWorkflow, waiting_message_names
+from engine.workflow import CaseWorkflow, load_definition, waiting_message_names
 
 OPEN_STATUSES = ("running", "suspended")
 
@@ -62,6 +63,9 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     if not business_key or not business_key.strip():
         raise Invalid("business_key is required", errors={"business_key": ["required"]})
     definition = find_definition(uow, process_key, version)
+    key_problem = business_key_rule.problem(definition.elements, definition.key, business_key)
+    if key_problem:
+        raise Invalid(f"business_key {key_problem}", errors={"business_key": [key_problem]})
     existing = uow.session.scalar(select(Case).where(Case.open_key == _open_key(process_key, business_key)))
     if existing is not None:
         return Started(existing, created=False)
@@ -180,6 +184,8 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
         raise Conflict(f"case {case.id} is {case.status}")
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
+    meta = load_definition(uow, case.definition_id).elements.get(row.element_id)
+    data = form_binding.bind(actor, case, row, meta, data)
     if row.form_key and row.form_key in uow.runtime.forms:
         data = uow.runtime.forms.validate(row.form_key, data)
     # else: a key naming no deployed form is opaque, the client's business (as in Camunda)
@@ -190,11 +196,38 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     row.data = data
     if task.state != TaskState.ERROR:  # else completing it failed: its row is `error`, an incident open
         row.state, row.completed_at, row.completed_by = "completed", now, actor.name
+        form_binding.update_project(case, meta, data)
         history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
                        element_id=row.element_id, data=data)
     flow.sync()
     flow.save()
     return row
+
+
+@dataclass
+class Completed:
+    """A completion and what it left open: the case's open tasks the actor may see (the agent all
+    of them, a department's staff their department's), so nobody lists tasks to find the next one."""
+
+    task: Task
+    case: Case
+    open_tasks: list[Task]
+
+
+def complete_and_follow(uow: UnitOfWork, actor: Actor, task_id: str,
+                        data: dict[str, Any] | None = None) -> Completed:
+    """`complete_task`, then the case's open tasks after it, in one unit of work."""
+    row = complete_task(uow, actor, task_id, data)
+    case = uow.session.get(Case, row.case_id)
+    return Completed(row, case, open_tasks_for(uow, actor, case))
+
+
+def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
+    """The case's open tasks as the actor may see them, oldest first."""
+    query = select(Task).where(Task.case_id == case.id, Task.state == "ready")
+    if actor.role in ("staff", "leader"):
+        query = query.where(Task.department == actor.department)
+    return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 
 def claim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
@@ -268,6 +301,15 @@ def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
 def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
                     payload: Any = None) -> Case:
     """Deliver a named BPMN message to a case that is waiting for it."""
+    from engine import batches
+    if name == batches.MESSAGE:  # a batch of auxiliary items is checked however it comes
+        payload = batches.validated(uow, payload)
+    return deliver(uow, actor, case_id, name, payload)[0]
+
+
+def deliver(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
+            payload: Any = None) -> tuple[Case, list[Task]]:
+    """`deliver_message`, also returning the task rows the message made ready."""
     if not name:
         raise Invalid("message name is required", errors={"name": ["required"]})
     case = _case_for_change(uow, actor, case_id)
@@ -287,9 +329,9 @@ def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
         raise Conflict(str(error)) from error
     history.record(uow, case.id, "message_received", actor.name, data={"name": name, "payload": payload})
     flow.run()
-    flow.sync()
+    created = flow.sync()
     flow.save()
-    return case
+    return case, [row for row in created if row.state == "ready"]
 
 
 def correlate_message(uow: UnitOfWork, actor: Actor, business_key: str, name: str,

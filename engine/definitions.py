@@ -18,7 +18,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import start_timers
+from engine import business_key, start_timers
 from engine.access import Actor, require_role
 from engine.bpmn import checks
 from engine.bpmn.parser import BPMN_NS, NS, ParsedFile, parse_specs
@@ -187,6 +187,9 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
             file.parsed = parse_specs(file.tree, file.name, dependencies)
         except InvalidDefinition as error:
             file.problems += error.problems
+            continue
+        for key, elements in file.parsed.elements.items():  # a business key format nobody knows
+            file.problems += business_key.deploy_problems(elements, key, file.name)
     if any(f.problems for f in files):
         raise InvalidDefinition(_sorted_problems(files))
 

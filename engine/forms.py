@@ -109,6 +109,20 @@ _FORMAT_MESSAGES = {
 }
 
 
+def format_names() -> list[str]:
+    """The value formats a process or form may name (`project-code`, `uscc`, `date`, `phone`)."""
+    return sorted(_FORMATS)
+
+
+def format_problem(name: str, value: Any) -> str | None:
+    """Why `value` is not a valid `name` (one of `format_names()`), or None when it is."""
+    if name not in _FORMATS:
+        raise ValueError(f"unknown format {name!r}")
+    if _FORMATS[name](value):
+        return None
+    return _FORMAT_MESSAGES[name](value) or f"not a valid {name}"
+
+
 def format_checker() -> FormatChecker:
     """jsonschema's checker plus the formats the forms use; non-strings pass (as `type` reports them)."""
     checker = FormatChecker()

@@ -10,6 +10,7 @@ the parsed document is cached per version). With no version recorded yet, the co
 """
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict
+from engine.errors import Conflict, Invalid, NotFound
 from engine.organisation import Organisation
 from engine.store.models import Case, Escalation, OrganisationVersion, Task, User
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from engine.store.uow import UnitOfWork
 
 OPEN_CASE = ("running", "suspended")
+log = logging.getLogger("onewindow.organisation")
 
 
 class OrganisationStore:
@@ -56,14 +58,22 @@ class OrganisationStore:
         return found
 
     def from_file(self) -> Organisation:
-        """The configured file, parsed again only when it changed on disk."""
+        """The configured file, parsed again only when it changed on disk. A file edited into
+        something invalid keeps the last good parse in force (logged; `onewindow organisation
+        check` names the problem), so a bad save never stops every command."""
         path = Path(self.runtime.settings.organisation_file)
         stat = path.stat() if path.exists() else None
         key = (str(path), stat.st_mtime_ns, stat.st_size) if stat else (str(path), 0, 0)
         cached = self._file
         if cached is not None and cached[0] == key:
             return cached[1]
-        found = Organisation.load(path)
+        try:
+            found = Organisation.load(path)
+        except (Invalid, NotFound) as error:
+            if cached is None:
+                raise
+            log.warning("organisation file %s not used, the last good one stays in force: %s", path, error.detail)
+            return cached[1]
         with self._lock:
             self._file = (key, found)
         return found
@@ -158,10 +168,9 @@ def in_force(uow: "UnitOfWork") -> dict[str, Any]:
     """The version in force (None: the configured file, not recorded) and whether the file on
     disk differs from it (edited but not loaded yet)."""
     current = uow.organisation
-    store = uow.runtime.organisations
     try:
-        on_disk = store.from_file().sha256
-    except Exception:  # noqa: BLE001 - a broken file on disk is reported, not raised, here
+        on_disk = Organisation.load(uow.runtime.settings.organisation_file).sha256
+    except (Invalid, NotFound):  # a broken or missing file on disk is reported, not raised, here
         on_disk = None
     row = None
     if current.version is not None:

@@ -264,24 +264,33 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
     return variables
 
 
-def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, str]]:
-    """The newest case of a project (an open one first), its department tasks, and the stage of
-    each task element (camunda:property `stage`), for the public progress page."""
+def public_project(uow: UnitOfWork, business_key: str) -> tuple[Case, list[Task], dict[str, dict[str, Any]]]:
+    """The newest case of a project (an open one first), all its task rows, and the camunda
+    properties of each element (`stage`, `item_state`), for the public progress page. The rows
+    are read for their public columns only; agents' rows say an item's state (补正中), never shown."""
     case = uow.session.scalar(
         select(Case).where(Case.business_key == business_key)
         .order_by(Case.open_key.is_(None), Case.started_at.desc(), Case.id).limit(1))
     if case is None:
         raise NotFound(f"no project with code {business_key!r}")
+    return public_project_rows(uow, case)
+
+
+def public_project_rows(uow: UnitOfWork, case: Case) -> tuple[Case, list[Task], dict[str, dict[str, Any]]]:
+    """A case's task rows, in the order they were created (the history's `task_created` events:
+    tasks made in one instant keep their true order), and its elements' camunda properties."""
     tasks = list(uow.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.department.is_not(None),
-                           Task.state.in_(("ready", "completed", "cancelled")))
-        .order_by(Task.created_at, Task.id)))
-    definition = uow.session.get(Definition, case.definition_id)
-    stages = {element_id: str(meta["properties"]["stage"])
-              for element_id, meta in (definition.elements or {}).items()
-              if isinstance(meta, dict) and isinstance(meta.get("properties"), dict)
-              and meta["properties"].get("stage")}
-    return case, tasks, stages
+        select(Task).where(Task.case_id == case.id).order_by(Task.created_at, Task.id)))
+    sequence = dict(uow.session.execute(
+        select(Event.task_id, func.min(Event.id)).where(Event.case_id == case.id, Event.type == "task_created")
+        .group_by(Event.task_id)).all())
+    tasks.sort(key=lambda t: (t.created_at, sequence.get(t.id, 0)))
+    definition = uow.runtime.specs.definition(case.definition_id,
+                                              lambda: uow.session.get(Definition, case.definition_id))
+    properties = {element_id: meta["properties"]
+                  for element_id, meta in ((definition.elements if definition else None) or {}).items()
+                  if isinstance(meta, dict) and isinstance(meta.get("properties"), dict)}
+    return case, tasks, properties
 
 
 def deployment_of(uow: UnitOfWork, definition: Definition) -> Deployment:

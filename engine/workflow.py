@@ -12,7 +12,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expressions, history, incidents, routing, timers
+from engine import expressions, form_binding, history, incidents, routing, timers
 from engine.time import deadlines
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
 from engine.errors import Conflict, NotFound
@@ -31,6 +31,18 @@ def _ran_before(task: SpiffTask) -> bool:
             return True
         ancestor = ancestor.parent
     return False
+
+
+_BINDING_PROPERTIES = frozenset({"prefill", "business_key_field", "actor_field"})
+
+
+def _task_name(name: str | None, item: dict[str, Any] | None) -> str | None:
+    """A task on an approval item says which one in its name (`审查决定 · 建设工程规划许可证`),
+    so an inbox row reads on its own."""
+    label = item.get("name") if isinstance(item, dict) else None
+    if not isinstance(label, str) or not label.strip() or not name:
+        return name
+    return f"{name} · {label.strip()}"[:255]
 
 
 def load_definition(uow: UnitOfWork, definition_id: int) -> Definition:
@@ -257,17 +269,35 @@ class CaseWorkflow:
                 assignee = str(expressions.evaluate(routing.expression_of(assignee), dict(task.data)))
             if department is None and not assignee:
                 assignee = self.case.started_by  # the agent's own task
+        item = self._item(task, meta)
         row = Task(
             id=str(task.id), case_id=self.case.id, element_id=task.task_spec.bpmn_id or task.task_spec.name,
-            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kind="user" if task.task_spec.manual else "engine",
+            name=_task_name(task.task_spec.bpmn_name or task.task_spec.bpmn_id, item),
+            kind="user" if task.task_spec.manual else "engine",
             lane=lane, department=department, assignee=assignee, state=state,
-            form_key=meta.get("formKey"), item=self._item(task, meta),
+            form_key=meta.get("formKey"), item=item,
             created_at=self.uow.runtime.clock(), error=error,
             time_limit=self._property(task, meta, "time_limit"),
         )
         if state == "ready":
-            deadlines.start_clock_for(self.uow, row, meta.get("properties", {}), again=_ran_before(task))
+            properties = meta.get("properties", {})
+            if meta.get("dueDate"):  # camunda:dueDate, e.g. the date promised at 容缺受理
+                properties = {**properties, "due_date": self._attribute(task, meta["dueDate"])}
+            deadlines.start_clock_for(self.uow, row, properties, again=_ran_before(task))
+            if _BINDING_PROPERTIES & properties.keys():
+                row.prefill = form_binding.prefill(self.uow, self.case, meta, row.form_key, task.data,
+                                                   assignee)
         return row
+
+    @staticmethod
+    def _attribute(task: SpiffTask, value: str) -> Any:
+        """A camunda attribute's value; `${expr}` evaluated against the task's data (None if it fails)."""
+        if not routing.is_expression(value):
+            return value
+        try:
+            return expressions.evaluate(routing.expression_of(value), dict(task.data))
+        except expressions.ExpressionError:
+            return None
 
     def sync(self) -> list[Task]:
         """Create rows for newly ready tasks, close rows whose tasks went away. Returns new rows.

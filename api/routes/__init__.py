@@ -25,6 +25,7 @@ RESOURCES = [
     "clocks",
     "incidents",
     "regions",
+    "batches",
     "diagrams",
 ]
 

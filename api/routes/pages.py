@@ -58,7 +58,19 @@ def project(business_key: str):  # type: ignore[no-untyped-def]
     except NotFound:
         return _page("lookup.html", status=404, code=business_key,
                      error=f"未找到项目代码为 {business_key} 的项目 (no project with this code)")
-    now = rt.clock()
-    return _page("progress.html", project=view, groups=progress.by_stage(view), now=now,
-                 stage_name=progress.stage_name, status_name=progress.STATUS_NAMES,
-                 state_name=progress.ITEM_STATE_NAMES, late=lambda item: progress.working_late(item, now))
+    return _page("progress.html", project=view, groups=progress.by_stage(view),
+                 stage_name=progress.stage_name, limit_name=_limit_name)
+
+
+_UNITS = (("working days", "个工作日"), ("working hours", "个工作小时"), ("days", "天"), ("hours", "小时"))
+
+
+def _limit_name(limit: str | None) -> str:
+    """`20 working days` → `20个工作日` (a limit written otherwise is shown as written)."""
+    if not limit:
+        return "—"
+    text = limit.strip()
+    for english, chinese in _UNITS:
+        if text.lower().endswith(" " + english) and text[: -len(english)].strip().isdigit():
+            return text[: -len(english)].strip() + chinese
+    return text

@@ -1,13 +1,16 @@
 """Tasks: inboxes, one task with its form, claim / unclaim / complete."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint
 
 from api.operation import operation
+from api.routes import API_PREFIX
 from api.runtime import runtime
 from api.schemas.common import dump_page
-from api.schemas.tasks import (CompleteSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema, TaskSchema,
-                                dump_task)
+from api.schemas.tasks import (CompletedTaskSchema, CompleteSchema, TaskDetailSchema, TaskPageSchema,
+                                TaskQuerySchema, TaskSchema, dump_task, dump_tasks)
 from engine import cases, queries
 from engine.errors import NotFound
 
@@ -63,8 +66,22 @@ def unclaim(actor, task_id):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/tasks/<task_id>/complete")
 @operation("Complete a task with its form's data", tags=TAGS, body=CompleteSchema, body_required=False,
-           response=TaskSchema, conflicts=True,
-           description="422 lists every form error by field path; 409 when the task is not ready, "
+           response=CompletedTaskSchema, conflicts=True,
+           response_headers={200: {
+               "Location": {"description": "the case's open tasks: `/api/v1/tasks?case_id=…`",
+                            "schema": {"type": "string"}},
+               "Link": {"description": '`<…/tasks?case_id=…>; rel="next"`', "schema": {"type": "string"}}}},
+           description="Answers with the completed task, its case's state and the case's open tasks after "
+                       "it (the agent sees all of them, staff their department's), so a client needs no "
+                       "second call to find the next task. The task's `prefill` is merged under `data`. "
+                       "422 lists every form error by field path; 409 when the task is not ready, "
                        "is claimed by someone else, or the case is suspended.")
 def complete(actor, body, task_id):  # type: ignore[no-untyped-def]
-    return _verb(cases.complete_task, actor, task_id, body["data"])
+    with runtime().unit_of_work() as uow:
+        done = cases.complete_and_follow(uow, actor, task_id, body["data"])
+        uow.commit()
+        result = {**dump_task(done.task),
+                  "case": {"id": done.case.id, "status": done.case.status, "stage": done.case.stage},
+                  "open_tasks": dump_tasks(done.open_tasks)}
+    link = f"{API_PREFIX}/tasks?case_id={quote(done.case.id)}"
+    return result, 200, {"Location": link, "Link": f'<{link}>; rel="next"'}

@@ -31,6 +31,9 @@ class TaskSchema(Schema):
         "description": "the due date was counted on a year without an official schedule (预计); "
                        "it moves when the year is loaded"})
     sla = fields.String(allow_none=True)
+    prefill = fields.Dict(allow_none=True, metadata={
+        "description": "what the task's form starts with (e.g. the registration form from the project "
+                       "given at start); merged under the submitted data on completion"})
 
 
 # `TaskSchema().dump(row)`, fast: inboxes and case pages render up to hundreds of task rows.
@@ -68,3 +71,15 @@ class TaskQuerySchema(PageQuerySchema):
 class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "the form's data (validated against the task's form)"})
+
+
+class CaseStateSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+
+
+class CompletedTaskSchema(TaskSchema):
+    case = fields.Nested(CaseStateSchema, required=True, metadata={"description": "the case after the completion"})
+    open_tasks = fields.List(fields.Nested(TaskSchema), required=True, metadata={
+        "description": "the case's open tasks after the completion, as the actor may see them"})

@@ -1,10 +1,13 @@
 """One database handle per process: the SQLAlchemy engine, tuned for SQLite or PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 
 class Database:
@@ -65,3 +68,26 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+_STARTUP_LOCK = 0x6F6E6577  # "onew": the advisory lock key servers take while they start
+
+
+@contextmanager
+def startup_lock(url: str) -> Iterator[None]:
+    """Held while a server migrates, deploys and seeds: servers started together on one
+    PostgreSQL database take turns (the next finds the work done). SQLite serialises writers
+    itself; there it is a no-op."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _STARTUP_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _STARTUP_LOCK})
+    finally:
+        engine.dispose()

@@ -141,6 +141,9 @@ class Task(Base):
     # counted on, e.g. "2027" or "2027,2028"; NULL when only official years were used. Loading
     # such a year recomputes exactly these rows (issue 10, migration 0008).
     due_provisional_years: Mapped[str | None] = mapped_column(String(60), index=True)
+    # What the task's form starts with (issue 10, migration 0009): e.g. the registration form
+    # from the project the agent gave at start; merged under the submitted data on completion.
+    prefill: Mapped[dict | None] = mapped_column(JsonType)
 
     @property
     def due_provisional(self) -> bool:

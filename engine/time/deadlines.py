@@ -118,7 +118,7 @@ def task_rules(properties: dict[str, Any], item: dict[str, Any] | None) -> dict[
     item = item or {}
     rules: dict[str, Any] = {}
     for key in ("time_limit", "warn_share", "warn_before", "deemed_consent", "after_stop",
-                "escalate", "deemed_consent_data"):
+                "escalate", "deemed_consent_data", "due_date"):
         value = item.get(key, properties.get(key))
         if value is not None:
             rules[key] = value
@@ -134,6 +134,8 @@ def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any], ag
         rules["time_limit"] = row.time_limit  # the BPMN property, `${expr}` already evaluated
     limit_text = rules.get("time_limit")
     if not limit_text:
+        if rules.get("due_date"):
+            _start_clock_until(uow, row, rules)
         return
     Duration.parse(str(limit_text))  # a bad limit is the task's error, before anything is set
     now = uow.runtime.clock()
@@ -145,6 +147,47 @@ def start_clock_for(uow: "UnitOfWork", row: Task, properties: dict[str, Any], ag
     set_clock(uow, calendar, row, [entry])
     if entry[0] == "continue":
         row.sla = sla_at(row, now) if row.due_at > now else "red"
+
+
+def _start_clock_until(uow: "UnitOfWork", row: Task, rules: dict[str, Any]) -> None:
+    """A task due on a date rather than within a limit (`camunda:dueDate`; 容缺受理: the date the
+    enterprise promised to supply the missing materials): due at the close of office that day,
+    then yellow, red and escalation like any other limit. A date/time value is taken as is."""
+    value = rules["due_date"]
+    calendar = uow.runtime.calendars.calendar(uow)
+    due = promised_instant(calendar, value)
+    if due is None:
+        raise Invalid(f"due date {value!r} is not a date (YYYY-MM-DD) or a date and time",
+                      {"due_date": ["not a date"]})
+    now = uow.runtime.clock()
+    row.time_rules = {k: (str(v) if k == "due_date" else v) for k, v in rules.items()} or None
+    row.clock_started_at = now
+    row.due_at = due
+    policy = uow.runtime.time_policy
+    share = float(rules["warn_share"]) if rules.get("warn_share") is not None else policy.yellow_share
+    before = Duration.parse(str(rules["warn_before"])) if rules.get("warn_before") else policy.yellow_before
+    row.warn_at = (warn_instant(calendar, now, due, Duration(1, "natural_hours"), share, before)
+                   if due > now else None)
+    row.sla = sla_at(row, now)
+
+
+def promised_instant(calendar: WorkCalendar, value: Any) -> datetime | None:
+    """When a promised date falls due: a date → the close of office that day (local)."""
+    from datetime import date as _date
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=calendar.office_hours.tz)
+    if isinstance(value, _date):
+        return calendar.office_hours.at(value, calendar.office_hours.day_end)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return calendar.office_hours.at(_date.fromisoformat(text), calendar.office_hours.day_end)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=calendar.office_hours.tz)
 
 
 # --------------------------------------------------------------------------- an item's clock across 补正

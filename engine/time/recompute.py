@@ -139,10 +139,10 @@ def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: st
     for case_id in sorted(set(tasks) | set(escalations)):  # one order: no deadlock with a worker
         case = uow.lock_case(case_id)
         changes: dict[str, dict[str, Any]] = {}
-        rows = uow.session.scalars(select(Task).where(Task.id.in_(tasks.get(case_id, [])))
-                                   .order_by(Task.created_at, Task.id)
-                                   .execution_options(populate_existing=True))
-        for row in rows:
+        rows = {row.id: row for row in uow.session.scalars(
+            select(Task).where(Task.id.in_(tasks.get(case_id, []))).order_by(Task.created_at, Task.id)
+            .execution_options(populate_existing=True))}
+        for row in rows.values():
             result["tasks_checked"] += 1
             change = _recompute_task(uow, calendar, row, now, official)
             if change is not None:
@@ -162,7 +162,7 @@ def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: st
             escalation.next_at = next_at
             result["escalations_changed"] += 1
         for task_id, change in changes.items():
-            row = uow.session.get(Task, task_id)
+            row = rows.get(task_id) or uow.session.get(Task, task_id)
             history.record(uow, case.id, "due_recomputed", actor, task_id=task_id,
                            element_id=row.element_id if row is not None else None,
                            data=change)

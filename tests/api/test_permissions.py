@@ -42,6 +42,11 @@ MATRIX = {
                         row(200, 403, 200, 403, 403, 403, 403, 403, 401)),
     "correlated message": ("POST", "/messages", {"name": "materials_supplied", "business_key": MSG_KEY}, None,
                            row(200, 403, 200, 403, 403, 403, 403, 403, 401)),
+    # the parallel case takes no batches: 409 means the permission check let the caller through
+    "submit batch": ("POST", "/cases/{case}/batches", {"facility": "门卫室", "items": [
+        {"name": "门卫室规划许可", "department": "county.zrzyj", "time_limit": "10 working days"}]}, None,
+        row(409, 403, 409, 403, 403, 403, 403, 403, 401)),
+    "list batches": ("GET", "/cases/{case}/batches", None, None, row(200, 403, 200, 403, 200, 403, 200, 200, 401)),
     "list tasks": ("GET", "/tasks", None, None, row(200, 403, 200, 200, 200, 200, 200, 200, 401)),
     "list tasks of a department": ("GET", "/tasks?department=county.fgj", None, None,
                                    row(200, 403, 200, 200, 200, 403, 200, 200, 401)),

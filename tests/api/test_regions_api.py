@@ -180,3 +180,23 @@ def test_organisation_and_regions_from_the_command_line(cli, tmp_path):
     assert cli("regions", "list").output.startswith("organisation v1")
     assert "jingyang.sthjj" in cli("departments", "list", "--region", "旌阳区").output
     assert cli("departments", "list", "--region", "mars").exit_code == 1
+
+
+def test_an_edited_file_is_used_when_no_version_is_loaded_and_a_broken_edit_is_not(runtime, clock, tmp_path):
+    from engine.config import Settings
+    from engine.organisation_versions import in_force
+    from engine.runtime import Runtime
+    path = tmp_path / "organisation.json"
+    path.write_bytes(document())
+    rt = Runtime(Settings(database_url=runtime.settings.database_url, organisation_file=path), clock=clock)
+    try:
+        assert "jingyang.sthjj" not in rt.organisation
+        path.write_bytes(document(lambda raw: region(raw, "jingyang")["bodies"].append(JINGYANG_ECOLOGY)))
+        assert "jingyang.sthjj" in rt.organisation  # the edit is in force at the next command
+        path.write_text("{ broken", encoding="utf-8")
+        assert "jingyang.sthjj" in rt.organisation  # the last good one stays
+        with rt.unit_of_work(write=False) as uow:
+            shown = in_force(uow)
+        assert shown["version"] is None and shown["file_differs"]
+    finally:
+        rt.close()

@@ -124,6 +124,11 @@ class Story:
             done.append(task["item"]["name"])
         return done
 
+    def batch(self, facility: str, items: list[dict[str, Any]], expect: int = 201) -> dict[str, Any]:
+        """The agent submits a batch of auxiliary items (分期报建)."""
+        return self.call("POST", f"/cases/{self.case_id}/batches", expect=expect,
+                         json={"facility": facility, "items": items})
+
     # -- the agent's opening steps ----------------------------------------------------------------
     def open_agency_case(self, name: str, business_key: str, intake: dict[str, Any] | None = None,
                          stages: list[str] | None = None) -> None:
