@@ -230,9 +230,15 @@ def users_revoke(name: str) -> None:
 
 def first_admin(rt) -> None:  # type: ignore[no-untyped-def]
     """A fresh database gets `admin` with a random console password, printed once (as Jenkins does)."""
-    with rt.unit_of_work() as uow:
-        password = users.ensure_first_admin(uow)
-        uow.commit()
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.errors import Conflict
+    try:
+        with rt.unit_of_work() as uow:
+            password = users.ensure_first_admin(uow)
+            uow.commit()
+    except (IntegrityError, Conflict):
+        return  # another server started on the same fresh database created it a moment ago
     if password is not None:
         bar = "*" * 72
         click.echo(f"{bar}\nA console administrator was created: user `admin`, password:\n\n    {password}\n\n"

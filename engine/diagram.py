@@ -526,17 +526,25 @@ def render_svg(layout: Layout, states: dict[str, ElementState] | None = None, ti
            f'<title id="ow-diagram-title">{escape(title or "流程图")}</title>',
            f'<desc id="ow-diagram-desc">{escape(description or "BPMN 流程图；每个环节的状态写在其提示文字中。")}</desc>',
            _DEFS, f'<rect {_attrs(x=_n(vx), y=_n(vy), width=_n(width), height=_n(height), fill="#ffffff")}/>']
+    case_view = states is not None
     states = states or {}
     reached = {k for k, s in states.items() if s.state in ("completed", "active", "waiting", "error")}
+    unreached = ElementState("not_reached")
     done = {k for k, s in states.items() if s.state == "completed" or s.done}
     containers = [s for s in layout.shapes if s.kind in ("participant", "lane") or s.expanded]
     others = [s for s in layout.shapes if not (s.kind in ("participant", "lane") or s.expanded)]
     for shape in containers:
-        out.append(_draw_shape(shape, states.get(shape.id) if shape.kind not in ("participant", "lane") else None))
+        state = states.get(shape.id) if shape.kind not in ("participant", "lane") else None
+        if state is None and case_view and shape.kind not in ("participant", "lane"):
+            state = unreached
+        out.append(_draw_shape(shape, state))
     for edge in layout.edges:
         out.append(_draw_edge(edge, taken=edge.source in done and edge.target in reached))
     for shape in others:
-        out.append(_draw_shape(shape, states.get(shape.id) if states else None))
+        state = states.get(shape.id)
+        if state is None and case_view and (shape.kind in ACTIVITIES or shape.kind in EVENTS or shape.kind in GATEWAYS):
+            state = unreached  # no token has been there in this case
+        out.append(_draw_shape(shape, state))
     if legend_h:
         out.append(_legend(vx + pad, max_y + pad))
     out.append("</svg>")

@@ -46,7 +46,8 @@ def _render(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list
 @blueprint.get("/tasks/<task_id>")
 def task(task_id: str) -> Response:
     context = _context(task_id)
-    # the form starts from what the case knows (the one form 一张表单 from the project given at start)
+    # What the service already knows (the task's `prefill`: the registration for the agent,
+    # the stages and contact for the agreement) fills the form; what is blank stays blank.
     raw = formfields.to_raw(context["schema"] or {}, context["task"].prefill or {})
     return _render(context, raw, {})
 

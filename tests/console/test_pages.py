@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from engine.access import Actor
 from engine.timers import Worker
 from tests.conftest import BPMN
 from tests.console.conftest import Browser
@@ -211,21 +210,25 @@ def test_the_stylesheet_and_script_are_our_own_files(app, path):
 
 
 def test_a_failed_step_shows_on_the_case_page_and_the_admin_list_and_can_be_retried(app, people, shipped, runtime):
-    case_id = open_agency_case(runtime)
-    # an auxiliary batch naming a body that does not exist, as a bare BPMN message (the API refuses it)
     from engine import cases
+    from engine.access import Actor
+    from tests.conftest import deploy_file
+    deploy_file(runtime, "failing_script.bpmn")
+    alice = Actor("alice", "agent")
     with runtime.unit_of_work() as uow:
-        cases.deliver(uow, Actor("alice", "agent"), case_id, "auxiliary_batch", {"facility": "配套仓库", "items": [
-            {"name": "仓库规划许可", "department": "county.nowhere", "time_limit": "10 working days"}]})
+        case_id = cases.start_case(uow, alice, "failing_script", "2026-510117-34-01-000009").case.id
         uow.commit()
+    [fill] = _ready(runtime, case_id)
     agent = Browser(app)
     agent.sign_in("alice")
+    agent.get(f"/console/tasks/{fill.id}")
+    # the form has no schema: the divisor arrives as a message-free completion with no data, so the script fails
+    assert agent.post(f"/console/tasks/{fill.id}").status_code == 303
     page = _text(agent.get(f"/console/cases/{case_id}"))
-    assert "流程执行出错" in page and "county.nowhere" in page and "重试出错的环节" in page
-    assert 'data-state="error"' in page
+    assert "流程执行出错" in page and "Divide" in page and "重试出错的环节" in page
     admin = Browser(app)
     admin.sign_in("root")
-    assert "county.nowhere" in _text(admin.get("/console/"))
+    assert "failing_script" in _text(admin.get("/console/"))
     retried = agent.post(f"/console/cases/{case_id}/retry", {"reason": "再试一次"})
     assert retried.status_code == 303
     assert "已重试 1 次" in _text(agent.get(retried.headers["Location"]))  # the cause is still there

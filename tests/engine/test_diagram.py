@@ -140,15 +140,20 @@ def test_states_come_from_the_live_workflow(runtime, shipped_case):
     assert 'class="edge sequenceFlow taken"' in svg
 
 
-def test_a_case_in_error_marks_the_failing_element(runtime, shipped_case):
+def test_a_case_in_error_marks_the_failing_element(runtime):
     from engine import cases
     from engine.access import Actor
-    agent = Actor("alice", "agent")
+    from engine.definitions import deploy
+    demo = Path(__file__).resolve().parents[2] / "api" / "console" / "demo" / "land_efficiency.bpmn"
     with runtime.unit_of_work() as uow:
-        [task] = [t for t in cases.case_tasks(uow, shipped_case) if t.element_id == "SubmitAuxiliary" and t.state == "ready"]
-        cases.complete_task(uow, agent, task.id, {"facility": "仓库", "items": [
-            {"name": "仓库许可", "department": "county.nowhere", "time_limit": "10 working days"}]})
+        deploy(uow, Actor("dora", "designer"), demo.read_bytes(), demo.name)
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        case_id = cases.start_case(uow, Actor("alice", "agent"), "demo_land_efficiency", "2026-510117-34-01-000009",
+                                   project={"investment": 8000, "land_area": 0}).case.id
         uow.commit()
     with runtime.unit_of_work(write=False) as uow:
-        svg = diagram.case_diagram(uow, Actor("root", "admin"), shipped_case)
-    assert 'data-element-id="ItemAccept" data-state="error"' in svg
+        svg = diagram.case_diagram(uow, Actor("root", "admin"), case_id)
+    assert 'data-element-id="PerMu" data-state="error"' in svg and "计算亩均投资：出错" in svg
+    assert 'data-element-id="DemoStart" data-state="completed"' in svg
+    assert 'data-element-id="ReviewPerMu" data-state="not_reached"' in svg

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,7 +15,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from api.runtime import runtime
-from engine import cases, users
+
+from engine import cases, definitions, users
 from engine.access import SYSTEM, Actor
 from engine.definitions import deploy_directory
 from engine.errors import DomainError
@@ -24,6 +26,7 @@ from engine.store.models import Case, Task, User
 from engine.workbench import register_project
 
 BEIJING = timezone(timedelta(hours=8))
+DEMO_BPMN = Path(__file__).resolve().parent / "land_efficiency.bpmn"
 AGENT = "li.daiban"
 ALL_STAGES = ["stage1_project_land", "stage2_works_permit", "stage3_construction_permit", "stage4_completion"]
 PEOPLE = [  # name, role, department, who they are
@@ -67,8 +70,7 @@ def registration(name: str, code: str, serial: int, stages: list[str] | None = N
 
 
 def agreement(stages: list[str] | None = None) -> dict[str, Any]:
-    # the agent's name comes from the sign-in (form_binding's actor_field), not from typing
-    return {"stages_agreed": stages or ALL_STAGES,
+    return {"stages_agreed": stages or ALL_STAGES, "agent_name": AGENT,  # the actor field: who signs it
             "enterprise_contact": {"name": "李明", "phone": "13800000000"}, "signed_date": "2026-03-02"}
 
 
@@ -114,14 +116,6 @@ class Demo:
                 self.do(task, data)
                 return True
         return False
-
-    def broken_batch(self, case_id: str, batch: dict[str, Any]) -> None:
-        """A batch of auxiliary items naming a body that does not exist, delivered as the bare
-        BPMN message (the API and the batches endpoint refuse it with 422), so the demo has a
-        case with a failed step to repair."""
-        with self.rt.unit_of_work() as uow:
-            cases.deliver(uow, self.actors[AGENT], case_id, "auxiliary_batch", batch)
-            uow.commit()
 
     def through_intake(self, case_id: str, stages: list[str] | None = None) -> None:
         self.step(case_id, "Agreement", agreement(stages))
@@ -216,11 +210,16 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         demo.step(busy, "ItemAccept", STANDARD["ItemAccept"], item="用地预审与选址意见书")
         made.append((busy, "并联审批中：已批、审查中、补正中"))
         # 出错: an auxiliary item names a body that does not exist.
-        broken = demo.open("郫都区配套仓储项目", "2026-510117-59-02-000106", 106)
-        demo.through_intake(broken)
-        demo.broken_batch(broken, {"facility": "配套仓库", "items": [
-            {"name": "仓库建设工程规划许可", "department": "county.xyz", "time_limit": "10 working days"}]})
-        made.append((broken, "出错：附属设施事项的审批部门代码不存在"))
+        # 出错: a step fails on bad data (a land area of 0 in a demonstration process) and waits for an operator.
+        with rt.unit_of_work() as uow:
+            definitions.deploy(uow, SYSTEM, DEMO_BPMN.read_bytes(), DEMO_BPMN.name)
+            uow.commit()
+        with rt.unit_of_work() as uow:
+            broken = cases.start_case(uow, demo.actors[AGENT], "demo_land_efficiency", "2026-510117-59-02-000106",
+                                      project={"project_name": "郫都区配套仓储项目", "investment": 8000,
+                                               "land_area": 0}).case.id
+            uow.commit()
+        made.append((broken, "出错：用地面积为 0，无法计算亩均投资（演示流程）"))
         demo.walk_to(now - timedelta(days=3))
         # Recent cases: waiting for the agreement, and at pre-review.
         fresh = demo.open("郫都区数字文创园", "2026-510117-87-01-000107", 107)
