@@ -12,7 +12,6 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from engine.timers import Worker
@@ -20,6 +19,21 @@ from tests.console.conftest import PASSWORD, People
 from tests.scenarios.story import credit_code
 
 CODE = "2026-510117-34-01-000321"
+
+
+def _gone(error: WebDriverException) -> bool:
+    """A node of a page that was replaced: chromium says so in one of two ways."""
+    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
+
+
+def _replaced(page) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        page.is_enabled()
+    except WebDriverException as error:
+        if _gone(error):
+            return True
+        raise
+    return False
 
 
 class Person:
@@ -74,12 +88,11 @@ class Person:
             try:
                 (within or self.driver).find_element(by, value).click()
                 break
-            except (StaleElementReferenceException, WebDriverException) as error:
-                if attempt == 2 or "does not belong to the document" not in str(error) and \
-                        not isinstance(error, StaleElementReferenceException):
+            except WebDriverException as error:
+                if attempt == 2 or not _gone(error):
                     raise
                 time.sleep(0.5)
-        WebDriverWait(self.driver, 30).until(staleness_of(page))
+        WebDriverWait(self.driver, 30).until(lambda d: _replaced(page))
         WebDriverWait(self.driver, 30).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
