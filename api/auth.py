@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import g, request
 
 from api.errors import Unauthorized
-from engine import users
-from engine.access import Actor
+from engine.services import users
+from engine.domain.access import Actor
 from api.runtime import runtime
 
 

@@ -11,9 +11,11 @@ from flask import Flask
 from flask.cli import ScriptInfo, with_appcontext
 
 from api.runtime import runtime
-from engine import cases as case_verbs
-from engine import __version__, definitions, users
-from engine.access import SYSTEM, Actor
+from engine.services import cases as case_verbs
+from engine import __version__
+from engine.services import definitions
+from engine.services import users
+from engine.domain.access import SYSTEM, Actor
 from engine.errors import DomainError
 
 
@@ -39,7 +41,7 @@ def _actor(name: str | None) -> Actor:
         return SYSTEM
     from sqlalchemy import select
 
-    from engine.store.models import User
+    from engine.adapters.models import User
     with runtime().unit_of_work(write=False) as uow:
         user = uow.session.scalar(select(User).where(User.name == name))
     if user is None or user.revoked_at is not None:
@@ -66,7 +68,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply migrations up to the newest.")
 @with_appcontext
 def db_upgrade() -> None:
-    from engine.store.migrate import upgrade
+    from engine.adapters.migrate import upgrade
     upgrade(runtime().settings.database_url)
     click.echo(f"database upgraded ({runtime().database.kind})")
 
@@ -126,8 +128,8 @@ def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     rt = runtime()
-    from engine.store.database import startup_lock
-    from engine.store.migrate import upgrade
+    from engine.adapters.database import startup_lock
+    from engine.adapters.migrate import upgrade
     with startup_lock(rt.settings.database_url):  # servers starting together take turns
         upgrade(rt.settings.database_url)
         _deploy_shipped(rt)
@@ -291,7 +293,7 @@ def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str 
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_batch(case_id: str, data: str, as_user: str | None) -> None:
-    from engine import batches
+    from engine.services import batches
     actor = _actor(as_user)
     try:
         text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
@@ -322,7 +324,7 @@ def tasks_group() -> None:
 def tasks_list(department: str | None, case_id: str | None) -> None:
     from sqlalchemy import select
 
-    from engine.store.models import Task
+    from engine.adapters.models import Task
     with runtime().unit_of_work(write=False) as uow:
         query = select(Task).where(Task.state == "ready").order_by(Task.created_at, Task.id)
         if department:
@@ -364,7 +366,7 @@ def calendar_group() -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def calendar_load(file: str, as_user: str | None) -> None:
-    from engine.time import store
+    from engine.adapters import calendar_store as store
     actor = _actor(as_user)
     try:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
@@ -391,7 +393,7 @@ def calendar_load(file: str, as_user: str | None) -> None:
 @click.argument("year", type=int)
 @with_appcontext
 def calendar_show(year: int) -> None:
-    from engine.time import store
+    from engine.adapters import calendar_store as store
     try:
         with runtime().unit_of_work(write=False) as uow:
             row = store.get_year(uow, year)
@@ -405,7 +407,7 @@ def calendar_show(year: int) -> None:
 @click.argument("duration")
 @with_appcontext
 def calendar_due(start: str, duration: str) -> None:
-    from engine.time import store
+    from engine.adapters import calendar_store as store
     try:
         moment = store.parse_instant(start)
         with runtime().unit_of_work(write=False) as uow:
@@ -422,7 +424,7 @@ def calendar_due(start: str, duration: str) -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def calendar_recompute(as_user: str | None) -> None:
-    from engine.time.recompute import recompute_provisional
+    from engine.services.recompute import recompute_provisional
     actor = _actor(as_user)
     with runtime().unit_of_work() as uow:
         done = recompute_provisional(uow, set(), actor.name)
@@ -434,7 +436,7 @@ def calendar_recompute(as_user: str | None) -> None:
 @calendar_group.command("list", help="List the years: official, provisional (no schedule yet) or missing.")
 @with_appcontext
 def calendar_list() -> None:
-    from engine.time import store
+    from engine.adapters import calendar_store as store
     with runtime().unit_of_work(write=False) as uow:
         years = store.list_years(uow)
     for year in years:
@@ -456,13 +458,13 @@ def worker_command(batch: int, lease: float, poll: float, job_delay: float, once
     import logging
     import signal
 
-    from engine.timers import Worker
+    from engine.services.timers import Worker
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("onewindow").setLevel(logging.INFO)
     worker = Worker(runtime(), name=name, batch=batch, lease_seconds=lease, poll_seconds=poll,
                     job_delay=job_delay)
     def stop(*_: object) -> None:
-        from engine import sandbox
+        from engine.adapters import sandbox
         worker.stop()
         sandbox.interrupt()  # a running script is killed; its case's step runs again later
 
@@ -561,7 +563,7 @@ def _changes_line(result: dict) -> str:
 @click.argument("path", required=False)
 @with_appcontext
 def organisation_check(path: str | None) -> None:
-    from engine import organisation_versions as versions
+    from engine.adapters import organisation_versions as versions
     data, name = _read_organisation(path)
     try:
         with runtime().unit_of_work(write=False) as uow:
@@ -579,7 +581,7 @@ def organisation_check(path: str | None) -> None:
 @click.argument("path", required=False)
 @with_appcontext
 def organisation_load(path: str | None) -> None:
-    from engine import organisation_versions as versions
+    from engine.adapters import organisation_versions as versions
     data, name = _read_organisation(path)
     try:
         with runtime().unit_of_work() as uow:
@@ -598,7 +600,7 @@ def organisation_load(path: str | None) -> None:
 @organisation_group.command("show", help="The version in force and every recorded version.")
 @with_appcontext
 def organisation_show() -> None:
-    from engine import organisation_versions as versions
+    from engine.adapters import organisation_versions as versions
     with runtime().unit_of_work(write=False) as uow:
         now, history = versions.in_force(uow), versions.versions(uow)
     version = f"v{now['version']}" if now["version"] else "the file (no version loaded yet)"

@@ -53,7 +53,7 @@ def incidents_group() -> None:
 def incidents_list(state: str, process_key: str | None, element_id: str | None, department: str | None,
                    case_id: str | None, since: str | None, page: int, per_page: int, as_json: bool,
                    as_user: str | None) -> None:
-    from engine import incidents
+    from engine.services import incidents
     cli = _cli()
     actor = cli._actor(as_user)
     moment = None
@@ -102,7 +102,7 @@ def _print_repaired(result: Any) -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_retry(case_id: str, reason: str, as_user: str | None) -> None:
-    from engine import repair
+    from engine.services import repair
     cli = _cli()
     actor = cli._actor(as_user)
     try:
@@ -162,7 +162,7 @@ def _patch_from(file: str | None, sets: tuple[str, ...], deletes: tuple[str, ...
 @with_appcontext
 def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...], file: str | None,
                     task_id: str | None, as_user: str | None) -> None:
-    from engine import repair
+    from engine.services import repair
     cli = _cli()
     actor = cli._actor(as_user)
     patch = _patch_from(file, sets, deletes)
@@ -184,7 +184,7 @@ def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_move(case_id: str, source: str, target: str, reason: str, as_user: str | None) -> None:
-    from engine import repair
+    from engine.services import repair
     cli = _cli()
     actor = cli._actor(as_user)
     try:

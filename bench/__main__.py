@@ -59,8 +59,8 @@ def quiet_client_heap() -> None:
     own full GC pauses (100+ ms) were measured as server latency (p99) and lowered the rates."""
     import gc
 
-    from engine.bpmn.serializer import LIVE_WORKFLOWS
-    from engine.queries import CASE_VARIABLES
+    from engine.adapters.serializer import LIVE_WORKFLOWS
+    from engine.adapters.queries import CASE_VARIABLES
     LIVE_WORKFLOWS.clear()
     CASE_VARIABLES.clear()
     gc.collect()
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
     from engine.config import Settings
     from engine.runtime import Runtime
-    from engine.store.migrate import upgrade
+    from engine.adapters.migrate import upgrade
 
     from bench import http, inproc
     began = time.perf_counter()

@@ -38,10 +38,10 @@ def log(message: str) -> None:
 def build(runtime: Any, real_cases: int, tasks: int) -> dict[str, Any]:
     from sqlalchemy import insert, select
 
-    from engine import users
-    from engine.access import SYSTEM
-    from engine.definitions import deploy_directory
-    from engine.store.models import Case, Definition, Task
+    from engine.services import users
+    from engine.domain.access import SYSTEM
+    from engine.services.definitions import deploy_directory
+    from engine.adapters.models import Case, Definition, Task
     from tests.console.test_permissions import _ready, open_agency_case
 
     deploy_directory(runtime.unit_of_work, SYSTEM, runtime.settings.processes_dir)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     from api.app import create_app
     from engine.config import Settings
     from engine.runtime import Runtime
-    from engine.store.migrate import upgrade
+    from engine.adapters.migrate import upgrade
     with database(args.db, args.pg) as url:
         upgrade(url)
         runtime = Runtime(Settings(database_url=url))

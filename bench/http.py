@@ -186,7 +186,7 @@ class HttpBench:
     """Users, server and the measurements; `round()` runs each measurement once."""
 
     def __init__(self, runtime: Any, database_url: str, quick: bool, log=print) -> None:
-        from engine import users
+        from engine.services import users
         self.runtime, self.quick, self.log = runtime, quick, log
         suffix = uuid.uuid4().hex[:6]
         with runtime.unit_of_work() as uow:
@@ -264,7 +264,7 @@ def fill_tasks(runtime: Any, total: int, log=print) -> int:
     """Bulk-insert task rows (with their cases) straight into the table until it holds `total`."""
     from sqlalchemy import func, insert, select
 
-    from engine.store.models import Case, Definition, Task
+    from engine.adapters.models import Case, Definition, Task
     with runtime.unit_of_work() as uow:
         have = uow.session.scalar(select(func.count()).select_from(Task))
         definition = uow.session.scalar(select(Definition).where(Definition.key == PROCESS_KEY))

@@ -7,7 +7,7 @@ built directly on the library does per command.
 Ours, two figures:
 - `workflow`: the same loop through our glue (`load_state`, `CaseWorkflow.complete`, `sync`'s
   ready-task scan, `dump_state`) with no database;
-- `engine`: the real command `engine.cases.complete_task` in a unit of work with commit, on the
+- `engine`: the real command `engine.services.cases.complete_task` in a unit of work with commit, on the
   bench database — what a request pays besides HTTP and auth.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Ours:
     """Our engine on a real database (the bench's), deployed with the bench process."""
 
     def __init__(self, runtime: Any) -> None:
-        from engine.access import Actor
+        from engine.domain.access import Actor
         self.runtime = runtime
         self.agent = Actor("bench-agent", "agent")
         self.admin = Actor("bench-admin", "admin")
@@ -74,9 +74,9 @@ class Ours:
 
     def run_workflow_only(self, n: int) -> tuple[list[float], float]:
         """Our glue without the database: load_state, complete, run, ready scan, dump_state."""
-        from engine.bpmn.serializer import dump_state, load_state
-        from engine.definitions import find_definition
-        from engine.workflow import CaseWorkflow, specs_of
+        from engine.adapters.serializer import dump_state, load_state
+        from engine.services.definitions import find_definition
+        from engine.services.workflow import CaseWorkflow, specs_of
         with self.runtime.unit_of_work(write=False) as uow:
             definition = find_definition(uow, PROCESS_KEY)
             spec, subs = specs_of(uow, definition)
@@ -98,7 +98,7 @@ class Ours:
             return per_task, time.perf_counter() - begin
 
     def start(self, n: int, business_key: str) -> str:
-        from engine import cases
+        from engine.services import cases
         with self.runtime.unit_of_work() as uow:
             case = cases.start_case(uow, self.agent, PROCESS_KEY, business_key,
                                     project={"name": business_key}, variables={"items": items(n)}).case
@@ -106,18 +106,18 @@ class Ours:
         return case.id
 
     def open_task_ids(self, case_id: str) -> list[str]:
-        from engine import cases
+        from engine.services import cases
         with self.runtime.unit_of_work(write=False) as uow:
             return [t.id for t in cases.case_tasks(uow, case_id) if t.state == "ready"]
 
     def complete(self, task_id: str) -> None:
-        from engine import cases
+        from engine.services import cases
         with self.runtime.unit_of_work() as uow:
             cases.complete_task(uow, self.admin, task_id, dict(DECISION))
             uow.commit()
 
     def case_status(self, case_id: str) -> str:
-        from engine.store.models import Case
+        from engine.adapters.models import Case
         with self.runtime.unit_of_work(write=False) as uow:
             return uow.session.get(Case, case_id).status
 
@@ -139,13 +139,13 @@ class Ours:
 
 def ready_manual(workflow: Any) -> list:
     """What `CaseWorkflow.sync` asks of the workflow: the ready manual tasks."""
-    from engine.workflow import ready_manual_tasks
+    from engine.services.workflow import ready_manual_tasks
     return ready_manual_tasks(workflow)
 
 
 def deploy(runtime: Any) -> None:
-    from engine.access import Actor
-    from engine.definitions import deploy as deploy_definition
+    from engine.domain.access import Actor
+    from engine.services.definitions import deploy as deploy_definition
     with runtime.unit_of_work() as uow:
         deploy_definition(uow, Actor("bench-designer", "designer"), BPMN_FILE.read_bytes(), BPMN_FILE.name)
         uow.commit()

@@ -1,4 +1,4 @@
-"""`python -m bench.scripts [--quick]`: what the script sandbox (engine/sandbox.py) costs per call.
+"""`python -m bench.scripts [--quick]`: what the script sandbox (engine/adapters/sandbox.py) costs per call.
 
 Median wall time of one call, in-process (the AST allow-list alone, `_execute_here`) against
 sandboxed (`expressions.execute`: a round trip to the pre-started host process), for a few
@@ -12,7 +12,8 @@ import statistics
 import time
 from typing import Any, Callable
 
-from engine import expressions, sandbox
+from engine.domain import expressions
+from engine.adapters import sandbox
 
 
 def median_us(call: Callable[[], Any], rounds: int, idle: float = 0.0) -> float:

@@ -43,11 +43,11 @@ class Settings:
     organisation_file: Path = field(default_factory=lambda: Path(
         os.environ.get("ONEWINDOW_ORGANISATION") or shipped_dir("processes") / "organisation.json"))
     # Designer code (scripts, expressions): seconds and memory one run may use
-    # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/sandbox.py.
+    # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/adapters/sandbox.py.
     script_timeout: float = field(default_factory=lambda: _sandbox_default("timeout"))
     script_memory_mb: int = field(default_factory=lambda: _sandbox_default("memory_mb"))
 
 
 def _sandbox_default(name: str):  # type: ignore[no-untyped-def]
-    from engine.sandbox import env_memory_mb, env_timeout
+    from engine.adapters.sandbox import env_memory_mb, env_timeout
     return env_timeout() if name == "timeout" else env_memory_mb()

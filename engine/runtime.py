@@ -8,18 +8,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from engine.config import Settings
-from engine.store.database import Database
-from engine.store.uow import UnitOfWork
+from engine.adapters.database import Database
+from engine.adapters.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
-    from engine.forms import FormRegistry
-    from engine.organisation import Organisation
-    from engine.organisation_versions import OrganisationStore
-    from engine.store.models import Definition
-    from engine.time.deadlines import TimePolicy
-    from engine.time.store import CalendarStore
+    from engine.domain.forms import FormRegistry
+    from engine.domain.organisation import Organisation
+    from engine.adapters.organisation_versions import OrganisationStore
+    from engine.adapters.models import Definition
+    from engine.services.deadlines import TimePolicy
+    from engine.adapters.calendar_store import CalendarStore
 
 
 def utc_now() -> datetime:
@@ -38,7 +38,7 @@ class SpecCache:
     def get(self, definition_id: int, load: Callable[[], str]) -> tuple["BpmnProcessSpec", dict]:
         found = self._specs.get(definition_id)
         if found is None:
-            from engine.bpmn.serializer import load_specs
+            from engine.adapters.serializer import load_specs
             found = load_specs(load())
             with self._lock:
                 self._specs.setdefault(definition_id, found)
@@ -78,7 +78,7 @@ class Runtime:
         self.database = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.clock = clock
-        from engine import sandbox  # limits of designer code are per process, like the runtime
+        from engine.adapters import sandbox  # limits of designer code are per process, like the runtime
         sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
@@ -86,13 +86,13 @@ class Runtime:
 
     @cached_property
     def forms(self) -> "FormRegistry":
-        from engine.forms import FormRegistry
+        from engine.domain.forms import FormRegistry
         return FormRegistry.load(self.settings.forms_dir)
 
     @cached_property
     def organisations(self) -> "OrganisationStore":
         """The versioned organisation (regions and bodies): `uow.organisation` in commands."""
-        from engine.organisation_versions import OrganisationStore
+        from engine.adapters.organisation_versions import OrganisationStore
         return OrganisationStore(self)
 
     @property
@@ -105,13 +105,13 @@ class Runtime:
     @cached_property
     def calendars(self) -> "CalendarStore":
         """The working-day calendar (versioned in the database): `calendars.calendar(uow)`."""
-        from engine.time.store import CalendarStore
+        from engine.adapters.calendar_store import CalendarStore
         return CalendarStore(self)
 
     @cached_property
     def time_policy(self) -> "TimePolicy":
         """Warning and escalation thresholds (ONEWINDOW_SLA_* environment variables)."""
-        from engine.time.deadlines import TimePolicy
+        from engine.services.deadlines import TimePolicy
         return TimePolicy.from_env()
 
     def close(self) -> None:

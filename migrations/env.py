@@ -5,7 +5,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from engine.config import default_database_url
-from engine.store.models import Base
+from engine.adapters.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from engine.access import Actor
+from engine.domain.access import Actor
 from engine.config import Settings, default_database_url
 from engine.runtime import Runtime
-from engine.store.migrate import upgrade
-from engine.store.models import Base
+from engine.adapters.migrate import upgrade
+from engine.adapters.models import Base
 
 TESTS = Path(__file__).resolve().parent
 BPMN = TESTS / "bpmn"
@@ -115,7 +115,7 @@ def staff(department: str, name: str | None = None) -> Actor:
 
 
 def deploy_file(runtime: Runtime, name: str, actor: Actor | None = None):
-    from engine.definitions import deploy
+    from engine.services.definitions import deploy
     with runtime.unit_of_work() as uow:
         result = deploy(uow, actor or Actor("dora", "designer"), (BPMN / name).read_bytes(), name)
         uow.commit()

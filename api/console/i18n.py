@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
 
-from engine.progress import STAGE_NAMES
+from engine.services.progress import STAGE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
 

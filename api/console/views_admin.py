@@ -11,10 +11,11 @@ from api.console import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import access, users
-from engine.access import ROLES
+from engine.domain import access
+from engine.services import users
+from engine.domain.access import ROLES
 from engine.errors import DomainError, Invalid
-from engine.time import store
+from engine.adapters import calendar_store as store
 
 MAX_CALENDAR = 512 * 1024
 

@@ -15,7 +15,7 @@ from api.console import blueprint
 from api.console.i18n import beijing
 from api.console.web import LOGIN_COOKIE, page, session_cookie_name, set_cookie
 from api.runtime import runtime
-from engine import users
+from engine.services import users
 
 LOGIN_COOKIE_SECONDS = 3600
 

@@ -13,11 +13,17 @@ from api.console.i18n import field_message
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import access, cases, definitions, diagram, queries, repair, workbench
+from engine.domain import access
+from engine.services import cases
+from engine.services import definitions
+from engine.services import diagram
+from engine.adapters import queries
+from engine.services import repair
+from engine.services import workbench
 from engine.errors import Forbidden, Invalid
-from engine.time import escalation
-from engine.progress import STAGE_NAMES
-from engine.workflow import load_definition
+from engine.services import escalation
+from engine.services.progress import STAGE_NAMES
+from engine.services.workflow import load_definition
 
 DEFAULT_PROCESS = "one_window_agency"
 MAX_TEXT = 2000

@@ -9,7 +9,10 @@ from api.console import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import access, definitions, diagram, workbench
+from engine.domain import access
+from engine.services import definitions
+from engine.services import diagram
+from engine.services import workbench
 from engine.errors import Invalid, InvalidDefinition, NotFound
 
 MAX_BPMN = 5 * 1024 * 1024

@@ -8,9 +8,9 @@ from api.console import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import workbench
+from engine.services import workbench
 from engine.errors import Invalid
-from engine.time import escalation
+from engine.services import escalation
 
 MAX_NOTE = 2000
 

@@ -11,7 +11,8 @@ from api.console import blueprint, formfields
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import cases, workbench
+from engine.services import cases
+from engine.services import workbench
 from engine.errors import Invalid, NotFound
 
 

@@ -6,9 +6,13 @@ from flask import Response, request
 from api.console import blueprint
 from api.console.web import actor, page
 from api.runtime import runtime
-from engine import definitions, queries, users, workbench
+from engine.services import definitions
+from engine.adapters import queries
+from engine.services import users
+from engine.services import workbench
 from engine.errors import Invalid
-from engine.time import escalation, store
+from engine.services import escalation
+from engine.adapters import calendar_store as store
 
 PER_PAGE = 50
 STAGES = ["stage1_project_land", "eia", "stage2_works_permit", "stage3_construction_permit", "stage4_completion",

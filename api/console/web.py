@@ -11,8 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from api.console import i18n
 from api.runtime import runtime
-from engine import users
-from engine.access import Actor
+from engine.services import users
+from engine.domain.access import Actor
 from engine.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 SESSION_COOKIE = "ow_console"

@@ -12,7 +12,7 @@ from api.runtime import runtime
 from api.schemas.batches import BatchCreatedSchema, BatchListSchema, BatchSchema
 from api.schemas.cases import CaseSchema
 from api.schemas.tasks import dump_tasks
-from engine import batches
+from engine.services import batches
 
 blueprint = Blueprint("batches", __name__)
 TAGS = ["cases"]

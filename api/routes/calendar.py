@@ -7,8 +7,8 @@ from api.operation import operation
 from api.runtime import runtime
 from api.schemas.calendar import (DueQuerySchema, DueSchema, YearCalendarBodySchema, YearCalendarSchema,
                                   YearListSchema, YearQuerySchema)
-from engine import access
-from engine.time import store
+from engine.domain import access
+from engine.adapters import calendar_store as store
 
 blueprint = Blueprint("calendar", __name__)
 

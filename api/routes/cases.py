@@ -10,7 +10,8 @@ from api.schemas.cases import (CaseDetailSchema, CasePageSchema, CaseQuerySchema
 from api.schemas.common import dump_page
 from api.schemas.messages import CaseMessageSchema
 from api.schemas.tasks import dump_tasks
-from engine import cases, queries
+from engine.services import cases
+from engine.adapters import queries
 
 blueprint = Blueprint("cases", __name__)
 TAGS = ["cases"]

@@ -6,7 +6,7 @@ from flask import Blueprint
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.clocks import ClockStartBodySchema, ClockStopBodySchema, TaskClockListSchema
-from engine.time import deadlines
+from engine.services import deadlines
 
 blueprint = Blueprint("clocks", __name__)
 

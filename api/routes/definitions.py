@@ -9,7 +9,8 @@ from api.runtime import runtime
 from api.schemas.definitions import (DefinitionDetailSchema, DefinitionListSchema, DefinitionSchema,
                                      DefinitionVersionSchema, DeployQuerySchema, DeployResultSchema,
                                      VersionQuerySchema)
-from engine import definitions, queries
+from engine.services import definitions
+from engine.adapters import queries
 from engine.errors import Invalid, NotFound
 
 blueprint = Blueprint("definitions", __name__)

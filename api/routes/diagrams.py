@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from api.operation import operation
 from api.runtime import runtime
-from engine import diagram
+from engine.services import diagram
 
 blueprint = Blueprint("diagrams", __name__)
 SVG = {"image/svg+xml": {"schema": {"type": "string"}}}

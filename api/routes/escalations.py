@@ -7,7 +7,7 @@ from api.operation import operation
 from api.runtime import runtime
 from api.schemas.escalations import (EscalationListSchema, EscalationQuerySchema, EscalationSchema,
                                      ResolveBodySchema)
-from engine.time import escalation
+from engine.services import escalation
 
 blueprint = Blueprint("escalations", __name__)
 

@@ -7,7 +7,7 @@ import engine
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.health import HealthSchema
-from engine.definitions import list_definitions
+from engine.services.definitions import list_definitions
 
 blueprint = Blueprint("health", __name__)
 

@@ -12,7 +12,9 @@ from api.schemas.incidents import (IncidentPageSchema, IncidentQuerySchema, Inci
                                    RepairedSchema, VariablesChangedSchema, VariablesPatchSchema,
                                    VariablesQuerySchema)
 from api.schemas.tasks import dump_tasks
-from engine import incidents, queries, repair
+from engine.services import incidents
+from engine.adapters import queries
+from engine.services import repair
 
 blueprint = Blueprint("incidents", __name__)
 TAGS = ["incidents"]

@@ -7,7 +7,7 @@ from api.operation import operation
 from api.runtime import runtime
 from api.schemas.cases import CaseSchema
 from api.schemas.messages import CorrelatedMessageSchema
-from engine import cases
+from engine.services import cases
 
 blueprint = Blueprint("messages", __name__)
 

@@ -1,6 +1,6 @@
 """HTML pages for people: the public progress page (公开监督) and its look-up form.
 
-No login, nothing but what `engine.progress` lets the public see; the JSON twin is
+No login, nothing but what `engine.services.progress` lets the public see; the JSON twin is
 `/api/v1/public/projects/{business_key}`. Pages send a strict Content-Security-Policy (no
 scripts at all) and Jinja escapes every value.
 """
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from api.runtime import runtime
-from engine import progress
+from engine.services import progress
 from engine.errors import NotFound
 
 blueprint = Blueprint("pages", __name__)

@@ -6,7 +6,7 @@ from flask import Blueprint
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.public import PublicProjectSchema
-from engine import progress
+from engine.services import progress
 
 blueprint = Blueprint("public", __name__)
 

@@ -10,8 +10,8 @@ from api.operation import operation
 from api.runtime import runtime
 from api.schemas.regions import (OrganisationLoadedSchema, OrganisationLoadQuerySchema, OrganisationSchema,
                                  RegionQuerySchema, RegionTreeSchema)
-from engine import access
-from engine import organisation_versions as versions
+from engine.domain import access
+from engine.adapters import organisation_versions as versions
 from engine.errors import Invalid
 
 blueprint = Blueprint("regions", __name__)

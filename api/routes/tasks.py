@@ -11,7 +11,8 @@ from api.runtime import runtime
 from api.schemas.common import dump_page
 from api.schemas.tasks import (CompletedTaskSchema, CompleteSchema, TaskDetailSchema, TaskPageSchema,
                                 TaskQuerySchema, TaskSchema, dump_task, dump_tasks)
-from engine import cases, queries
+from engine.services import cases
+from engine.adapters import queries
 from engine.errors import NotFound
 
 blueprint = Blueprint("tasks", __name__)

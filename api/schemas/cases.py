@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.schemas.common import PageQuerySchema, page_schema
 from api.schemas.tasks import TaskSchema
-from engine.queries import CASE_STATUSES
+from engine.adapters.queries import CASE_STATUSES
 
 
 class CaseSchema(Schema):

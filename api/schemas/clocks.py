@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engine.time.deadlines import STOP_KINDS
+from engine.services.deadlines import STOP_KINDS
 
 
 class ClockStopBodySchema(Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engine.organisation import LEVELS
+from engine.domain.organisation import LEVELS
 
 
 class DepartmentSchema(Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engine.time.escalation import STATUSES
+from engine.services.escalation import STATUSES
 
 
 class EscalationSchema(Schema):

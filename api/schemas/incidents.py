@@ -8,7 +8,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 from api.schemas.cases import CaseSchema
 from api.schemas.common import PageQuerySchema, page_schema
 from api.schemas.tasks import TaskSchema
-from engine.incidents import KINDS, RESOLUTIONS, STATES
+from engine.services.incidents import KINDS, RESOLUTIONS, STATES
 
 BEIJING = timezone(timedelta(hours=8))
 

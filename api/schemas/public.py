@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from engine.progress import CASE_STATES, ITEM_STATES, STEP_STATES
+from engine.services.progress import CASE_STATES, ITEM_STATES, STEP_STATES
 
 
 class PublicDepartmentSchema(Schema):

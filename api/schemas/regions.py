@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.departments import DepartmentSchema
-from engine.organisation import LEVELS
+from engine.domain.organisation import LEVELS
 
 
 class RegionSchema(Schema):

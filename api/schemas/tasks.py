@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuerySchema, fast_dumper, page_schema
-from engine.queries import TASK_STATES
-from engine.time.deadlines import SLA_STATES
+from engine.adapters.queries import TASK_STATES
+from engine.services.deadlines import SLA_STATES
 
 
 class TaskSchema(Schema):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from api.app import create_app
-from engine import users
+from engine.services import users
 from tests.conftest import BPMN
 
 PROJECT_CODE = "2026-510117-34-01-000001"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from engine import cases
-from engine.access import Actor
+from engine.services import cases
+from engine.domain.access import Actor
 from tests.scenarios.story import agreement, registration
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from api.schemas.tasks import TaskSchema, dump_task, dump_tasks
-from engine.store.models import Task
+from engine.adapters.models import Task
 
 
 def _rows() -> list[Task]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.forms import uscc_check_char
+from engine.domain.forms import uscc_check_char
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 CODE = "2026-510117-33-03-000321"

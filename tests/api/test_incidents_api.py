@@ -140,7 +140,7 @@ def cli(runtime):
 
 
 def test_cli_lists_retries_patches_and_moves(cli, runtime, agent, tmp_path):
-    from engine import cases
+    from engine.services import cases
     from tests.conftest import deploy_file
     deploy_file(runtime, "failing_script.bpmn")
     deploy_file(runtime, "incidents.bpmn")
@@ -191,7 +191,8 @@ def test_cli_lists_retries_patches_and_moves(cli, runtime, agent, tmp_path):
 
 
 def test_cli_repairs_follow_the_permission_rules(cli, runtime, agent):
-    from engine import cases, users
+    from engine.services import cases
+    from engine.services import users
     from tests.conftest import deploy_file
     deploy_file(runtime, "incidents.bpmn")
     with runtime.unit_of_work() as uow:

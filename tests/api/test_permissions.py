@@ -131,7 +131,7 @@ def test_agents_and_staff_only_list_what_they_may_see(client, api_users, world):
 
 
 def test_revoked_and_bad_tokens_are_401(client, api_users, runtime):
-    from engine import users
+    from engine.services import users
     assert client.get(f"{V1}/tasks", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get(f"{V1}/tasks", headers={"Authorization": "Basic abc"}).status_code == 401
     with runtime.unit_of_work() as uow:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import update
 
 from api.app import create_app
-from engine.organisation import DEFAULT_PATH
-from engine.store.models import Case
+from engine.domain.organisation import DEFAULT_PATH
+from engine.adapters.models import Case
 from tests.conftest import BPMN
 
 V1 = "/api/v1"
@@ -184,7 +184,7 @@ def test_organisation_and_regions_from_the_command_line(cli, tmp_path):
 
 def test_an_edited_file_is_used_when_no_version_is_loaded_and_a_broken_edit_is_not(runtime, clock, tmp_path):
     from engine.config import Settings
-    from engine.organisation_versions import in_force
+    from engine.adapters.organisation_versions import in_force
     from engine.runtime import Runtime
     path = tmp_path / "organisation.json"
     path.write_bytes(document())

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from api.app import create_app
-from engine import timers
+from engine.services import timers
 from tests.conftest import deploy_file
 
 

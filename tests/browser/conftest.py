@@ -66,7 +66,7 @@ def chrome(tmp_path):
 @pytest.fixture
 def shipped(runtime):
     """The shipped processes deployed."""
-    from engine.access import SYSTEM
-    from engine.definitions import deploy_directory
+    from engine.domain.access import SYSTEM
+    from engine.services.definitions import deploy_directory
     from engine.config import REPO_ROOT
     deploy_directory(runtime.unit_of_work, SYSTEM, REPO_ROOT / "processes")

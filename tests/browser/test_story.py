@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.wait import WebDriverWait
 
-from engine.timers import Worker
+from engine.services.timers import Worker
 from tests.console.conftest import PASSWORD, People
 from tests.scenarios.story import credit_code
 

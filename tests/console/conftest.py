@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from engine import users
+from engine.services import users
 
 PASSWORD = "correct horse 7"
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -91,6 +91,6 @@ def browser(app, people):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def shipped(runtime):
     """The shipped processes deployed."""
-    from engine.access import SYSTEM
-    from engine.definitions import deploy_directory
+    from engine.domain.access import SYSTEM
+    from engine.services.definitions import deploy_directory
     deploy_directory(runtime.unit_of_work, SYSTEM, PROCESSES)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.app import create_app
-from engine import users
+from engine.services import users
 
 
 def test_users_commands(runtime):

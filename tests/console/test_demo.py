@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from api.app import create_app
-from engine.store.models import Case, Escalation, Task
+from engine.adapters.models import Case, Escalation, Task
 
 
 def test_the_demo_has_every_role_and_every_state(runtime):

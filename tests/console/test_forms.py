@@ -8,7 +8,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from api.console import formfields
-from engine.forms import FormRegistry
+from engine.domain.forms import FormRegistry
 from tests.console.conftest import Browser
 from tests.console.test_permissions import _ready, open_agency_case
 from tests.scenarios.story import registration
@@ -133,7 +133,7 @@ def test_starting_a_case_shows_a_wrong_credit_code_at_its_field_and_keeps_the_re
     with runtime.unit_of_work(write=False) as uow:
         from sqlalchemy import func, select
 
-        from engine.store.models import Case
+        from engine.adapters.models import Case
         assert uow.session.scalar(select(func.count()).select_from(Case)) == 0  # nothing was created
     form["credit_code"] = registration("x", "y")["credit_code"]
     form["contact_phone"] = "13800000000"
@@ -169,7 +169,7 @@ def test_a_task_form_shows_every_error_at_once_in_chinese_and_completes_when_fix
     again = b.post(f"/console/tasks/{task.id}", {"decision": "accept"})
     assert again.status_code == 409 and "已不在待办状态" in again.get_data(as_text=True)
     with runtime.unit_of_work(write=False) as uow:
-        from engine.store.models import Task
+        from engine.adapters.models import Task
         row = uow.session.get(Task, task.id)
     assert row.state == "completed" and row.data["missing_materials"] == [{"name": "项目建议书", "reason": "未盖章"}]
     # the agent now has the 补正 task: the per-row list form

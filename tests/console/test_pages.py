@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.timers import Worker
+from engine.services.timers import Worker
 from tests.conftest import BPMN
 from tests.console.conftest import Browser
 from tests.console.test_permissions import _ready, open_agency_case
@@ -210,8 +210,8 @@ def test_the_stylesheet_and_script_are_our_own_files(app, path):
 
 
 def test_a_failed_step_shows_on_the_case_page_and_the_admin_list_and_can_be_retried(app, people, shipped, runtime):
-    from engine import cases
-    from engine.access import Actor
+    from engine.services import cases
+    from engine.domain.access import Actor
     from tests.conftest import deploy_file
     deploy_file(runtime, "failing_script.bpmn")
     alice = Actor("alice", "agent")

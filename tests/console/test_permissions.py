@@ -8,9 +8,10 @@ import re
 
 import pytest
 
-from engine import cases, workbench
-from engine.access import Actor
-from engine.store.models import Task
+from engine.services import cases
+from engine.services import workbench
+from engine.domain.access import Actor
+from engine.adapters.models import Task
 from tests.console.conftest import Browser
 from tests.scenarios.story import agreement, registration
 

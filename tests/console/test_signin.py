@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import users
-from engine.store.models import ConsoleSession, User
+from engine.services import users
+from engine.adapters.models import ConsoleSession, User
 from tests.console.conftest import PASSWORD, Browser
 
 

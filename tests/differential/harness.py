@@ -131,7 +131,7 @@ def instance_path(task: Any) -> tuple:
 
 
 def item_name(task: Any, meta: dict[str, Any]) -> str | None:
-    """As `engine.workflow.CaseWorkflow._item_name`: the data name of the item a task works on."""
+    """As `engine.services.workflow.CaseWorkflow._item_name`: the data name of the item a task works on."""
     name = meta.get("properties", {}).get("item")
     if name is None:
         parent_spec = task.parent.task_spec if task.parent is not None else None
@@ -158,8 +158,8 @@ def completed_elements(workflow: BpmnWorkflow) -> list[tuple[str, int]]:
 
 
 def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """As `engine.queries.case_variables` (the same merge, run on a raw workflow)."""
-    from engine.queries import merged_task_data
+    """As `engine.adapters.queries.case_variables` (the same merge, run on a raw workflow)."""
+    from engine.adapters.queries import merged_task_data
     return json.loads(json.dumps(merged_task_data(workflow), default=str, ensure_ascii=False))
 
 
@@ -175,7 +175,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, Any]]:
 
 def metadata(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     """Per-element routing metadata of every process in the files (the engine's parser's view)."""
-    from engine.bpmn.parser import NS, element_metadata
+    from engine.domain.bpmn.parser import NS, element_metadata
     found: dict[str, dict[str, Any]] = {}
     for data in files.values():
         root = etree.fromstring(data)
@@ -255,7 +255,7 @@ def stock_state_serializer() -> BpmnWorkflowSerializer:
         from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
         from SpiffWorkflow.task import Task
 
-        from engine.bpmn import serializer
+        from engine.adapters import serializer
         config = dict(serializer._STATE_CONFIG)
         config[Task] = TaskConverter
         _STOCK_STATE.append(BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)))
@@ -265,8 +265,8 @@ def stock_state_serializer() -> BpmnWorkflowSerializer:
 # -- (a) and (b): the engine --------------------------------------------------------------------
 def empty_caches(runtime: Any) -> None:
     """Everything a process keeps between commands: what a restart or another worker lacks."""
-    from engine import queries
-    from engine.bpmn.serializer import LIVE_WORKFLOWS
+    from engine.adapters import queries
+    from engine.adapters.serializer import LIVE_WORKFLOWS
     from engine.runtime import SpecCache
     LIVE_WORKFLOWS.clear()
     queries.CASE_VARIABLES.clear()
@@ -275,8 +275,8 @@ def empty_caches(runtime: Any) -> None:
 
 def deploy_files(runtime: Any, files: dict[str, bytes]) -> None:
     """All files of a scenario as one deployment (call activities may cross files, any order)."""
-    from engine import definitions
-    from engine.access import Actor
+    from engine.services import definitions
+    from engine.domain.access import Actor
     with runtime.unit_of_work() as uow:
         definitions.deploy_files(uow, Actor("dora", "designer"), [(data, name) for name, data in files.items()])
         uow.commit()
@@ -286,7 +286,7 @@ class EngineDriver(Driver):
     """The engine's own commands, one unit of work per step; `runtimes` take turns (workers)."""
 
     def __init__(self, runtimes: list[Any], clock: Any, scenario: Scenario, cold: bool, label: str) -> None:
-        from engine.access import Actor
+        from engine.domain.access import Actor
         self.runtimes, self.clock, self.scenario, self.cold = runtimes, clock, scenario, cold
         self.meta = metadata(scenario.files)
         self.turn = 0
@@ -295,7 +295,7 @@ class EngineDriver(Driver):
         self.last_event = 0
         self.clock.set(START)
         deploy_files(runtimes[0], scenario.files)
-        from engine import cases
+        from engine.services import cases
         with self._uow() as uow:
             started = cases.start_case(uow, self.agent, scenario.process, scenario.key,
                                        project=scenario.project, variables=deepcopy(scenario.variables))
@@ -314,13 +314,13 @@ class EngineDriver(Driver):
         return self.runtime.unit_of_work()
 
     def _case(self, uow: Any) -> Any:
-        from engine.store.models import Case
+        from engine.adapters.models import Case
         return uow.session.get(Case, self.case_id)
 
     def workflow(self, uow: Any) -> BpmnWorkflow:
         """The case's workflow as saved (loaded for reading; no cache is touched)."""
-        from engine.bpmn.serializer import load_specs, load_state
-        from engine.store.models import Definition
+        from engine.adapters.serializer import load_specs, load_state
+        from engine.adapters.models import Definition
         case = self._case(uow)
         spec, subprocess_specs = load_specs(uow.session.get(Definition, case.definition_id).spec_json)
         return load_state(case.state, spec, subprocess_specs)
@@ -337,21 +337,21 @@ class EngineDriver(Driver):
             return bool(case.error) or case.status not in ("running", "suspended")
 
     def complete(self, handle: str, data: dict[str, Any]) -> None:
-        from engine import cases
+        from engine.services import cases
         with self._uow() as uow:
             cases.complete_task(uow, self.admin, handle, data)
             uow.commit()
         self._collect_events()
 
     def message(self, name: str, payload: Any) -> None:
-        from engine import cases
+        from engine.services import cases
         with self._uow() as uow:
             cases.deliver_message(uow, self.agent, self.case_id, name, payload)
             uow.commit()
         self._collect_events()
 
     def advance(self, delta: timedelta) -> None:
-        from engine import timers
+        from engine.services import timers
         self.clock.advance(seconds=delta.total_seconds())
         self.turn += 1
         if self.cold:
@@ -372,7 +372,7 @@ class EngineDriver(Driver):
             self._check_saved_state()
         from sqlalchemy import select
 
-        from engine.store.models import Event
+        from engine.adapters.models import Event
         with self.runtimes[0].unit_of_work(write=False) as uow:
             rows = list(uow.session.execute(
                 select(Event.id, Event.type, Event.element_id)
@@ -384,8 +384,8 @@ class EngineDriver(Driver):
     def outcome(self, actions: list[str]) -> Outcome:
         from sqlalchemy import select
 
-        from engine import queries
-        from engine.store.models import Task
+        from engine.adapters import queries
+        from engine.adapters.models import Task
         if self.cold:
             empty_caches(self.runtime)
         with self.runtime.unit_of_work(write=False) as uow:
@@ -421,9 +421,9 @@ class RawDriver(Driver):
     """SpiffWorkflow 3.2 with its stock serializer; a JSON round trip before every step."""
 
     def __init__(self, scenario: Scenario) -> None:
-        from engine.forms import FormRegistry
-        from engine.organisation import Organisation
-        from engine.timers import clock_scope
+        from engine.domain.forms import FormRegistry
+        from engine.domain.organisation import Organisation
+        from engine.services.timers import clock_scope
         self.scenario = scenario
         self.meta = metadata(scenario.files)
         self.forms = FormRegistry.load()
@@ -473,7 +473,7 @@ class RawDriver(Driver):
 
     def _sync(self, events: list) -> None:
         """As `CaseWorkflow.sync`: rows for newly ready tasks, close rows whose tasks went away."""
-        from engine import routing
+        from engine.domain import routing
         from engine.errors import DomainError
         ready = ready_manual(self.workflow)
         ready_ids = set()

@@ -19,7 +19,7 @@ def _pick(text: str, choices: list[Any]) -> Any:
 
 
 def bodies(count: int) -> list[dict[str, str]]:
-    from engine.organisation import Organisation
+    from engine.domain.organisation import Organisation
     codes = [d.code for d in Organisation.load().list() if d.code not in ("city.zwfw", "county.zwfw", "city.zf")]
     return [{"department": codes[i % len(codes)], "name": f"body-{i:02d}"} for i in range(count)]
 

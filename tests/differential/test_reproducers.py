@@ -7,13 +7,14 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
-from engine import cases, queries
-from engine.access import Actor
-from engine.bpmn import serializer
-from engine.case_cache import CaseStateCache
+from engine.services import cases
+from engine.adapters import queries
+from engine.domain.access import Actor
+from engine.adapters import serializer
+from engine.adapters.case_cache import CaseStateCache
 from engine.config import Settings
 from engine.runtime import Runtime
-from engine.store.models import Case, Task
+from engine.adapters.models import Case, Task
 from tests.differential.harness import deploy_files, empty_caches
 from tests.differential.shipped import PROCESSES, SITES, bodies, site_opinion
 from tests.scenarios.story import agreement, registration
@@ -32,7 +33,7 @@ class Worker:
 
     @contextmanager
     def serving(self):  # type: ignore[no-untyped-def]
-        from engine import workflow
+        from engine.services import workflow
         saved = serializer.LIVE_WORKFLOWS, workflow.LIVE_WORKFLOWS, queries.CASE_VARIABLES
         serializer.LIVE_WORKFLOWS = workflow.LIVE_WORKFLOWS = self.live
         queries.CASE_VARIABLES = self.variables

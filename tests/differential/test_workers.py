@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from engine import users
+from engine.services import users
 from tests.differential.corpus_loader import CORPUS, load
 from tests.differential.harness import EngineDriver, Scenario, differences, run_engine
 from tests.differential.shipped import one_window_agency, site_selection

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bench import inproc
-from engine.workflow import ready_manual_tasks
+from engine.services.workflow import ready_manual_tasks
 
 
 def test_inproc_driver_runs_a_four_branch_case(runtime):
@@ -18,8 +18,8 @@ def test_inproc_driver_runs_a_four_branch_case(runtime):
 def test_ready_scan_matches_spiffworkflow(runtime):
     from SpiffWorkflow.util.task import TaskState
 
-    from engine.definitions import find_definition
-    from engine.workflow import CaseWorkflow
+    from engine.services.definitions import find_definition
+    from engine.services.workflow import CaseWorkflow
     from bench import items
     inproc.deploy(runtime)
     with runtime.unit_of_work(write=False) as uow:

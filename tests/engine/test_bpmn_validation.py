@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.bpmn.validation import (
+from engine.domain.bpmn.validation import (
     MAX_BPMN_BYTES, bpmn_schema, describe, element_line, format_problem, load_bpmn,
 )
 from engine.errors import InvalidDefinition, TooLarge

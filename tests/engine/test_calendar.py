@@ -8,7 +8,7 @@ import chinese_calendar
 import pytest
 
 from engine.errors import Invalid
-from engine.time.calendar import (DEFAULT_OFFICE_HOURS, Duration, OfficeHours, WorkCalendar,
+from engine.domain.calendar import (DEFAULT_OFFICE_HOURS, Duration, OfficeHours, WorkCalendar,
                                   YearCalendar)
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine import cases, timers
-from engine.access import Actor
+from engine.services import cases
+from engine.services import timers
+from engine.domain.access import Actor
 from engine.errors import Invalid
-from engine.history import case_history
-from engine.store.models import Escalation, Task, TimerJob
-from engine.time import deadlines, store
-from engine.time.calendar import WorkCalendar, YearCalendar, provisional_year
+from engine.adapters.history import case_history
+from engine.adapters.models import Escalation, Task, TimerJob
+from engine.services import deadlines
+from engine.adapters import calendar_store as store
+from engine.domain.calendar import WorkCalendar, YearCalendar, provisional_year
 from tests.conftest import deploy_file, staff
 
 BJ = ZoneInfo("Asia/Shanghai")

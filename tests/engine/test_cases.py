@@ -5,10 +5,10 @@ import itertools
 
 import pytest
 
-from engine import cases
-from engine.access import Actor
+from engine.services import cases
+from engine.domain.access import Actor
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.history import case_history
+from engine.adapters.history import case_history
 from tests.conftest import deploy_file, staff
 
 
@@ -230,7 +230,7 @@ def test_claim_and_unclaim(runtime, agent):
 def test_a_department_lane_that_does_not_exist_is_refused_at_deploy(runtime):
     from engine.errors import InvalidDefinition
     from tests.conftest import BPMN
-    from engine.definitions import deploy
+    from engine.services.definitions import deploy
     data = (BPMN / "lanes.bpmn").read_bytes().replace("county.zjj".encode(), b"county.nowhere")
     with runtime.unit_of_work() as uow, pytest.raises(InvalidDefinition) as error:
         deploy(uow, Actor("dora", "designer"), data, "lanes.bpmn")

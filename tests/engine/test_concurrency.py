@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-from engine import cases
-from engine.access import Actor
+from engine.services import cases
+from engine.domain.access import Actor
 from engine.errors import Conflict
-from engine.history import case_history
+from engine.adapters.history import case_history
 from tests.engine.test_cases import open_tasks, start
 from tests.conftest import deploy_file, staff
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.access import Actor
-from engine.definitions import definition_versions, deploy, find_definition
+from engine.domain.access import Actor
+from engine.services.definitions import definition_versions, deploy, find_definition
 from engine.errors import Forbidden, InvalidDefinition, TooLarge
 from tests.conftest import BPMN
 
@@ -71,7 +71,7 @@ def test_several_processes_and_a_call_activity_in_one_file(runtime):
 </bpmn:definitions>""".encode()
     result = _deploy(runtime, data, "two.bpmn")
     assert sorted(d.key for d in result.definitions) == ["item", "main"]
-    from engine import cases
+    from engine.services import cases
     with runtime.unit_of_work() as uow:
         case = cases.start_case(uow, Actor("alice", "agent"), "main", "2026-510117-34-01-000009").case
         uow.commit()
@@ -175,7 +175,7 @@ def test_only_designers_deploy(runtime):
 def test_specs_are_loaded_once_per_version_in_a_new_process(runtime, clock):
     from engine.config import Settings
     from engine.runtime import Runtime
-    from engine.workflow import load_definition, specs_of
+    from engine.services.workflow import load_definition, specs_of
     definition_id = _deploy(runtime, (BPMN / "parallel_approval.bpmn").read_bytes(),
                             "parallel_approval.bpmn").definitions[0].id
     fresh = Runtime(Settings(database_url=runtime.settings.database_url), clock=clock)

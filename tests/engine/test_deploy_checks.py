@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import cases, expressions
-from engine.access import Actor
-from engine.bpmn.timer_values import TimerValueError, check_value
-from engine.definitions import deploy
+from engine.services import cases
+from engine.domain import expressions
+from engine.domain.access import Actor
+from engine.domain.bpmn.timer_values import TimerValueError, check_value
+from engine.services.definitions import deploy
 from engine.errors import InvalidDefinition
-from engine.store.models import Case, Task
+from engine.adapters.models import Case, Task
 from tests.bpmn_text import around, process, timer_event
 
 DESIGNER = Actor("dora", "designer")
@@ -114,7 +115,7 @@ def test_a_good_timer_value_from_case_data_still_waits(runtime, clock):
         case = cases.start_case(uow, AGENT, "proc", "2026-510117-34-01-000001", variables={"wait": "PT1H"}).case
         uow.commit()
         assert case.error is None and case.status == "running"
-    from engine.timers import run_due
+    from engine.services.timers import run_due
     clock.advance(hours=2)
     run_due(runtime)
     with runtime.unit_of_work(write=False) as uow:
@@ -194,7 +195,7 @@ def test_a_refused_deploy_stores_nothing(runtime):
     with runtime.unit_of_work(write=False) as uow:
         from sqlalchemy import func, select
 
-        from engine.store.models import Definition, Deployment
+        from engine.adapters.models import Definition, Deployment
         assert uow.session.scalar(select(func.count()).select_from(Definition)) == 0
         assert uow.session.scalar(select(func.count()).select_from(Deployment)) == 0
         assert uow.session.scalar(select(func.count()).select_from(Task)) == 0
@@ -278,7 +279,7 @@ def _call(target: str, pid: str) -> bytes:
 
 
 def test_recursive_call_activities_are_refused(runtime):
-    from engine.definitions import deploy_files
+    from engine.services.definitions import deploy_files
     [problem] = _refused(runtime, _call("again", "again"), "again.bpmn")
     assert problem == ("again.bpmn:8: callActivity T: calls into a cycle (again → again); each call would start "
                        "another copy for ever, so recursive calls are not supported")

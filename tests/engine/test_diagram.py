@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine import diagram
-from engine.diagram import ElementState, parse_layout, render_svg
+from engine.services import diagram
+from engine.services.diagram import ElementState, parse_layout, render_svg
 from tests.conftest import BPMN
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -18,8 +18,8 @@ PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 @pytest.fixture
 def shipped_case(runtime) -> str:
     """A one_window_agency case with its stage-1 items open (3 items, the EIA alongside)."""
-    from engine.access import SYSTEM
-    from engine.definitions import deploy_directory
+    from engine.domain.access import SYSTEM
+    from engine.services.definitions import deploy_directory
     from tests.console.test_permissions import open_agency_case
     deploy_directory(runtime.unit_of_work, SYSTEM, PROCESSES)
     return open_agency_case(runtime)
@@ -130,7 +130,7 @@ def test_names_are_escaped_and_a_file_without_di_says_so():
 
 def test_states_come_from_the_live_workflow(runtime, shipped_case):
     case_id = shipped_case
-    from engine.access import Actor
+    from engine.domain.access import Actor
     with runtime.unit_of_work(write=False) as uow:
         svg = diagram.case_diagram(uow, Actor("root", "admin"), case_id)
     assert 'data-element-id="Register" data-state="completed"' in svg
@@ -141,9 +141,9 @@ def test_states_come_from_the_live_workflow(runtime, shipped_case):
 
 
 def test_a_case_in_error_marks_the_failing_element(runtime):
-    from engine import cases
-    from engine.access import Actor
-    from engine.definitions import deploy
+    from engine.services import cases
+    from engine.domain.access import Actor
+    from engine.services.definitions import deploy
     demo = Path(__file__).resolve().parents[2] / "api" / "console" / "demo" / "land_efficiency.bpmn"
     with runtime.unit_of_work() as uow:
         deploy(uow, Actor("dora", "designer"), demo.read_bytes(), demo.name)

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.expressions import (
+from engine.domain.expressions import (
     ISO_TIMER_LITERAL, ExpressionError, SafeEnvironment, SafeScriptEngine, check, evaluate,
     execute,
 )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.errors import Invalid, NotFound
-from engine.forms import (DEFAULT_DIR, FormRegistry, is_valid_project_code, is_valid_uscc,
+from engine.domain.forms import (DEFAULT_DIR, FormRegistry, is_valid_project_code, is_valid_uscc,
                           uscc_check_char)
 
 EXPECTED = {"registration", "agency_agreement", "pre_review", "intake", "approval_decision",

@@ -8,14 +8,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine import cases, incidents, repair, timers
-from engine.access import Actor
+from engine.services import cases
+from engine.services import incidents
+from engine.services import repair
+from engine.services import timers
+from engine.domain.access import Actor
 from engine.config import REPO_ROOT, Settings
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.history import case_history
+from engine.adapters.history import case_history
 from engine.runtime import Runtime
-from engine.store.models import Case, Incident, TimerJob
-from engine.workflow import CaseWorkflow
+from engine.adapters.models import Case, Incident, TimerJob
+from engine.services.workflow import CaseWorkflow
 from tests.conftest import deploy_file, staff
 
 ADMIN = Actor("root", "admin")
@@ -157,7 +160,7 @@ def test_retry_after_patching_the_data_runs_the_step_and_resolves_the_incident(r
         "resolved", "retried", "root", 1)
     assert {r.element_id: r.state for r in rows(runtime, case.id)} == {"Fill": "completed", "Divide": "completed"}
     with runtime.unit_of_work(write=False) as uow:
-        from engine import queries
+        from engine.adapters import queries
         assert queries.case_variables(uow, the_case(runtime, case.id))["share"] == 25
 
 
@@ -247,7 +250,7 @@ def test_a_department_added_to_the_organisation_is_found_by_the_retry(runtime, a
 
 def test_a_department_loaded_as_a_new_organisation_version_is_found_by_the_retry(runtime, agent):
     """The way an administrator adds a body to a running system: a new organisation version."""
-    from engine import organisation_versions
+    from engine.adapters import organisation_versions
     deploy_file(runtime, "incidents.bpmn")
     case = start(runtime, agent, "routed_review", variables={"department": "county.xxj"})
     assert incidents_of(runtime, case.id, "open")[0].department == "county.xxj"
@@ -294,7 +297,7 @@ def test_variables_patch_is_a_merge_patch_and_validated(runtime, agent):
     assert before == {"limits": {"fgj": 5, "zrzyj": 10}, "note": "draft"}
     assert after == {"limits": {"fgj": 5, "sthjj": 3}}
     with runtime.unit_of_work(write=False) as uow:
-        from engine import queries
+        from engine.adapters import queries
         variables = queries.case_variables(uow, the_case(runtime, case.id))
     assert variables["limits"] == {"fgj": 5, "sthjj": 3} and "note" not in variables
     version = the_case(runtime, case.id).version
@@ -462,7 +465,7 @@ def test_a_case_the_worker_cannot_process_gets_a_job_incident_and_waits_for_a_re
         result = retry(runtime, ADMIN, case.id)  # the department is back (restarted with the shipped file)
         assert result.incidents == [] and the_case(rt, case.id).error is None
         with rt.unit_of_work(write=False) as uow:
-            from engine.time import escalation
+            from engine.services import escalation
             levels = escalation.list_escalations(uow, ADMIN, case_id=case.id)
         assert sorted(e.level for e in levels) == [1, 2]
         with rt.unit_of_work(write=False) as uow:
@@ -504,7 +507,7 @@ def test_list_incidents_filters_and_scopes(runtime, agent, clock):
 
 def test_reload_gives_the_same_incident_state(runtime, agent):
     """A failed step's state survives a reload (no cached workflow): retry works from the database."""
-    from engine.bpmn.serializer import LIVE_WORKFLOWS
+    from engine.adapters.serializer import LIVE_WORKFLOWS
     case = failed_divide(runtime, agent)
     LIVE_WORKFLOWS.clear()
     runtime.specs = type(runtime.specs)()
@@ -525,7 +528,7 @@ def test_a_failed_step_inside_an_embedded_subprocess_is_retried_there(runtime, a
     assert result.incidents == [] and [t.element_id for t in result.open_tasks] == ["AfterS"]
     complete(runtime, agent, result.open_tasks[0].id)
     with runtime.unit_of_work(write=False) as uow:
-        from engine import queries
+        from engine.adapters import queries
         case_now = uow.session.get(Case, case.id)
         assert case_now.status == "completed" and queries.case_variables(uow, case_now)["share"] == 10
 

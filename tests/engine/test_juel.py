@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import expressions
-from engine.juel import JuelError, is_juel, translate, translate_text
+from engine.domain import expressions
+from engine.domain.juel import JuelError, is_juel, translate, translate_text
 
 DATA = {"amount": 1500, "approved": True, "name": "厂房", "items": [{"dept": "county.zrzyj"}, {"dept": "county.zjj"}],
         "project": {"type": "industrial", "land": {"area": 12.5}}, "note": "", "nothing": None, "list": []}

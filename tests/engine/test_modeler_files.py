@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cases, definitions
-from engine.access import Actor
+from engine.services import cases
+from engine.services import definitions
+from engine.domain.access import Actor
 from engine.errors import InvalidDefinition
 from tests.conftest import BPMN, deploy_file, staff
 from tests.engine.test_cases import complete, get_case, open_tasks, start

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import Invalid, NotFound
-from engine.organisation import DEFAULT_PATH, LEVELS, Department, Organisation
+from engine.domain.organisation import DEFAULT_PATH, LEVELS, Department, Organisation
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,13 @@ from decimal import Decimal
 
 import pytest
 
-from engine import cases, expressions, queries, sandbox
-from engine.expressions import ExpressionError, evaluate, execute, runs_in_process
-from engine.history import case_history
-from engine.workflow import CaseWorkflow
+from engine.services import cases
+from engine.domain import expressions
+from engine.adapters import queries
+from engine.adapters import sandbox
+from engine.domain.expressions import ExpressionError, evaluate, execute, runs_in_process
+from engine.adapters.history import case_history
+from engine.services.workflow import CaseWorkflow
 from tests.conftest import deploy_file
 
 HANG = "t = (0,)\nfor i in range(100):\n    t = (t, t)\nd = {}\nd[t] = 1\n"

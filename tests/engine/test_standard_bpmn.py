@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cases
-from engine.access import Actor
-from engine.bpmn.serializer import LIVE_WORKFLOWS
-from engine.definitions import definition_versions, deploy, deploy_files, deploy_paths, latest_definition
+from engine.services import cases
+from engine.domain.access import Actor
+from engine.adapters.serializer import LIVE_WORKFLOWS
+from engine.services.definitions import definition_versions, deploy, deploy_files, deploy_paths, latest_definition
 from engine.errors import InvalidDefinition
-from engine.queries import CASE_VARIABLES, case_variables
-from engine.store.models import Case
+from engine.adapters.queries import CASE_VARIABLES, case_variables
+from engine.adapters.models import Case
 from tests.bpmn_text import around
 from tests.conftest import BPMN, staff
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import start_timers
-from engine.access import Actor
-from engine.definitions import deploy
+from engine.services import start_timers
+from engine.domain.access import Actor
+from engine.services.definitions import deploy
 from engine.errors import InvalidDefinition
-from engine.store.models import Case, Event, Task
-from engine.timers import run_due
+from engine.adapters.models import Case, Event, Task
+from engine.services.timers import run_due
 from tests.conftest import BPMN, deploy_file
 
 CST = timezone(timedelta(hours=8))

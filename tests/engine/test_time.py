@@ -8,14 +8,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine import cases, timers
-from engine.access import SYSTEM, Actor
+from engine.services import cases
+from engine.services import timers
+from engine.domain.access import SYSTEM, Actor
 from engine.config import REPO_ROOT
-from engine.definitions import deploy
+from engine.services.definitions import deploy
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.history import case_history
-from engine.store.models import Case, Escalation, Task, TimerJob
-from engine.time import deadlines, escalation, store
+from engine.adapters.history import case_history
+from engine.adapters.models import Case, Escalation, Task, TimerJob
+from engine.services import deadlines
+from engine.services import escalation
+from engine.adapters import calendar_store as store
 from tests.conftest import deploy_file, staff
 
 BJ = ZoneInfo("Asia/Shanghai")

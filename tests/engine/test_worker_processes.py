@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases
+from engine.services import cases
 from engine.config import REPO_ROOT
-from engine.store.models import Event, Task, TimerJob
+from engine.adapters.models import Event, Task, TimerJob
 from tests.conftest import deploy_file
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases
+from engine.services import cases
 from engine.config import REPO_ROOT
-from engine.store.models import Case, Event, TimerJob
+from engine.adapters.models import Case, Event, TimerJob
 from tests.conftest import deploy_file
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import users
-from engine.forms import uscc_check_char
+from engine.services import users
+from engine.domain.forms import uscc_check_char
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 API = "/api/v1"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from api.app import create_app
-from engine import timers
+from engine.services import timers
 from tests.engine.test_calendar_years import OFFICIAL_2027
 from tests.scenarios.story import ACCEPT, Story, materials
 

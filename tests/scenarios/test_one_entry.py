@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from api.app import create_app
-from engine import timers
+from engine.services import timers
 from tests.scenarios.story import ACCEPT, APPROVE, Story, credit_code, materials
 
 PLANT = "德阳玉龙钢管厂（一期）"

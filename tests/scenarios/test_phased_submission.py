@@ -49,7 +49,7 @@ def closure_open(story):
 def every_command_reloads(request, monkeypatch):
     """Run once with the process's live workflows, once loading every command's state from JSON
     (the event-based gateway, the signals and the boundary message must survive a reload)."""
-    from engine.bpmn.serializer import LIVE_WORKFLOWS
+    from engine.adapters.serializer import LIVE_WORKFLOWS
     if request.param == "reloaded":
         monkeypatch.setattr(LIVE_WORKFLOWS, "size", 0)
         LIVE_WORKFLOWS.clear()

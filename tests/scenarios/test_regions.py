@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.app import create_app
-from engine import timers
+from engine.services import timers
 from tests.conftest import BPMN
 from tests.scenarios.story import API, Story
 
@@ -213,7 +213,7 @@ def test_who_accepts_decides_the_region(world, runtime):
     assert bad.status_code == 201 and bad.get_json()["region"] == "jingyang"  # an admin may name it
     story.as_("pidu_agent", "POST", "/cases", expect=403, json={
         "process_key": "regional_items", "business_key": "2026-510603-34-01-000111", "region": "jingyang"})
-    from engine import users
+    from engine.services import users
     from engine.errors import Invalid
     with runtime.unit_of_work() as uow, pytest.raises(Invalid) as refused:
         users.create_user(uow, "wrong", "agent", "county.fgj")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from engine.access import Actor
-from engine.definitions import deploy_directory, latest_definition
+from engine.domain.access import Actor
+from engine.services.definitions import deploy_directory, latest_definition
 from tests.scenarios.story import PROCESSES
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

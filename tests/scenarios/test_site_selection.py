@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from api.app import create_app
-from engine.organisation import Organisation
+from engine.domain.organisation import Organisation
 from tests.scenarios.story import Story
 
 SITES = ["秋月一号站址", "秋月二号站址", "黄许站址", "孝泉站址"]

@@ -16,14 +16,16 @@ from sqlalchemy import select
 
 from api.runtime import runtime
 
-from engine import cases, definitions, users
-from engine.access import SYSTEM, Actor
-from engine.definitions import deploy_directory
+from engine.services import cases
+from engine.services import definitions
+from engine.services import users
+from engine.domain.access import SYSTEM, Actor
+from engine.services.definitions import deploy_directory
 from engine.errors import DomainError
-from engine.forms import uscc_check_char
+from engine.domain.forms import uscc_check_char
 from engine.runtime import Runtime
-from engine.store.models import Case, Task, User
-from engine.workbench import register_project
+from engine.adapters.models import Case, Task, User
+from engine.services.workbench import register_project
 
 BEIJING = timezone(timedelta(hours=8))
 DEMO_BPMN = Path(__file__).resolve().parent / "land_efficiency.bpmn"
@@ -137,7 +139,7 @@ class Demo:
 
     def walk_to(self, end: datetime, step: timedelta = timedelta(hours=6)) -> None:
         """Move the clock to `end`, letting the timer worker fire what falls due on the way."""
-        from engine.timers import Worker
+        from engine.services.timers import Worker
         worker = Worker(self.rt, name="demo", poll_seconds=0)
         while self.clock.now < end:
             self.clock.now = min(end, self.clock.now + step)
@@ -252,7 +254,7 @@ def demo_group() -> None:
 @with_appcontext
 def demo_load() -> None:
     rt = runtime()
-    from engine.store.migrate import upgrade
+    from engine.adapters.migrate import upgrade
     upgrade(rt.settings.database_url)
     load(rt.settings)
     sys.stdout.flush()

@@ -1,0 +1,184 @@
+"""Three-level coordination (三级协调) of overdue tasks, following the case's region.
+
+A task turning red raises level 1 (the window of the case's region: county.zwfw for a 郫都区
+case, jingyang.zwfw for a 旌阳区 one). Unresolved after the policy's `escalation_after`
+(1 working day by default), level 2 goes to the leaders (only the leaders) of the item's own
+body, wherever it sits (a city body for a county case's city item); after as long again, level
+3 to the government of the case's region. Levels and bodies come from `coordination` in the
+organisation. Each level is a row in `escalations` and an `escalated` event in the case
+history; completing the task resolves them, and so may the body handling the current level.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from engine.domain import access
+from engine.adapters import history
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.adapters.models import Escalation, Task
+
+if TYPE_CHECKING:
+    from engine.domain.access import Actor
+    from engine.adapters.uow import UnitOfWork
+
+OPEN = "open"
+STATUSES = ("open", "escalated", "resolved")
+
+
+def open_escalation(uow: "UnitOfWork", task_id: str) -> Escalation | None:
+    return uow.session.scalar(select(Escalation).where(
+        Escalation.task_id == task_id, Escalation.status == OPEN).order_by(Escalation.level.desc()))
+
+
+def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escalation | None:
+    """Raise `level` for an overdue task (idempotent: an existing level is returned as is)."""
+    existing = uow.session.scalar(select(Escalation).where(
+        Escalation.task_id == row.id, Escalation.level == level))
+    if existing is not None:
+        return existing
+    organisation = uow.organisation
+    levels = {c.level for c in organisation.coordination_levels}
+    if level not in levels:
+        return None
+    now = uow.runtime.clock()
+    from engine.adapters.models import Case
+    case = uow.session.get(Case, row.case_id)
+    region = (case.region if case is not None else None) or organisation.default_region
+    # A task with no department (the agent's own) escalates to its window at level 2 as well.
+    body, role = organisation.coordinator_for(level, row.department, region)
+    next_at = None
+    if level + 1 in levels:
+        calendar = uow.runtime.calendars.calendar(uow)
+        next_at = calendar.add(now, uow.runtime.time_policy.escalation_after)
+    previous = open_escalation(uow, row.id)
+    if previous is not None:
+        previous.status, previous.next_at = "escalated", None
+    escalation = Escalation(case_id=row.case_id, task_id=row.id, level=level, department=body.code,
+                            role=role, item_department=row.department, status=OPEN, reason=reason,
+                            raised_at=now, next_at=next_at)
+    uow.session.add(escalation)
+    uow.session.flush()
+    history.record(uow, row.case_id, "escalated", "system", task_id=row.id, element_id=row.element_id,
+                   data={"escalation_id": escalation.id, "level": level, "department": body.code,
+                         "department_name": body.name_zh, "role": role, "reason": reason,
+                         "item_department": row.department,
+                         "due_at": row.due_at.isoformat() if row.due_at else None})
+    return escalation
+
+
+def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalation]:
+    """Raise the next level for every open escalation of the case whose time is up."""
+    raised = []
+    for escalation in list(uow.session.scalars(select(Escalation).where(
+            Escalation.case_id == case_id, Escalation.status == OPEN,
+            Escalation.next_at.is_not(None), Escalation.next_at <= now))):
+        row = uow.session.get(Task, escalation.task_id)
+        if row is None or row.state != "ready":
+            continue
+        new = raise_level(uow, row, escalation.level + 1,
+                          f"level {escalation.level} unresolved since {escalation.raised_at.isoformat()}")
+        if new is not None:
+            raised.append(new)
+    return raised
+
+
+def _not_inserted_yet(uow: "UnitOfWork", case_id: str) -> bool:
+    from engine.adapters.models import Case
+    return any(isinstance(obj, Case) and obj.id == case_id for obj in uow.session.new)
+
+
+def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> None:
+    """Close the escalations of tasks that are no longer open (answered, cancelled, consented)."""
+    if _not_inserted_yet(uow, case_id):
+        return  # a case being started in this unit of work has no escalations (saves a query)
+    for escalation in list(uow.session.scalars(select(Escalation).where(
+            Escalation.case_id == case_id, Escalation.status.in_((OPEN, "escalated"))))):
+        row = uow.session.get(Task, escalation.task_id)
+        if row is not None and row.state == "ready":
+            continue
+        if escalation.status == OPEN:
+            history.record(uow, case_id, "escalation_resolved", row.completed_by if row else None,
+                           task_id=escalation.task_id,
+                           data={"escalation_id": escalation.id, "level": escalation.level,
+                                 "reason": f"task {row.state if row else 'gone'}"})
+        escalation.status, escalation.next_at = "resolved", None
+        escalation.resolved_at = now
+        escalation.resolved_by = (row.completed_by if row else None) or "system"
+
+
+def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "") -> Escalation:
+    """The body handling an open level records it as coordinated; no further level is raised."""
+    escalation = uow.session.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFound(f"escalation {escalation_id} does not exist")
+    uow.lock_case(escalation.case_id)
+    uow.session.refresh(escalation)
+    if not (actor.is_admin or (actor.department == escalation.department
+                               and access.can_see_escalation(actor, escalation.department, escalation.role))):
+        who = "the leaders of " if escalation.role == "leaders" else ""
+        raise Forbidden(f"{actor.name} may not resolve an escalation addressed to {who}{escalation.department}")
+    if escalation.status != OPEN:
+        raise Conflict(f"escalation {escalation_id} is {escalation.status}")
+    now = uow.runtime.clock()
+    escalation.status, escalation.next_at = "resolved", None
+    escalation.resolved_at, escalation.resolved_by = now, actor.name
+    history.record(uow, escalation.case_id, "escalation_resolved", actor.name, task_id=escalation.task_id,
+                   data={"escalation_id": escalation.id, "level": escalation.level, "note": note})
+    from engine.services import timers
+    from engine.adapters.models import Case
+    timers.schedule_case(uow, uow.session.get(Case, escalation.case_id))
+    return escalation
+
+
+def list_escalations(uow: "UnitOfWork", actor: "Actor", *, status: str | None = None,
+                     level: int | None = None, department: str | None = None,
+                     case_id: str | None = None, region: str | None = None,
+                     limit: int = 100, offset: int = 0) -> list[Escalation]:
+    """Escalations the actor may see: admins all; government, staff and leaders those addressed
+    to their own body — a `leaders` level (level 2) only its leaders (government with no
+    department: all); agents those of their own cases. `region`: cases of that region or a
+    region below it."""
+    from engine.adapters.models import Case
+    query = select(Escalation)
+    joined = False
+    if access.sees_everything(actor):
+        pass
+    elif access.is_department_member(actor):
+        query = query.where(Escalation.department == actor.department)
+        if actor.role != "leader":
+            query = query.where(Escalation.role != "leaders")
+    elif actor.role == "agent":
+        query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == actor.name)
+        joined = True
+    else:
+        raise Forbidden(f"role {actor.role} may not list escalations")
+    if region is not None:
+        from engine.adapters.organisation_versions import region_clause
+        clause = region_clause(uow.organisation, region)
+        if not joined:
+            query = query.join(Case, Case.id == Escalation.case_id)
+        query = query.where(clause)
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", {"status": ["unknown status"]})
+        query = query.where(Escalation.status == status)
+    if level is not None:
+        query = query.where(Escalation.level == level)
+    if department is not None:
+        query = query.where(Escalation.department == department)
+    if case_id is not None:
+        query = query.where(Escalation.case_id == case_id)
+    query = query.order_by(Escalation.raised_at.desc(), Escalation.id.desc()).limit(limit).offset(offset)
+    return list(uow.session.scalars(query))
+
+
+def as_dict(escalation: Escalation) -> dict[str, Any]:
+    return {c: getattr(escalation, c) for c in (
+        "id", "case_id", "task_id", "level", "department", "role", "item_department", "status",
+        "reason", "raised_at", "next_at", "resolved_at", "resolved_by")}
+
+
+__all__ = ["raise_level", "advance_due", "resolve", "list_escalations", "as_dict", "access"]

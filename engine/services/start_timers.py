@@ -1,0 +1,177 @@
+"""Timer start events: processes that open their own cases (a weekly review every Monday 09:00,
+a reminder round at a given date), as Camunda and Flowable do.
+
+- At deploy, each top-level timer start event of the newest version of a process becomes a
+  `start_timers` row with its first due instant (a new version replaces the key's rows; an
+  identical redeploy keeps them, so restarting the server never resets a schedule). The timer
+  value must not depend on case data: there is no case yet. It is evaluated in the same sandbox
+  as every other expression; an unevaluable value refuses the deployment, naming the element.
+- The worker claims due rows like timer jobs (lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL)
+  and starts one case per firing as the system, with business key `<process>@<due instant>`.
+  Starting is idempotent per open business key, so a firing run twice (a worker killed after its
+  commit) finds the case already open. The new case's start event counts as fired.
+- A cycle (`R3/PT1H`, `R/2026-03-02T09:00+08:00/P7D`) moves to its next instant after each
+  firing; occurrences missed while no worker ran are skipped, not replayed in a burst (the skip
+  is in the started case's history). A date or duration fires once and its row is removed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, or_, select, update
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              DurationTimerEventDefinition,
+                                                              TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+from engine.domain import expressions
+from engine.errors import InvalidDefinition
+from engine.adapters.models import Definition, StartTimer
+from engine.services.timers import clock_scope
+
+if TYPE_CHECKING:
+    from engine.adapters.uow import UnitOfWork
+
+LOCAL = timezone(timedelta(hours=8))  # a timer date without a zone is Beijing time
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a timer start event first fires, and how it repeats."""
+
+    element_id: str
+    due_at: datetime
+    interval: timedelta | None = None
+    remaining: int | None = None  # cycles left including the first; None: unbounded
+
+
+def timer_start_events(spec: Any) -> list[Any]:
+    """The top-level start events of a process spec that wait for a timer."""
+    return [t for t in spec.task_specs.values()
+            if isinstance(t, StartEvent) and isinstance(t.event_definition, TimerEventDefinition)]
+
+
+def _aware(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)).astimezone(timezone.utc)
+
+
+def schedule_of(task_spec: Any, now: datetime) -> Schedule:
+    """The first firing of one timer start event, from `now` (the deploy instant)."""
+    definition = task_spec.event_definition
+    value = expressions.evaluate(definition.expression, {})
+    if not isinstance(value, str):
+        raise ValueError(f"the timer value is {type(value).__name__}, not an ISO 8601 text")
+    with clock_scope(lambda: now):
+        if isinstance(definition, CycleTimerEventDefinition):
+            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+            if duration <= timedelta(0):
+                raise ValueError("the cycle's interval must be positive")
+            return Schedule(task_spec.bpmn_id, _aware(start), duration, None if cycles < 0 else cycles)
+        if isinstance(definition, DurationTimerEventDefinition):
+            duration = TimerEventDefinition.get_timedelta_from_start(
+                TimerEventDefinition.parse_iso_duration(value), now)
+            return Schedule(task_spec.bpmn_id, now + duration)
+        moment = TimerEventDefinition.parse_time_or_duration(value)
+        if not isinstance(moment, datetime):
+            raise ValueError("a timeDate must be a date and time")
+        return Schedule(task_spec.bpmn_id, _aware(moment))
+
+
+def schedules(spec: Any, now: datetime, filename: str) -> list[Schedule]:
+    """Every timer start event's schedule; refuses the file if one cannot be worked out."""
+    out, problems = [], []
+    for task_spec in timer_start_events(spec):
+        try:
+            out.append(schedule_of(task_spec, now))
+        except (expressions.ExpressionError, ValueError, TypeError, KeyError, NameError) as error:
+            message = getattr(error, "message", None) or str(error)
+            problems.append(f"{filename}: startEvent {task_spec.bpmn_id}: timer start value "
+                            f"{task_spec.event_definition.expression!r} cannot be used: {message} "
+                            f"(it may not depend on case data)")
+    if problems:
+        raise InvalidDefinition(problems)
+    return out
+
+
+def replace_for(uow: "UnitOfWork", definition: Definition, planned: list[Schedule]) -> None:
+    """Make `definition` (the newest version of its key) own the key's start timers."""
+    uow.session.execute(delete(StartTimer).where(StartTimer.process_key == definition.key))
+    for item in planned:
+        uow.session.add(StartTimer(
+            process_key=definition.key, definition_id=definition.id, element_id=item.element_id,
+            due_at=item.due_at, interval_seconds=item.interval.total_seconds() if item.interval else None,
+            remaining=item.remaining, started=0, attempts=0))
+
+
+def claim(uow: "UnitOfWork", worker: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Claim due start timers for `worker` until `now + lease` (the caller commits)."""
+    query = (select(StartTimer.id)
+             .where(StartTimer.due_at <= now,
+                    or_(StartTimer.lease_until.is_(None), StartTimer.lease_until < now))
+             .order_by(StartTimer.due_at, StartTimer.id).limit(limit))
+    if uow.runtime.database.kind == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = [int(i) for i in uow.session.scalars(query)]
+    if ids:
+        uow.session.execute(update(StartTimer).where(StartTimer.id.in_(ids))
+                            .values(claimed_by=worker, lease_until=now + lease)
+                            .execution_options(synchronize_session=False))
+    return ids
+
+
+def business_key_for(timer: StartTimer, due: datetime) -> str:
+    return f"{timer.process_key}@{due.astimezone(LOCAL).strftime('%Y-%m-%dT%H:%M:%S%z')}"
+
+
+def fire(uow: "UnitOfWork", timer_id: int) -> str | None:
+    """Start the case of one due firing and move the timer on; returns the case id (None if the
+    row is gone or no longer due: another worker got there first)."""
+    from engine.services import cases
+    from engine.adapters import history
+    from engine.domain.access import SYSTEM
+
+    query = select(StartTimer).where(StartTimer.id == timer_id).with_for_update()
+    timer = uow.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    now = uow.runtime.clock()
+    if timer is None or timer.due_at > now:
+        return None
+    definition = uow.session.get(Definition, timer.definition_id)
+    due = timer.due_at
+    started = cases.start_case(uow, SYSTEM, definition.key, business_key_for(timer, due),
+                               version=definition.version, fired_start_event=timer.element_id)
+    skipped = 0
+    timer.started = (timer.started or 0) + 1
+    if timer.interval_seconds:
+        interval = timedelta(seconds=timer.interval_seconds)
+        timer.due_at = due + interval
+        while timer.due_at <= now and (timer.remaining is None or timer.remaining - skipped > 1):
+            timer.due_at += interval
+            skipped += 1
+    if started.created:
+        history.record(uow, started.case.id, "timer_start", SYSTEM.name, element_id=timer.element_id,
+                       data={"due_at": due.isoformat(), "skipped": skipped})
+    if timer.remaining is not None:
+        timer.remaining -= 1 + skipped
+    if not timer.interval_seconds or timer.remaining == 0:
+        uow.session.delete(timer)
+    else:
+        timer.claimed_by, timer.lease_until, timer.attempts = None, None, 0
+    return started.case.id
+
+
+def back_off(uow: "UnitOfWork", timer_id: int, worker: str) -> None:
+    """A firing that failed waits longer before each new try (2 s, 4 s, ... up to 5 minutes)."""
+    timer = uow.session.get(StartTimer, timer_id)
+    if timer is not None:
+        timer.attempts = (timer.attempts or 0) + 1
+        timer.claimed_by = worker
+        timer.lease_until = uow.runtime.clock() + timedelta(seconds=min(2 ** timer.attempts, 300))
+
+
+def pending(uow: "UnitOfWork", process_key: str | None = None) -> list[StartTimer]:
+    query = select(StartTimer).order_by(StartTimer.due_at, StartTimer.id)
+    if process_key is not None:
+        query = query.where(StartTimer.process_key == process_key)
+    return list(uow.session.scalars(query))
