@@ -591,10 +591,14 @@ def _prepare(source: str, mode: str) -> str:
     return designer_source(source.strip()) if mode == "eval" else textwrap.dedent(source).rstrip()
 
 
+@functools.lru_cache(maxsize=4096)
 def designer_source(text: str) -> str:
     """The Python expression for what a designer wrote: `${...}`/`#{...}` is Camunda's JUEL
     (engine.domain.juel) when it parses as such, else our own expression inside `${}` (for example
-    `${item.get('time_limit')}`); anything else is taken as it is."""
+    `${item.get('time_limit')}`); anything else is taken as it is.
+
+    Cached: every evaluation of an expression passes here (`_prepare`), and a process's
+    expressions are the few its definitions hold; the result depends on the text alone."""
     if not juel.is_juel(text):
         return text
     inner = juel.unwrap(text).strip()
@@ -606,6 +610,9 @@ def designer_source(text: str) -> str:
         return inner
 
 
+_ALLOWED_METHODS = frozenset().union(*_INSTANCE_ATTRS.values())
+
+
 def _known_calls_only(source: str) -> bool:
     """Whether `source` is one of our own expressions whose every call is a builtin we provide
     or a method some allowed type has (`item.get('x')`): then `${source}` is ours, not JUEL.
@@ -614,7 +621,7 @@ def _known_calls_only(source: str) -> bool:
         tree = ast.parse(source, mode="eval")
     except SyntaxError:
         return False
-    methods = frozenset().union(*_INSTANCE_ATTRS.values())
+    methods = _ALLOWED_METHODS
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             called = node.func
