@@ -16,6 +16,7 @@ from engine import __version__
 from engine.services import definitions
 from engine.services import users
 from engine.domain.access import SYSTEM, Actor
+from engine.domain.states import TaskStatus
 from engine.errors import DomainError
 
 
@@ -283,7 +284,7 @@ def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str 
         _fail(error)
     click.echo(json.dumps({"id": started.case.id, "created": started.created, "status": started.case.status,
                            "open_tasks": [{"id": t.id, "name": t.name, "department": t.department}
-                                          for t in tasks if t.state == "ready"]}, ensure_ascii=False, indent=2))
+                                          for t in tasks if t.state == TaskStatus.READY]}, ensure_ascii=False, indent=2))
 
 
 @cases_group.command("batch", help="Submit a batch of auxiliary items (分期报建) to case CASE_ID: "
@@ -326,7 +327,7 @@ def tasks_list(department: str | None, case_id: str | None) -> None:
 
     from engine.adapters.models import Task
     with runtime().unit_of_work(write=False) as uow:
-        query = select(Task).where(Task.state == "ready").order_by(Task.created_at, Task.id)
+        query = select(Task).where(Task.state == TaskStatus.READY).order_by(Task.created_at, Task.id)
         if department:
             query = query.where(Task.department == department)
         if case_id:

@@ -18,6 +18,7 @@ from engine.services import cases
 from engine.services import definitions
 from engine.services import diagram
 from engine.adapters import queries
+from engine.domain.states import TaskStatus
 from engine.services import repair
 from engine.services import workbench
 from engine.errors import Forbidden, Invalid
@@ -129,7 +130,7 @@ def group_items(tasks: list[Any], elements: dict[str, Any],
     sequence = sequence or {}
     stages: dict[str, dict[str, dict[str, Any]]] = {}
     for task in sorted(tasks, key=lambda t: (t.created_at, sequence.get(t.id, 0))):
-        if task.state == "error":
+        if task.state == TaskStatus.ERROR:
             continue
         stage = _stage_of(task, elements)
         item = task.item if isinstance(task.item, dict) else None
@@ -144,11 +145,11 @@ def group_items(tasks: list[Any], elements: dict[str, Any],
         entries = []
         for row in rows.values():
             steps = row["steps"]
-            open_steps = [t for t in steps if t.state == "ready"]
+            open_steps = [t for t in steps if t.state == TaskStatus.READY]
             current = open_steps[-1] if open_steps else steps[-1]
             decision = None
             for t in reversed(steps):
-                if t.state == "completed" and isinstance(t.data, dict) and t.data.get("decision"):
+                if t.state == TaskStatus.COMPLETED and isinstance(t.data, dict) and t.data.get("decision"):
                     decision = t.data["decision"]
                     break
             entries.append({**row, "current": current, "open": bool(open_steps), "decision": decision})
@@ -177,7 +178,7 @@ def case(case_id: str) -> Response:
     except Forbidden:
         may_drive = False
     item_names = {t.id: (t.item or {}).get("name") if isinstance(t.item, dict) else None for t in tasks}
-    return page("case.html", case=found, tasks=tasks, open_tasks=[t for t in tasks if t.state == "ready"],
+    return page("case.html", case=found, tasks=tasks, open_tasks=[t for t in tasks if t.state == TaskStatus.READY],
                 groups=group_items(tasks, definition.elements or {},
                                    {e.task_id: e.id for e in events if e.type == "task_created" and e.task_id}),
                 events=events[-300:],

@@ -12,6 +12,7 @@ from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
 from engine.services import cases
+from engine.domain.states import CaseStatus, TaskStatus
 from engine.services import workbench
 from engine.errors import Invalid, NotFound
 
@@ -31,7 +32,7 @@ def _context(task_id: str) -> dict[str, Any]:
         except NotFound:
             schema = None
     return {"task": row, "case": case, "case_tasks": tasks, "schema": schema,
-            "may_work": may_work and row.state == "ready" and case.status == "running",
+            "may_work": may_work and row.state == TaskStatus.READY and case.status == CaseStatus.RUNNING,
             "now": rt.clock()}
 
 

@@ -12,6 +12,7 @@ from api.schemas.messages import CaseMessageSchema
 from api.schemas.tasks import dump_tasks
 from engine.services import cases
 from engine.adapters import queries
+from engine.domain.states import TaskStatus
 
 blueprint = Blueprint("cases", __name__)
 TAGS = ["cases"]
@@ -35,7 +36,7 @@ def start_case(actor, body):  # type: ignore[no-untyped-def]
         uow.commit()
         tasks = started.open_tasks
         if tasks is None:  # an existing case: its rows are not in this unit of work
-            tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == "ready"]
+            tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == TaskStatus.READY]
     result = {**CaseSchema().dump(started.case), "created": started.created,
               "open_tasks": dump_tasks(tasks)}
     if started.created:
@@ -62,8 +63,8 @@ def get_case(actor, case_id):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         case, tasks, variables = queries.case_detail(uow, actor, case_id)
     body = {**CaseSchema().dump(case), "variables": variables,
-            "open_tasks": dump_tasks([t for t in tasks if t.state == "ready"]),
-            "completed_tasks": dump_tasks([t for t in tasks if t.state == "completed"])}
+            "open_tasks": dump_tasks([t for t in tasks if t.state == TaskStatus.READY]),
+            "completed_tasks": dump_tasks([t for t in tasks if t.state == TaskStatus.COMPLETED])}
     return body
 
 

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from engine.errors import Conflict, Invalid, NotFound
 from engine.domain.organisation import Organisation
 from engine.adapters.models import Case, Escalation, OrganisationVersion, Task, User
+from engine.domain.states import OPEN_CASE_STATUSES, TaskStatus
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
     from engine.adapters.uow import UnitOfWork
 
-OPEN_CASE = ("running", "suspended")
 log = logging.getLogger("onewindow.organisation")
 
 
@@ -89,7 +89,7 @@ def _in_use(uow: "UnitOfWork", current: Organisation, new: Organisation) -> dict
     if gone:
         session = uow.session
         checks = (
-            ("open task", select(Task.department, func.count()).where(Task.department.in_(gone), Task.state == "ready")
+            ("open task", select(Task.department, func.count()).where(Task.department.in_(gone), Task.state == TaskStatus.READY)
              .group_by(Task.department)),
             ("user", select(User.department, func.count()).where(User.department.in_(gone), User.revoked_at.is_(None))
              .group_by(User.department)),
@@ -105,7 +105,7 @@ def _in_use(uow: "UnitOfWork", current: Organisation, new: Organisation) -> dict
         if current.default_region in regions_gone:
             region = func.coalesce(Case.region, current.default_region)
         for code, count in uow.session.execute(
-                select(region, func.count()).where(region.in_(regions_gone), Case.status.in_(OPEN_CASE))
+                select(region, func.count()).where(region.in_(regions_gone), Case.status.in_(OPEN_CASE_STATUSES))
                 .group_by(region)):
             problems.setdefault(f"region {code}", []).append(f"{count} open case{'s' if count > 1 else ''}")
     return problems

@@ -16,10 +16,11 @@ from engine.adapters.case_cache import CaseStateCache
 from engine.errors import Forbidden, NotFound
 from engine.adapters.models import Case, Definition, Deployment, Event, Task
 from engine.adapters.uow import UnitOfWork
+from engine.domain.states import CaseStatus, TaskStatus
 from engine.services import deadlines
 
-TASK_STATES = ("ready", "completed", "cancelled", "error")
-CASE_STATUSES = ("running", "suspended", "completed", "cancelled")
+TASK_STATES = tuple(state.value for state in TaskStatus)
+CASE_STATUSES = tuple(status.value for status in CaseStatus)
 SEES_ALL = ("admin", "system", "government")
 
 
@@ -101,7 +102,7 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
         query = query.where(Case.started_by == agent)
     if department is not None:
         query = query.where(exists().where(Task.case_id == Case.id, Task.department == department,
-                                           Task.state == "ready"))
+                                           Task.state == TaskStatus.READY))
     if overdue is not None:
         query = query.where(deadlines.overdue_filter(overdue))
     return _paged(uow, query, (Case.started_at.desc(), Case.id), page, per_page)

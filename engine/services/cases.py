@@ -22,9 +22,9 @@ from engine.services.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
 from engine.adapters.models import Case, Task
 from engine.adapters.uow import UnitOfWork
+from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus, case_move
 from engine.services.workflow import CaseWorkflow, load_definition, waiting_message_names
 
-OPEN_STATUSES = ("running", "suspended")
 
 
 @dataclass
@@ -77,7 +77,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
         process_version=definition.version, business_key=business_key,
         open_key=_open_key(definition.key, business_key),
-        name=project.get("project_name") or project.get("name"), status="running", project=project,
+        name=project.get("project_name") or project.get("name"), status=CaseStatus.RUNNING, project=project,
         started_by=actor.name, started_at=now, updated_at=now, version=0, state="", region=case_region,
     )
     uow.session.add(case)
@@ -111,7 +111,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         if existing is None:
             raise
         return Started(existing, created=False)
-    ready = sorted((row for row in created if row.state == "ready"), key=lambda r: (r.created_at, r.id))
+    ready = sorted((row for row in created if row.state == TaskStatus.READY), key=lambda r: (r.created_at, r.id))
     return Started(case, created=True, open_tasks=ready)
 
 
@@ -179,11 +179,11 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
         raise Invalid("data must be an object", errors={"data": ["must be an object"]})
     row, case = _task_for_update(uow, task_id)
     _require_task_access(actor, row, case)
-    if row.state != "ready":
+    if row.state != TaskStatus.READY:
         raise Conflict(f"task {task_id} is already {row.state}")
-    if case.status == "suspended":
+    if case.status == CaseStatus.SUSPENDED:
         raise Conflict(f"case {case.id} is suspended; resume it first")
-    if case.status not in OPEN_STATUSES:
+    if case.status not in OPEN_CASE_STATUSES:
         raise Conflict(f"case {case.id} is {case.status}")
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
@@ -198,7 +198,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     now = uow.runtime.clock()
     row.data = data
     if task.state != TaskState.ERROR:  # else completing it failed: its row is `error`, an incident open
-        row.state, row.completed_at, row.completed_by = "completed", now, actor.name
+        row.state, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, actor.name
         form_binding.update_project(case, meta, data)
         history.record(uow, case.id, "task_completed", actor.name, task_id=row.id,
                        element_id=row.element_id, data=data)
@@ -227,7 +227,7 @@ def complete_and_follow(uow: UnitOfWork, actor: Actor, task_id: str,
 
 def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     """The case's open tasks as the actor may see them, oldest first."""
-    query = select(Task).where(Task.case_id == case.id, Task.state == "ready")
+    query = select(Task).where(Task.case_id == case.id, Task.state == TaskStatus.READY)
     if actor.role in ("staff", "leader"):
         query = query.where(Task.department == actor.department)
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
@@ -236,7 +236,7 @@ def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
 def claim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     row, case = _task_for_update(uow, task_id)
     _require_task_access(actor, row, case)
-    if row.state != "ready":
+    if row.state != TaskStatus.READY:
         raise Conflict(f"task {task_id} is already {row.state}")
     if row.assignee and row.assignee != actor.name:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
@@ -248,7 +248,7 @@ def claim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
 def unclaim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     row, case = _task_for_update(uow, task_id)
     _require_task_access(actor, row, case)
-    if row.state != "ready":
+    if row.state != TaskStatus.READY:
         raise Conflict(f"task {task_id} is already {row.state}")
     if row.assignee and row.assignee != actor.name and actor.role not in ("leader", "admin"):
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
@@ -266,9 +266,7 @@ def _case_for_change(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
 def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     """Pause a case (中止): nothing can be completed until it is resumed."""
     case = _case_for_change(uow, actor, case_id)
-    if case.status != "running":
-        raise Conflict(f"case {case_id} is {case.status}, not running")
-    case.status = "suspended"
+    case.status = case_move(case_id, case.status, CaseStatus.SUSPENDED)
     case.updated_at = uow.runtime.clock()
     history.record(uow, case.id, "suspended", actor.name, data={"reason": reason})
     return case
@@ -276,9 +274,7 @@ def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") 
 
 def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     case = _case_for_change(uow, actor, case_id)
-    if case.status != "suspended":
-        raise Conflict(f"case {case_id} is {case.status}, not suspended")
-    case.status = "running"
+    case.status = case_move(case_id, case.status, CaseStatus.RUNNING)
     case.updated_at = uow.runtime.clock()
     history.record(uow, case.id, "resumed", actor.name, data={"reason": reason})
     from engine.services import timers
@@ -289,12 +285,11 @@ def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
 def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     """End a case early (终止); its open tasks are cancelled and the business key is free again."""
     case = _case_for_change(uow, actor, case_id)
-    if case.status not in OPEN_STATUSES:
-        raise Conflict(f"case {case_id} is already {case.status}")
+    cancelled = case_move(case_id, case.status, CaseStatus.CANCELLED)
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
     flow.workflow.cancel()
-    case.status, case.ended_at, case.open_key = "cancelled", uow.runtime.clock(), None
+    case.status, case.ended_at, case.open_key = cancelled, uow.runtime.clock(), None
     history.record(uow, case.id, "cancelled", actor.name, data={"reason": reason})
     flow.sync()
     flow.save()
@@ -316,7 +311,7 @@ def deliver(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
     if not name:
         raise Invalid("message name is required", errors={"name": ["required"]})
     case = _case_for_change(uow, actor, case_id)
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         raise Conflict(f"case {case_id} is {case.status}; messages need a running case")
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
@@ -334,14 +329,14 @@ def deliver(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
     flow.run()
     created = flow.sync()
     flow.save()
-    return case, [row for row in created if row.state == "ready"]
+    return case, [row for row in created if row.state == TaskStatus.READY]
 
 
 def correlate_message(uow: UnitOfWork, actor: Actor, business_key: str, name: str,
                       payload: Any = None) -> Case:
     """Deliver a message to the open case of a project that waits for it."""
     candidates = list(uow.session.scalars(
-        select(Case).where(Case.business_key == business_key, Case.status == "running")
+        select(Case).where(Case.business_key == business_key, Case.status == CaseStatus.RUNNING)
         .order_by(Case.started_at)))
     if not candidates:
         raise NotFound(f"no running case for business key {business_key!r}")

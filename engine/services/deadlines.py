@@ -25,6 +25,7 @@ from engine.adapters import history
 from engine.errors import Conflict, Invalid, NotFound
 from engine.adapters.models import Case, Task
 from engine.domain.calendar import Duration, WorkCalendar
+from engine.domain.states import TaskStatus
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -202,7 +203,7 @@ def item_code(item: dict[str, Any] | None) -> str | None:
 
 def _last_timed_row(uow: "UnitOfWork", row: Task, code: str, same_element: bool) -> Task | None:
     """The item's most recently completed timed task before `row` (the body's own task)."""
-    query = (select(Task).where(Task.case_id == row.case_id, Task.state == "completed",
+    query = (select(Task).where(Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED,
                                 Task.due_at.is_not(None), Task.id != row.id)
              .order_by(Task.completed_at.desc(), Task.id.desc()))
     if same_element:
@@ -237,7 +238,7 @@ def _continue_item_clock(uow: "UnitOfWork", row: Task, rules: dict[str, Any],
     if previous is None or previous.completed_at is None:
         return None
     since = uow.session.scalars(select(Task).where(
-        Task.case_id == row.case_id, Task.state == "completed", Task.created_at >= previous.completed_at,
+        Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED, Task.created_at >= previous.completed_at,
         Task.id != row.id).limit(50))
     if not any((t.time_rules or {}).get("clock_stop") and item_code(t.item) == code for t in since):
         return None
@@ -395,7 +396,7 @@ def task_clock(uow: "UnitOfWork", row: Task, now: datetime | None = None) -> dic
     reference = row.clock_stopped_at or now
     remaining = calendar.remaining(reference, row.due_at, "working_hours")
     return {"due_at": row.due_at, "warn_at": row.warn_at, "time_limit": row.time_limit,
-            "sla": sla_at(row, now) if row.state == "ready" else row.sla,
+            "sla": sla_at(row, now) if row.state == TaskStatus.READY else row.sla,
             "remaining_working_hours": round(float(remaining), 2),
             "stopped": row.clock_stopped_at is not None, "stopped_at": row.clock_stopped_at}
 
@@ -407,12 +408,12 @@ def sla_filter(sla: str) -> ColumnElement[bool]:
     """`/tasks?sla=red`: a WHERE clause on `Task` (the worker keeps `tasks.sla` current)."""
     if sla not in SLA_STATES:
         raise Invalid(f"sla must be one of {', '.join(SLA_STATES)}", {"sla": ["unknown warning state"]})
-    return and_(Task.state == "ready", Task.sla == sla)
+    return and_(Task.state == TaskStatus.READY, Task.sla == sla)
 
 
 def overdue_filter(overdue: bool = True) -> ColumnElement[bool]:
     """`/cases?overdue=true`: a WHERE clause on `Case` — it has an open red task."""
-    clause = exists(select(Task.id).where(Task.case_id == Case.id, Task.state == "ready",
+    clause = exists(select(Task.id).where(Task.case_id == Case.id, Task.state == TaskStatus.READY,
                                           Task.sla == "red"))
     return clause if overdue else ~clause
 
@@ -426,7 +427,7 @@ def inbox_order() -> tuple:
 
 
 def _timed_rows(uow: "UnitOfWork", case_id: str, task_ids: list[str] | None) -> list[Task]:
-    query = select(Task).where(Task.case_id == case_id, Task.state == "ready", Task.due_at.is_not(None))
+    query = select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY, Task.due_at.is_not(None))
     if task_ids:
         query = query.where(Task.id.in_(task_ids))
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))

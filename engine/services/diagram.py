@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from engine.adapters.case_cache import CaseStateCache
+from engine.domain.states import TaskStatus
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -645,7 +646,7 @@ def case_states(uow: "UnitOfWork", case: "Case") -> dict[str, ElementState]:
     from engine.adapters.serializer import LIVE_WORKFLOWS, load_state
     from engine.adapters.models import Task
     from engine.services.workflow import load_definition, specs_of
-    errors = set(uow.session.scalars(select(Task.element_id).where(Task.case_id == case.id, Task.state == "error")))
+    errors = set(uow.session.scalars(select(Task.element_id).where(Task.case_id == case.id, Task.state == TaskStatus.ERROR)))
     if case.error and ":" in case.error:
         errors.add(case.error.split(":", 1)[0].strip())
     state = case.state

@@ -19,6 +19,7 @@ from engine.domain import access
 from engine.adapters import history
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.adapters.models import Escalation, Task
+from engine.domain.states import TaskStatus
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -76,7 +77,7 @@ def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalati
             Escalation.case_id == case_id, Escalation.status == OPEN,
             Escalation.next_at.is_not(None), Escalation.next_at <= now))):
         row = uow.session.get(Task, escalation.task_id)
-        if row is None or row.state != "ready":
+        if row is None or row.state != TaskStatus.READY:
             continue
         new = raise_level(uow, row, escalation.level + 1,
                           f"level {escalation.level} unresolved since {escalation.raised_at.isoformat()}")
@@ -97,7 +98,7 @@ def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> 
     for escalation in list(uow.session.scalars(select(Escalation).where(
             Escalation.case_id == case_id, Escalation.status.in_((OPEN, "escalated"))))):
         row = uow.session.get(Task, escalation.task_id)
-        if row is not None and row.state == "ready":
+        if row is not None and row.state == TaskStatus.READY:
             continue
         if escalation.status == OPEN:
             history.record(uow, case_id, "escalation_resolved", row.completed_by if row else None,

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters import queries
+from engine.domain.states import TASK_STATUSES, CaseStatus, TaskStatus
 
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
@@ -95,7 +96,7 @@ def _element_state(task: "Task", properties: dict[str, dict[str, Any]]) -> str |
 
 
 def _item_state(row: _Row, properties: dict[str, dict[str, Any]]) -> str:
-    open_tasks = [t for t in row.tasks if t.state == "ready"]
+    open_tasks = [t for t in row.tasks if t.state == TaskStatus.READY]
     if open_tasks:
         task = open_tasks[-1]
         declared = _element_state(task, properties)
@@ -103,18 +104,18 @@ def _item_state(row: _Row, properties: dict[str, dict[str, Any]]) -> str:
             return declared
         stopped = (task.time_rules or {}).get("clock_stop") or task.clock_stopped_at is not None
         return "correction" if stopped or task.department is None else "review"
-    ended = [t for t in row.tasks if t.state in ("completed", "cancelled")]
+    ended = [t for t in row.tasks if t.state in (TaskStatus.COMPLETED, TaskStatus.CANCELLED)]
     if not ended:
         return "review"  # only a task in error so far: the item is with its body
     last = ended[-1]  # tasks are in the order they were created; an item's run one after another
-    if last.state == "cancelled":
+    if last.state == TaskStatus.CANCELLED:
         return "withdrawn"
     declared = _element_state(last, properties)
     return _ENDED_AS.get(declared or "", "approved" if declared else "completed")
 
 
 def _step_state(row: _Row) -> str:
-    if any(t.state == "ready" for t in row.tasks):
+    if any(t.state == TaskStatus.READY for t in row.tasks):
         return "in_progress"
     states = {t.state for t in row.tasks}
     return "completed" if "completed" in states else ("cancelled" if "cancelled" in states else "in_progress")
@@ -129,7 +130,7 @@ def _days_used(uow: "UnitOfWork", row: _Row, limit: str | None, now: datetime) -
     """Days the body has held the item: its own tasks' time, not the enterprise's 补正 or the
     agent's decisions; working days (counted as the limit is: from the day after a task began)
     unless the limit is in natural days."""
-    timed = [t for t in row.body_tasks if t.state in ("ready", "completed")]
+    timed = [t for t in row.body_tasks if t.state in (TaskStatus.READY, TaskStatus.COMPLETED)]
     if not timed:
         return None
     try:
@@ -155,11 +156,11 @@ def _public_row(uow: "UnitOfWork", organisation: "Organisation", row: _Row,
                 properties: dict[str, dict[str, Any]], now: datetime) -> dict[str, Any]:
     first, item = row.tasks[0], _item(row.tasks[-1]) or _item(row.tasks[0])
     body = row.body_tasks[-1] if row.body_tasks else row.tasks[-1]
-    open_body = [t for t in row.body_tasks if t.state == "ready"]
+    open_body = [t for t in row.body_tasks if t.state == TaskStatus.READY]
     current = open_body[-1] if open_body else body
     state = _item_state(row, properties) if row.is_item else _step_state(row)
     ended = state in ("approved", "refused", "withdrawn", "completed", "cancelled") and not open_body \
-        and not any(t.state == "ready" for t in row.tasks)
+        and not any(t.state == TaskStatus.READY for t in row.tasks)
     limit = _text(item.get("time_limit")) or current.time_limit
     due = current.due_at
     stopped = state == "correction" or current.clock_stopped_at is not None
@@ -211,21 +212,21 @@ def _step_name(task: "Task") -> str | None:
 def public_status(case: Any) -> str:
     """A running case with an open incident (a failed step waiting for an operator) shows as
     `error` (处理异常), not as 办理中; the error itself is never shown to the public."""
-    return "error" if case.status == "running" and case.error else case.status
+    return "error" if case.status == CaseStatus.RUNNING and case.error else case.status
 
 
 def case_state(case: "Case", tasks: list["Task"]) -> str:
     """办理中 / 已暂停 / 处理异常 / 已办结 / 已终止: a case that ended through a closure saying
     "terminated" (企业申请终止, 中心终止) is 已终止, not 已办结."""
-    if case.status == "cancelled":
+    if case.status == CaseStatus.CANCELLED:
         return "terminated"
-    if case.status == "completed":
+    if case.status == CaseStatus.COMPLETED:
         outcomes = [str((t.data or {}).get("outcome", "")) for t in tasks
-                    if t.form_key == "closure" and t.state == "completed"]
+                    if t.form_key == "closure" and t.state == TaskStatus.COMPLETED]
         return "terminated" if outcomes and outcomes[-1].startswith("terminated") else "completed"
     if case.error:
         return "error"
-    return "suspended" if case.status == "suspended" else "running"
+    return "suspended" if case.status == CaseStatus.SUSPENDED else "running"
 
 
 def item_rows(uow: "UnitOfWork", organisation: "Organisation", tasks: list["Task"],
@@ -233,14 +234,14 @@ def item_rows(uow: "UnitOfWork", organisation: "Organisation", tasks: list["Task
     """The public rows of a case's task rows, in the order the rows began."""
     rows: dict[tuple[str, ...], _Row] = {}
     for task in tasks:
-        if task.state not in ("ready", "completed", "cancelled", "error"):
+        if task.state not in TASK_STATUSES:
             continue
         key = _row_key(task)
         if key is None:
             continue
         rows.setdefault(key, _Row(key, [])).tasks.append(task)
     return [_public_row(uow, organisation, row, properties, now) for row in rows.values()
-            if any(t.state != "error" for t in row.tasks) or row.is_item]
+            if any(t.state != TaskStatus.ERROR for t in row.tasks) or row.is_item]
 
 
 def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_key: str) -> dict[str, Any]:

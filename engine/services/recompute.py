@@ -27,6 +27,7 @@ from engine.adapters import history
 from engine.adapters.models import Case, Escalation, Task
 from engine.services import deadlines
 from engine.domain.calendar import DEFAULT_OFFICE_HOURS
+from engine.domain.states import TaskStatus
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -70,7 +71,7 @@ def _tasks_to_recompute(uow: "UnitOfWork", official: set[int]) -> dict[str, list
     out: dict[str, list[str]] = {}
     for task_id, case_id, text in uow.session.execute(
             select(Task.id, Task.case_id, Task.due_provisional_years).where(
-                Task.state == "ready", Task.due_provisional_years.is_not(None))):
+                Task.state == TaskStatus.READY, Task.due_provisional_years.is_not(None))):
         years = {int(y) for y in text.split(",") if y.strip().isdigit()}
         if years & official:
             out.setdefault(case_id, []).append(task_id)
@@ -99,7 +100,7 @@ def _recompute_task(uow: "UnitOfWork", calendar: "WorkCalendar", row: Task, now:
     """Replay one task's clock on the calendar in force; the changes, or None when its dates
     stay (it may still stop being provisional)."""
     loaded = deadlines.provisional_years_of(row) & official
-    if row.state != "ready" or not loaded:
+    if row.state != TaskStatus.READY or not loaded:
         return None  # completed or recomputed since the candidates were read
     before = {"due_at": row.due_at, "warn_at": row.warn_at, "sla": row.sla,
               "provisional_years": row.due_provisional_years}

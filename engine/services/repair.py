@@ -34,6 +34,7 @@ from engine.services import timers
 from engine.domain.access import Actor
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.adapters.models import Case, Incident, Task
+from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
 from engine.services.workflow import CaseWorkflow
 
 if TYPE_CHECKING:
@@ -68,9 +69,9 @@ def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
     """Lock the case; the case's agent or an admin; it must be running."""
     case = uow.lock_case(case_id)
     access.require_case_driver(actor, case.started_by)
-    if case.status == "suspended":
+    if case.status == CaseStatus.SUSPENDED:
         raise Conflict(f"case {case_id} is suspended; resume it first")
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         raise Conflict(f"case {case_id} is {case.status}")
     return case
 
@@ -78,7 +79,7 @@ def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
 def _ready_rows(uow: "UnitOfWork", case_id: str) -> list[Task]:
     from sqlalchemy import select
     uow.session.flush()
-    return list(uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "ready")
+    return list(uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY)
                                     .order_by(Task.created_at, Task.id)))
 
 
@@ -224,7 +225,7 @@ def patch_variables(uow: "UnitOfWork", actor: Actor, case_id: str, patch: dict[s
     from engine.adapters import queries
     _require_admin(actor, "change a case's variables")
     case = uow.lock_case(case_id)
-    if case.status not in ("running", "suspended"):
+    if case.status not in OPEN_CASE_STATUSES:
         raise Conflict(f"case {case_id} is {case.status}; its variables can no longer change")
     variables = queries.case_variables(uow, case)  # before the load below takes the live workflow
     flow = CaseWorkflow.load(uow, case)

@@ -35,6 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.adapters import history
 from engine.adapters import sandbox
 from engine.adapters.models import Case, Escalation, StartTimer, Task, TimerJob
+from engine.domain.states import CaseStatus, TaskStatus
 from engine.services import deadlines
 from engine.services import escalation
 
@@ -148,11 +149,11 @@ def _bpmn_timer_jobs(workflow: Any | None, now: datetime) -> dict[tuple[str, str
 
 def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tuple[str, str], datetime]:
     """Every job the case needs now: BPMN timers, next SLA transitions, next escalation levels."""
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         return {}
     wanted = _bpmn_timer_jobs(workflow, uow.runtime.clock())
     rows = uow.session.execute(select(Task.id, Task.sla, Task.warn_at, Task.due_at).where(
-        Task.case_id == case.id, Task.state == "ready", Task.due_at.is_not(None),
+        Task.case_id == case.id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
         Task.clock_stopped_at.is_(None)))
     for task_id, sla, warn_at, due_at in rows:
         if sla in (None, "normal") and warn_at is not None and warn_at < due_at:
@@ -172,11 +173,11 @@ def schedule_case(uow: "UnitOfWork", case: Case, workflow: Any | None = None) ->
     timer can have no rows to change: it costs no query (issue 6: 4 of a completion's 11).
     """
     now = uow.runtime.clock()
-    if workflow is None and case.status == "running" and case.state:
+    if workflow is None and case.status == CaseStatus.RUNNING and case.state:
         from engine.services.workflow import CaseWorkflow
         workflow = CaseWorkflow.load(uow, case).workflow
     if not case.timed:
-        if case.status != "running" or not _bpmn_timer_jobs(workflow, now):
+        if case.status != CaseStatus.RUNNING or not _bpmn_timer_jobs(workflow, now):
             return
         case.timed = True
     escalation.resolve_for_closed_tasks(uow, case.id, now)
@@ -207,7 +208,7 @@ def tick(uow: "UnitOfWork", case_id: str) -> dict[str, int]:
     from engine.services.workflow import CaseWorkflow
 
     case = uow.lock_case(case_id)
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         schedule_case(uow, case, None)
         return {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
     flow = CaseWorkflow.load(uow, case)
@@ -248,7 +249,7 @@ def _sla_pass(uow: "UnitOfWork", flow: "CaseWorkflow", case: Case, now: datetime
               counts: dict[str, int]) -> bool:
     consented = False
     rows = list(uow.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.state == "ready", Task.due_at.is_not(None),
+        Task.case_id == case.id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
         Task.clock_stopped_at.is_(None)).order_by(Task.created_at, Task.id)))
     for row in rows:
         state = deadlines.sla_at(row, now)
@@ -288,7 +289,7 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
     data = {**data, "deemed_consent": True, "deemed_consent_reason": reason}
     if flow.complete(row.id, data).state == TaskState.ERROR:
         return  # completing it failed: its row is `error` and an incident is open
-    row.state, row.completed_at, row.completed_by, row.data = "completed", now, "system", data
+    row.state, row.completed_at, row.completed_by, row.data = TaskStatus.COMPLETED, now, "system", data
     row.sla = "red"
     history.record(uow, row.case_id, "deemed_consent", "system", task_id=row.id,
                    element_id=row.element_id,

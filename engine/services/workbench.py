@@ -22,6 +22,7 @@ from engine.errors import Forbidden, Invalid
 from engine.adapters.queries import SEES_ALL, Page
 from engine.adapters.models import Case, Definition, Task
 from engine.adapters.uow import UnitOfWork
+from engine.domain.states import OPEN_CASE_STATUSES, TaskStatus
 from engine.services import deadlines
 
 SLA_LEVELS = ("normal", "yellow", "red", "paused")
@@ -93,7 +94,7 @@ def inbox(uow: UnitOfWork, actor: Actor, *, department: str | None = None, stage
     if sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", {"sort": ["unknown order"]})
     clause, department = _scope(actor, department)
-    base = select(Task).where(Task.state == "ready")
+    base = select(Task).where(Task.state == TaskStatus.READY)
     if department is not None:
         base = base.where(Task.department == department)
     if clause is not None:
@@ -144,7 +145,7 @@ def definitions_overview(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Every process with its versions and how many cases of each version are open."""
     running = Counter({(key, version): n for key, version, n in uow.session.execute(
         select(Case.process_key, Case.process_version, func.count())
-        .where(Case.status.in_(("running", "suspended")))
+        .where(Case.status.in_(OPEN_CASE_STATUSES))
         .group_by(Case.process_key, Case.process_version))})
     result: dict[str, dict[str, Any]] = {}
     for row in uow.session.execute(
@@ -173,7 +174,7 @@ def region_overview(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     organisation = uow.organisation
     per_department: dict[str, Counter[str]] = {}
     for department, level, n in uow.session.execute(
-            select(Task.department, Task.sla, func.count()).where(Task.state == "ready",
+            select(Task.department, Task.sla, func.count()).where(Task.state == TaskStatus.READY,
                                                                   Task.department.is_not(None))
             .group_by(Task.department, Task.sla)):
         counter = per_department.setdefault(department, Counter())

@@ -23,8 +23,8 @@ from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, n
 from engine.errors import Conflict, NotFound
 from engine.adapters.models import Case, Definition, Task
 from engine.adapters.uow import UnitOfWork
+from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
 
-OPEN_TASK_STATES = ("ready",)
 
 
 def _ran_before(task: SpiffTask) -> bool:
@@ -162,9 +162,9 @@ class CaseWorkflow:
             return
         row = self.uow.session.get(Task, str(task.id))
         if row is None:
-            self.uow.session.add(self._row_for(task, state="error", error=message))
+            self.uow.session.add(self._row_for(task, state=TaskStatus.ERROR, error=message))
         else:
-            row.state, row.error = "error", message
+            row.state, row.error = TaskStatus.ERROR, message
 
     def _department_hint(self, task: SpiffTask | None) -> str | None:
         """The department a failed step belongs to, for filtering incidents (best effort: the code
@@ -261,11 +261,11 @@ class CaseWorkflow:
         value = task.data.get(name) if name else None
         return value if isinstance(value, dict) else ({"value": value} if value is not None else None)
 
-    def _row_for(self, task: SpiffTask, state: str = "ready", error: str | None = None) -> Task:
+    def _row_for(self, task: SpiffTask, state: TaskStatus = TaskStatus.READY, error: str | None = None) -> Task:
         meta = self._meta(task)
         lane = getattr(task.task_spec, "lane", None)
         department, assignee = None, None
-        if state == "ready":
+        if state == TaskStatus.READY:
             department = routing.resolve_department(meta, lane, task.data, self.uow.organisation,
                                                     region=self.case.region)
             assignee = meta.get("assignee")
@@ -284,7 +284,7 @@ class CaseWorkflow:
             created_at=self.uow.runtime.clock(), error=error,
             time_limit=self._property(task, meta, "time_limit"),
         )
-        if state == "ready":
+        if state == TaskStatus.READY:
             properties = meta.get("properties", {})
             if meta.get("dueDate"):  # camunda:dueDate, e.g. the date promised at 容缺受理
                 properties = {**properties, "due_date": self._attribute(task, meta["dueDate"])}
@@ -316,7 +316,7 @@ class CaseWorkflow:
         # loaded one by one below (usually none: the completed row is already in the session).
         rows = dict(session.execute(
             select(Task.id, Task.state).where(Task.case_id == self.case.id,
-                                              Task.state.in_(OPEN_TASK_STATES + ("error",)))).all())
+                                              Task.state.in_((TaskStatus.READY, TaskStatus.ERROR)))).all())
         created: list[Task] = []
         ready = ready_manual_tasks(self.workflow)
         ready_ids = set()
@@ -324,7 +324,7 @@ class CaseWorkflow:
             task_id = str(task.id)
             ready_ids.add(task_id)
             state = rows.get(task_id)
-            if state == "ready" or (state == "error" and task_id not in self.retrying):
+            if state == TaskStatus.READY or (state == TaskStatus.ERROR and task_id not in self.retrying):
                 continue
             try:
                 row = self._row_for(task)
@@ -333,7 +333,7 @@ class CaseWorkflow:
             except Exception as error:  # noqa: BLE001 - routing, due date: an incident, not a 500
                 self._record_error_for(task, error)
                 continue
-            if state == "error":  # a retried step whose cause was fixed: its row opens
+            if state == TaskStatus.ERROR:  # a retried step whose cause was fixed: its row opens
                 row = self._reopen(row)
                 incidents.resolve_step(self, task_id, "retried")
             else:
@@ -359,7 +359,7 @@ class CaseWorkflow:
             stop_kind = self._property(task, self._meta(task), "clock_stop")
             if stop_kind:
                 deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
-        case_open = self.case.status in ("running", "suspended")
+        case_open = self.case.status in OPEN_CASE_STATUSES
         for task_id, state in rows.items():
             if task_id in ready_ids:
                 continue
@@ -367,14 +367,14 @@ class CaseWorkflow:
                 spiff = self.workflow.get_task_from_id(UUID(task_id))
             except TaskNotFoundException:
                 spiff = None  # dropped from the tree (e.g. a branch spawned by a boundary timer)
-            if state == "error":
+            if state == TaskStatus.ERROR:
                 self._close_error_row(task_id, spiff, case_open)
                 continue
             row = session.get(Task, task_id)
             if spiff is not None and spiff.state == TaskState.COMPLETED:
-                row.state = "completed"  # completed by the engine, e.g. a message or timer
+                row.state = TaskStatus.COMPLETED  # completed by the engine, e.g. a message or timer
             else:
-                row.state = "cancelled"
+                row.state = TaskStatus.CANCELLED
             row.completed_at = self.uow.runtime.clock()
             history.record(self.uow, self.case.id, f"task_{row.state}", self.actor,
                            task_id=row.id, element_id=row.element_id)
@@ -391,11 +391,11 @@ class CaseWorkflow:
         row = self.uow.session.get(Task, task_id)
         now = self.uow.runtime.clock()
         if spiff is not None and spiff.state == TaskState.COMPLETED:
-            row.state, row.completed_at, row.completed_by = "completed", now, self.actor
+            row.state, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, self.actor
             row.error = None  # the failure is kept by its incident and the history
             how = self.resolution or "retried"
         elif spiff is None or spiff.state == TaskState.CANCELLED or not case_open:
-            row.state, row.completed_at = "cancelled", now
+            row.state, row.completed_at = TaskStatus.CANCELLED, now
             how = self.resolution or "cancelled"
         else:
             self.uow.session.delete(row)
@@ -432,8 +432,8 @@ class CaseWorkflow:
         case.state = dump_state(self.workflow)
         case.version += 1
         case.updated_at = self.uow.runtime.clock()
-        if self.workflow.is_completed() and case.status in ("running", "suspended"):
-            case.status = "completed"
+        if self.workflow.is_completed() and case.status in OPEN_CASE_STATUSES:
+            case.status = CaseStatus.COMPLETED
             case.ended_at = case.updated_at
             case.open_key = None
             history.record(self.uow, case.id, "completed", self.actor)

@@ -25,6 +25,7 @@ from engine.errors import DomainError
 from engine.domain.forms import uscc_check_char
 from engine.runtime import Runtime
 from engine.adapters.models import Case, Task, User
+from engine.domain.states import TaskStatus
 from engine.services.workbench import register_project
 
 BEIJING = timezone(timedelta(hours=8))
@@ -102,7 +103,7 @@ class Demo:
 
     def ready(self, case_id: str) -> list[Task]:
         with self.rt.unit_of_work(write=False) as uow:
-            return [t for t in cases.case_tasks(uow, case_id) if t.state == "ready"]
+            return [t for t in cases.case_tasks(uow, case_id) if t.state == TaskStatus.READY]
 
     def do(self, task: Task, data: dict[str, Any]) -> None:
         who = self.staff_of.get(task.department) if task.department else self.actors[AGENT]
