@@ -5,6 +5,9 @@ from typing import Any
 
 from flask import Flask
 
+from api import converters, errors
+from api.cli import register_commands
+from api.routes import register_blueprints
 from engine.config import Settings
 from engine.runtime import Runtime
 
@@ -29,12 +32,9 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         runtime = Runtime(settings)
     app.extensions["onewindow"] = runtime
 
-    from api import converters, errors
-    from api.routes import register_blueprints
     converters.install(app)  # before any route: path ids and years fit 32 bits, else 404
     errors.register(app)
     register_blueprints(app)
 
-    from api.cli import register_commands
     register_commands(app)
     return app

@@ -2,53 +2,36 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from api.cli_common import acting_as as _actor, fail as _fail
 from api.runtime import runtime
-from engine.services import cases as case_verbs
+from api.schemas.regions import RegionTreeSchema
 from engine import __version__
-from engine.services import definitions
-from engine.services import users
+from engine.adapters import calendar_store as store
+from engine.adapters import queries
+from engine.adapters import organisation_versions as versions
+from engine.adapters import sandbox
+from engine.adapters.database import startup_lock
+from engine.adapters.migrate import upgrade
+from engine.adapters.models import Task
 from engine.domain.access import SYSTEM, Actor
 from engine.domain.states import TaskStatus
-from engine.errors import DomainError
-
-
-def _fail(error: DomainError) -> None:
-    """The error, then each of its problems once (a refused BPMN file lists every problem)."""
-    problems = getattr(error, "problems", None)
-    if problems:
-        click.echo(f"error: {error.title.lower()}: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
-                   err=True)
-        for problem in problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-    click.echo(f"error: {error.detail}", err=True)
-    for field, messages in (error.errors or {}).items():
-        for message in messages:
-            click.echo(f"  {field}: {message}", err=True)
-    sys.exit(1)
-
-
-def _actor(name: str | None) -> Actor:
-    """Operators act as the system, or as a named user when --as is given."""
-    if not name:
-        return SYSTEM
-    from sqlalchemy import select
-
-    from engine.adapters.models import User
-    with runtime().unit_of_work(write=False) as uow:
-        user = uow.session.scalar(select(User).where(User.name == name))
-    if user is None or user.revoked_at is not None:
-        click.echo(f"error: no active user {name!r}", err=True)
-        sys.exit(1)
-    return Actor(user.name, user.role, user.department)
+from engine.errors import Conflict, DomainError
+from engine.services import batches, definitions, users
+from engine.services import cases as case_verbs
+from engine.services.recompute import recompute_provisional
+from engine.services.timers import Worker
 
 
 def deploy_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
@@ -69,7 +52,6 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply migrations up to the newest.")
 @with_appcontext
 def db_upgrade() -> None:
-    from engine.adapters.migrate import upgrade
     upgrade(runtime().settings.database_url)
     click.echo(f"database upgraded ({runtime().database.kind})")
 
@@ -106,9 +88,7 @@ def deploy_command(paths: tuple[str, ...], check: bool) -> None:
 def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
     """Deploy processes/; servers started together on one database race to deploy the same
     files, and the loser of that race retries (its second try finds them deployed)."""
-    import time
 
-    from engine.errors import Conflict
     for attempt in range(5):
         try:
             deploy_paths([str(rt.settings.processes_dir)], SYSTEM)
@@ -129,8 +109,6 @@ def _deploy_shipped(rt) -> None:  # type: ignore[no-untyped-def]
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     rt = runtime()
-    from engine.adapters.database import startup_lock
-    from engine.adapters.migrate import upgrade
     with startup_lock(rt.settings.database_url):  # servers starting together take turns
         upgrade(rt.settings.database_url)
         _deploy_shipped(rt)
@@ -139,7 +117,7 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None
     click.echo(f"serving on http://{host}:{port} ({rt.database.kind}, {workers} workers"
                f"{', with the timer worker' if with_worker else ''})")
     click.echo(f"console (staff sign-in): http://{host}:{port}/console/")
-    from api.server import serve
+    from api.server import serve  # lazy: gunicorn is loaded by this command only
     serve(host, port, workers, env, with_worker)
 
 
@@ -233,9 +211,7 @@ def users_revoke(name: str) -> None:
 
 def first_admin(rt) -> None:  # type: ignore[no-untyped-def]
     """A fresh database gets `admin` with a random console password, printed once (as Jenkins does)."""
-    from sqlalchemy.exc import IntegrityError
 
-    from engine.errors import Conflict
     try:
         with rt.unit_of_work() as uow:
             password = users.ensure_first_admin(uow)
@@ -294,7 +270,6 @@ def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str 
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_batch(case_id: str, data: str, as_user: str | None) -> None:
-    from engine.services import batches
     actor = _actor(as_user)
     try:
         text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
@@ -318,22 +293,29 @@ def tasks_group() -> None:
     pass
 
 
-@tasks_group.command("list", help="Open tasks, by department or case.")
+@tasks_group.command("list", help="Open tasks, by department or case; with --as, those the user may see "
+                                    "(the API's rules, GET /tasks).")
 @click.option("--department", default=None)
 @click.option("--case", "case_id", default=None)
+@click.option("--as", "as_user", default=None)
 @with_appcontext
-def tasks_list(department: str | None, case_id: str | None) -> None:
-    from sqlalchemy import select
-
-    from engine.adapters.models import Task
-    with runtime().unit_of_work(write=False) as uow:
-        query = select(Task).where(Task.state == TaskStatus.READY).order_by(Task.created_at, Task.id)
-        if department:
-            query = query.where(Task.department == department)
-        if case_id:
-            query = query.where(Task.case_id == case_id)
-        for t in uow.session.scalars(query):
-            click.echo(f"{t.id}  {t.case_id[:8]}  {t.department or '-':20}  {t.name}")
+def tasks_list(department: str | None, case_id: str | None, as_user: str | None) -> None:
+    actor = _actor(as_user)
+    rows: list[Task] = []
+    try:
+        with runtime().unit_of_work(write=False) as uow:
+            page = 1
+            while True:
+                found = queries.list_tasks(uow, actor, department=department, case_id=case_id,
+                                           page=page, per_page=500)
+                rows += found.items
+                if page * found.per_page >= found.total:
+                    break
+                page += 1
+    except DomainError as error:
+        _fail(error)
+    for t in rows:
+        click.echo(f"{t.id}  {t.case_id[:8]}  {t.department or '-':20}  {t.name}")
 
 
 @tasks_group.command("complete", help="Complete task ID as USER with JSON data.")
@@ -367,7 +349,6 @@ def calendar_group() -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def calendar_load(file: str, as_user: str | None) -> None:
-    from engine.adapters import calendar_store as store
     actor = _actor(as_user)
     try:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
@@ -394,7 +375,6 @@ def calendar_load(file: str, as_user: str | None) -> None:
 @click.argument("year", type=int)
 @with_appcontext
 def calendar_show(year: int) -> None:
-    from engine.adapters import calendar_store as store
     try:
         with runtime().unit_of_work(write=False) as uow:
             row = store.get_year(uow, year)
@@ -408,7 +388,6 @@ def calendar_show(year: int) -> None:
 @click.argument("duration")
 @with_appcontext
 def calendar_due(start: str, duration: str) -> None:
-    from engine.adapters import calendar_store as store
     try:
         moment = store.parse_instant(start)
         with runtime().unit_of_work(write=False) as uow:
@@ -425,7 +404,6 @@ def calendar_due(start: str, duration: str) -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def calendar_recompute(as_user: str | None) -> None:
-    from engine.services.recompute import recompute_provisional
     actor = _actor(as_user)
     with runtime().unit_of_work() as uow:
         done = recompute_provisional(uow, set(), actor.name)
@@ -437,7 +415,6 @@ def calendar_recompute(as_user: str | None) -> None:
 @calendar_group.command("list", help="List the years: official, provisional (no schedule yet) or missing.")
 @with_appcontext
 def calendar_list() -> None:
-    from engine.adapters import calendar_store as store
     with runtime().unit_of_work(write=False) as uow:
         years = store.list_years(uow)
     for year in years:
@@ -456,16 +433,12 @@ def calendar_list() -> None:
 @with_appcontext
 def worker_command(batch: int, lease: float, poll: float, job_delay: float, once: bool,
                    name: str | None) -> None:
-    import logging
-    import signal
 
-    from engine.services.timers import Worker
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("onewindow").setLevel(logging.INFO)
     worker = Worker(runtime(), name=name, batch=batch, lease_seconds=lease, poll_seconds=poll,
                     job_delay=job_delay)
     def stop(*_: object) -> None:
-        from engine.adapters import sandbox
         worker.stop()
         sandbox.interrupt()  # a running script is killed; its case's step runs again later
 
@@ -519,7 +492,6 @@ def regions_list(region: str | None, as_json: bool) -> None:
     except DomainError as error:
         _fail(error)
     if as_json:
-        from api.schemas.regions import RegionTreeSchema
         click.echo(json.dumps(RegionTreeSchema().dump({"version": organisation.version, "items": tree,
                                                        "default_region": organisation.default_region}),
                               ensure_ascii=False, indent=2))
@@ -564,7 +536,6 @@ def _changes_line(result: dict) -> str:
 @click.argument("path", required=False)
 @with_appcontext
 def organisation_check(path: str | None) -> None:
-    from engine.adapters import organisation_versions as versions
     data, name = _read_organisation(path)
     try:
         with runtime().unit_of_work(write=False) as uow:
@@ -582,7 +553,6 @@ def organisation_check(path: str | None) -> None:
 @click.argument("path", required=False)
 @with_appcontext
 def organisation_load(path: str | None) -> None:
-    from engine.adapters import organisation_versions as versions
     data, name = _read_organisation(path)
     try:
         with runtime().unit_of_work() as uow:
@@ -601,7 +571,6 @@ def organisation_load(path: str | None) -> None:
 @organisation_group.command("show", help="The version in force and every recorded version.")
 @with_appcontext
 def organisation_show() -> None:
-    from engine.adapters import organisation_versions as versions
     with runtime().unit_of_work(write=False) as uow:
         now, history = versions.in_force(uow), versions.versions(uow)
     version = f"v{now['version']}" if now["version"] else "the file (no version loaded yet)"
@@ -636,9 +605,9 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _create_app():  # type: ignore[no-untyped-def]
-    from api.app import create_app
-    return create_app()
+# By name, as gunicorn's `api.wsgi:app`: api.app registers these commands on `app.cli` (Flask's test
+# runner), so importing it here would make the two modules import each other.
+APP_FACTORY = "api.app:create_app"
 
 
 @click.group("onewindow", help="onewindow: one-window parallel approval engine.")
@@ -654,9 +623,8 @@ for _command in all_commands():
 
 
 def main() -> None:
-    from sqlalchemy.exc import OperationalError, ProgrammingError
     try:
-        cli(prog_name="onewindow", obj=ScriptInfo(create_app=_create_app, load_dotenv_defaults=False))
+        cli(prog_name="onewindow", obj=ScriptInfo(APP_FACTORY, load_dotenv_defaults=False))
     except (OperationalError, ProgrammingError) as error:
         # An operator's first command on a fresh database, or a database that is down: say what
         # to do instead of a traceback.

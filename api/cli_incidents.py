@@ -13,15 +13,15 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from api.cli_common import acting_as, fail
 from api.runtime import runtime
+from api.schemas.incidents import IncidentSchema
+from api.schemas.tasks import dump_tasks
 from engine.errors import DomainError
+from engine.services import incidents
+from engine.services import repair
 
 BEIJING = timezone(timedelta(hours=8))
-
-
-def _cli():  # type: ignore[no-untyped-def]
-    from api import cli  # the shared helpers (_fail, _actor); imported late: cli.py imports this module
-    return cli
 
 
 def _when(moment: datetime | None) -> str:
@@ -29,7 +29,6 @@ def _when(moment: datetime | None) -> str:
 
 
 def _incident_json(incident: Any) -> dict[str, Any]:
-    from api.schemas.incidents import IncidentSchema
     return IncidentSchema().dump(incident)
 
 
@@ -53,9 +52,7 @@ def incidents_group() -> None:
 def incidents_list(state: str, process_key: str | None, element_id: str | None, department: str | None,
                    case_id: str | None, since: str | None, page: int, per_page: int, as_json: bool,
                    as_user: str | None) -> None:
-    from engine.services import incidents
-    cli = _cli()
-    actor = cli._actor(as_user)
+    actor = acting_as(as_user)
     moment = None
     if since:
         try:
@@ -70,7 +67,7 @@ def incidents_list(state: str, process_key: str | None, element_id: str | None, 
                                              element_id=element_id, department=department, since=moment,
                                              case_id=case_id, page=page, per_page=per_page)
     except DomainError as error:
-        cli._fail(error)
+        fail(error)
     if as_json:
         click.echo(json.dumps({"items": [_incident_json(i) for i in found.items], "total": found.total,
                                "page": found.page, "per_page": found.per_page}, ensure_ascii=False, indent=2))
@@ -87,7 +84,6 @@ def incidents_list(state: str, process_key: str | None, element_id: str | None, 
 
 
 def _print_repaired(result: Any) -> None:
-    from api.schemas.tasks import dump_tasks
     click.echo(json.dumps({
         "id": result.case.id, "status": result.case.status, "error": result.case.error,
         "open_tasks": [{"id": t["id"], "element_id": t["element_id"], "name": t["name"],
@@ -102,16 +98,14 @@ def _print_repaired(result: Any) -> None:
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_retry(case_id: str, reason: str, as_user: str | None) -> None:
-    from engine.services import repair
-    cli = _cli()
-    actor = cli._actor(as_user)
+    actor = acting_as(as_user)
     try:
         with runtime().unit_of_work() as uow:
             result = repair.retry_case(uow, actor, case_id, reason)
             uow.commit()
             _print_repaired(result)
     except DomainError as error:
-        cli._fail(error)
+        fail(error)
     if result.incidents:
         click.echo(f"error: {len(result.incidents)} incident(s) still open: "
                    + "; ".join(f"{i.element_id}: {i.message}" for i in result.incidents), err=True)
@@ -162,16 +156,14 @@ def _patch_from(file: str | None, sets: tuple[str, ...], deletes: tuple[str, ...
 @with_appcontext
 def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...], file: str | None,
                     task_id: str | None, as_user: str | None) -> None:
-    from engine.services import repair
-    cli = _cli()
-    actor = cli._actor(as_user)
+    actor = acting_as(as_user)
     patch = _patch_from(file, sets, deletes)
     try:
         with runtime().unit_of_work() as uow:
             case, before, after = repair.patch_variables(uow, actor, case_id, patch, task_id=task_id)
             uow.commit()
     except DomainError as error:
-        cli._fail(error)
+        fail(error)
     click.echo(json.dumps({"case_id": case.id, "task_id": task_id, "before": before, "after": after},
                           ensure_ascii=False, indent=2, default=str))
 
@@ -184,16 +176,14 @@ def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...
 @click.option("--as", "as_user", default=None)
 @with_appcontext
 def cases_move(case_id: str, source: str, target: str, reason: str, as_user: str | None) -> None:
-    from engine.services import repair
-    cli = _cli()
-    actor = cli._actor(as_user)
+    actor = acting_as(as_user)
     try:
         with runtime().unit_of_work() as uow:
             result = repair.move_token(uow, actor, case_id, source, target, reason)
             uow.commit()
             _print_repaired(result)
     except DomainError as error:
-        cli._fail(error)
+        fail(error)
 
 
 REPAIR_COMMANDS = [cases_retry, cases_variables, cases_move]

@@ -8,6 +8,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
+from api.errors import problem
+
 INT32_MAX = 2**31 - 1
 
 
@@ -28,7 +30,6 @@ def install(app: Flask) -> None:
         """Werkzeug answers 405 when a rule for another method matches the path's shape, even
         if its converter would refuse the value (`PUT /calendar/2147483648`): it is a 404 when
         no allowed method takes the path either."""
-        from api.errors import problem
         adapter = app.url_map.bind_to_environ(request.environ)
         for method in error.valid_methods or ():
             try:

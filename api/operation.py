@@ -23,6 +23,7 @@ from typing import Any
 from flask import request
 from marshmallow import EXCLUDE, Schema
 
+from api.auth import current_actor
 from api.errors import MalformedJSON, UnsupportedMediaType
 from engine.errors import Invalid, NotFound
 
@@ -62,7 +63,6 @@ def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:
                 if isinstance(value, str) and _has_surrogate(value):
                     raise NotFound(f"{name} is not valid Unicode")
             if spec.auth:
-                from api.auth import current_actor
                 kwargs["actor"] = current_actor()
             if spec.query is not None:
                 args = {k: request.args.getlist(k) if len(request.args.getlist(k)) > 1 else v

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from typing import Any
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
 
 _PR_SET_PDEATHSIG = 1
@@ -70,8 +71,9 @@ class Server(BaseApplication):
             self.cfg.set("on_exit", lambda arbiter: worker.stop())
 
     def load(self) -> Any:
-        from api.wsgi import app  # imported in each gunicorn worker, as `gunicorn api.wsgi:app` does
-        return app
+        # by name, in each gunicorn worker, as `gunicorn api.wsgi:app` does (api.wsgi builds the
+        # app, whose CLI commands start this server)
+        return util.import_app("api.wsgi:app")
 
 
 def serve(host: str, port: int, workers: int, env: dict[str, str], with_worker: bool) -> None:

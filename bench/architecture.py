@@ -66,10 +66,16 @@ def _resolve(node: ast.ImportFrom, current: str, is_package: bool) -> str:
 
 
 def _explained(source_lines: list[str], lineno: int) -> bool:
-    """A function-level import counts as explained when a comment sits on its line or just above."""
-    here = source_lines[lineno - 1]
-    above = source_lines[lineno - 2].strip() if lineno >= 2 else ""
-    return "#" in here or above.startswith("#")
+    """A function-level import counts as explained when a comment sits on its line or above the
+    run of import lines it belongs to."""
+    if "#" in source_lines[lineno - 1]:
+        return True
+    line = lineno - 2
+    while line >= 0 and source_lines[line].strip().startswith(("from ", "import ")):
+        if "#" in source_lines[line]:
+            return True
+        line -= 1
+    return line >= 0 and source_lines[line].strip().startswith("#")
 
 
 def scan(root: Path = ROOT) -> dict[str, Module]:
@@ -80,17 +86,20 @@ def scan(root: Path = ROOT) -> dict[str, Module]:
         modules[module_name(path)] = Module(module_name(path), path, 0)
     known = set(modules)
 
+    def nearest(candidate: str) -> str:
+        while candidate and candidate not in known:
+            candidate = candidate.rpartition(".")[0]
+        return candidate
+
     def targets(raw: str, node: ast.AST) -> set[str]:
-        found = set()
-        names = [raw]
-        if isinstance(node, ast.ImportFrom):
-            names += [f"{raw}.{alias.name}" for alias in node.names]
-        for candidate in names:
-            while candidate and candidate not in known:
-                candidate = candidate.rpartition(".")[0]
-            if candidate:
-                found.add(candidate)
-        return found
+        """The modules an import runs: `from pkg import sub` depends on `pkg.sub` (its package's
+        `__init__` runs first anyway, as for every import), `from mod import name` on `mod`."""
+        if not isinstance(node, ast.ImportFrom):
+            return {nearest(raw)} - {""}
+        found = {f"{raw}.{alias.name}" for alias in node.names if f"{raw}.{alias.name}" in known}
+        if len(found) < len(node.names):
+            found.add(nearest(raw))
+        return found - {""}
 
     for name, module in modules.items():
         source = module.path.read_text(encoding="utf-8")

@@ -49,5 +49,6 @@ class Settings:
 
 
 def _sandbox_default(name: str):  # type: ignore[no-untyped-def]
+    # the defaults are the sandbox's (its environment variables); read only when a Settings is built
     from engine.adapters.sandbox import env_memory_mb, env_timeout
     return env_timeout() if name == "timeout" else env_memory_mb()

@@ -5,21 +5,26 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from engine.config import Settings
+from sqlalchemy import inspect
+
+from engine.adapters import sandbox
+from engine.adapters.calendar_store import CalendarStore
 from engine.adapters.database import Database
+from engine.adapters.organisation_versions import OrganisationStore
+from engine.adapters.serializer import load_specs
 from engine.adapters.uow import UnitOfWork
+from engine.config import Settings
+from engine.domain.forms import FormRegistry
+from engine.services.deadlines import TimePolicy
+from engine.services.handlers import HANDLERS
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
-    from engine.domain.forms import FormRegistry
-    from engine.domain.organisation import Organisation
-    from engine.adapters.organisation_versions import OrganisationStore
     from engine.adapters.models import Definition
-    from engine.services.deadlines import TimePolicy
-    from engine.adapters.calendar_store import CalendarStore
+    from engine.domain.organisation import Organisation
 
 
 def utc_now() -> datetime:
@@ -38,7 +43,6 @@ class SpecCache:
     def get(self, definition_id: int, load: Callable[[], str]) -> tuple["BpmnProcessSpec", dict]:
         found = self._specs.get(definition_id)
         if found is None:
-            from engine.adapters.serializer import load_specs
             found = load_specs(load())
             with self._lock:
                 self._specs.setdefault(definition_id, found)
@@ -55,7 +59,6 @@ class SpecCache:
             row = load()
             if row is None:
                 return None
-            from sqlalchemy import inspect
             found = type(row)(**{attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs})
             with self._lock:
                 found = self._definitions.setdefault(definition_id, found)
@@ -78,21 +81,23 @@ class Runtime:
         self.database = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.clock = clock
-        from engine.adapters import sandbox  # limits of designer code are per process, like the runtime
         sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write=write)
 
     @cached_property
+    def handlers(self) -> dict[type, list[Callable[[Any, Any], None]]]:
+        """Which service answers which domain event (`engine.services.handlers.HANDLERS`)."""
+        return HANDLERS
+
+    @cached_property
     def forms(self) -> "FormRegistry":
-        from engine.domain.forms import FormRegistry
         return FormRegistry.load(self.settings.forms_dir)
 
     @cached_property
     def organisations(self) -> "OrganisationStore":
         """The versioned organisation (regions and bodies): `uow.organisation` in commands."""
-        from engine.adapters.organisation_versions import OrganisationStore
         return OrganisationStore(self)
 
     @property
@@ -105,13 +110,11 @@ class Runtime:
     @cached_property
     def calendars(self) -> "CalendarStore":
         """The working-day calendar (versioned in the database): `calendars.calendar(uow)`."""
-        from engine.adapters.calendar_store import CalendarStore
         return CalendarStore(self)
 
     @cached_property
     def time_policy(self) -> "TimePolicy":
         """Warning and escalation thresholds (ONEWINDOW_SLA_* environment variables)."""
-        from engine.services.deadlines import TimePolicy
         return TimePolicy.from_env()
 
     def close(self) -> None:

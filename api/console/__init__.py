@@ -7,16 +7,15 @@ Jinja escapes every value, every form carries a CSRF token, and pages work witho
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
-                      static_folder="static", static_url_path="/static")
+from api.console import (views_admin, views_auth, views_cases, views_design,  # noqa: F401 (routes)
+                         views_escalations, views_tasks, views_work)
+from api.console.blueprint import blueprint
+from api.console.web import install
 
 
 def register(app: Flask) -> None:
-    from api.console import (views_admin, views_auth, views_cases, views_design,  # noqa: F401 (routes)
-                             views_escalations, views_tasks, views_work)
-    from api.console.web import install
     if not blueprint._got_registered_once:  # hooks are added once per process, before the first app
         install(blueprint)
     app.register_blueprint(blueprint)

@@ -7,7 +7,7 @@ import secrets
 
 from flask import Response, redirect, request, url_for
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime

@@ -11,7 +11,7 @@ import secrets
 
 from flask import Response, g, redirect, request, url_for
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.i18n import beijing
 from api.console.web import LOGIN_COOKIE, page, session_cookie_name, set_cookie
 from api.runtime import runtime

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Response, redirect, request, url_for
 from markupsafe import Markup
 
-from api.console import blueprint, formfields
+from api.console import formfields
+from api.console.blueprint import blueprint
 from api.console.i18n import field_message
 from api.console.views_work import notice
 from api.console.web import actor, page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, redirect, request, url_for
 from markupsafe import Markup
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Response, redirect, request, url_for
 
-from api.console import blueprint, formfields
+from api.console import formfields
+from api.console.blueprint import blueprint
 from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime

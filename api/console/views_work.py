@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from api.console import blueprint
+from api.console.blueprint import blueprint
 from api.console.web import actor, page
 from api.runtime import runtime
 from engine.services import definitions

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from api.openapi import build_spec
 from api.operation import operation
 
 blueprint = Blueprint("openapi", __name__)
@@ -14,6 +15,5 @@ blueprint = Blueprint("openapi", __name__)
 def openapi_document():  # type: ignore[no-untyped-def]
     document = current_app.extensions.get("onewindow.openapi")
     if document is None:
-        from api.openapi import build_spec
         document = current_app.extensions["onewindow.openapi"] = build_spec(current_app)
     return document

@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import Invalid, NotFound
 from engine.adapters.models import CalendarYear
-from engine.domain.calendar import (DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, YearCalendar,
+from engine.domain.calendar import (DEFAULT_OFFICE_HOURS, Duration, OfficeHours, WorkCalendar, YearCalendar,
                                   provisional_window, provisional_year)
+# A year's load is also a use case (its provisional dates move): the one adapter → service import.
+from engine.services.recompute import recompute_provisional
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -183,7 +185,6 @@ def load_year(uow: "UnitOfWork", data: Any, loaded_by: str, year: int | None = N
     uow.session.add(row)
     uow.session.flush()
     uow.after_commit(uow.runtime.calendars.invalidate)
-    from engine.services.recompute import recompute_provisional
     recomputed = recompute_provisional(uow, set() if current else {calendar.year}, loaded_by)
     return {**_row_dict(row), "recomputed": recomputed}
 
@@ -191,7 +192,6 @@ def load_year(uow: "UnitOfWork", data: Any, loaded_by: str, year: int | None = N
 def due(uow: "UnitOfWork", start: datetime, duration: str) -> dict[str, Any]:
     """`onewindow calendar due` / GET /calendar/due: the due instant of `duration` from `start`,
     and whether it was counted on a provisional year."""
-    from engine.domain.calendar import Duration
     parsed = Duration.parse(duration)
     calendar = uow.runtime.calendars.calendar(uow)
     with calendar.tracking() as used:

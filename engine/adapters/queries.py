@@ -7,21 +7,22 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
+from engine.adapters.case_cache import CaseStateCache
+from engine.adapters.models import Case, Definition, Deployment, Event, Task
+from engine.adapters.serializer import LIVE_WORKFLOWS, load_state
+from engine.adapters.specs import load_definition, specs_of
+from engine.adapters.uow import UnitOfWork
 from engine.domain import access
 from engine.domain.access import Actor
-from engine.adapters.case_cache import CaseStateCache
-from engine.errors import Forbidden, NotFound
-from engine.adapters.models import Case, Definition, Deployment, Event, Task
-from engine.adapters.uow import UnitOfWork
-from engine.domain.states import CaseStatus, TaskStatus
-from engine.services import deadlines
+from engine.domain.states import SLA_STATES, CaseStatus, TaskStatus
+from engine.errors import Forbidden, Invalid, NotFound
 
 TASK_STATES = tuple(state.value for state in TaskStatus)
 CASE_STATUSES = tuple(status.value for status in CaseStatus)
-SEES_ALL = ("admin", "system", "government")
 
 
 @dataclass
@@ -77,19 +78,16 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
     query = select(Case)
     if agent == "me":
         agent = actor.name
-    if access.sees_everything(actor):
-        pass
-    elif actor.role == "agent":
-        if agent is not None and agent != actor.name:
+    scope = access.scope(actor, "cases")
+    if scope.agent is not None:
+        if agent is not None and agent != scope.agent:
             raise Forbidden(f"{actor.name} may not list the cases of agent {agent}")
-        query = query.where(Case.started_by == actor.name)
-    elif access.is_department_member(actor):
-        if (department is not None and department != actor.department
+        query = query.where(Case.started_by == scope.agent)
+    elif scope.department is not None:
+        if (department is not None and department != scope.department
                 and access.oversight(actor, uow.organisation) is None):
             raise Forbidden(f"{actor.name} may not list the cases of department {department}")
         query = query.where(_case_scope(uow, actor))
-    else:
-        raise Forbidden(f"role {actor.role} may not list cases")
     if region is not None:
         query = query.where(_region_in(uow, uow.organisation.subtree(region)))
     if status is not None:
@@ -104,7 +102,7 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
         query = query.where(exists().where(Task.case_id == Case.id, Task.department == department,
                                            Task.state == TaskStatus.READY))
     if overdue is not None:
-        query = query.where(deadlines.overdue_filter(overdue))
+        query = query.where(overdue_filter(overdue))
     return _paged(uow, query, (Case.started_at.desc(), Case.id), page, per_page)
 
 
@@ -124,9 +122,8 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     """
     query = select(Task)
     joined = False
-    if access.sees_everything(actor):
-        pass
-    elif access.is_department_member(actor):
+    scope = access.scope(actor, "tasks")
+    if scope.department is not None:
         # Only a request beyond the inbox asks whether the actor oversees a region (one more read).
         wider = region is not None or (department is not None and department != actor.department)
         watch = access.oversight(actor, uow.organisation) if wider else None
@@ -141,11 +138,9 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
                 Task.department == actor.department, _region_in(uow, (watch.region,)),
                 and_(_region_in(uow, watch.below), Task.department.in_(watch.bodies))))
             joined = True
-    elif actor.role == "agent":
-        query = query.join(Case, Case.id == Task.case_id).where(Case.started_by == actor.name)
+    elif scope.agent is not None:
+        query = query.join(Case, Case.id == Task.case_id).where(Case.started_by == scope.agent)
         joined = True
-    else:
-        raise Forbidden(f"role {actor.role} may not list tasks")
     if state is not None:
         query = query.where(Task.state == state)
     if department is not None:
@@ -164,8 +159,8 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
             query = query.join(Case, Case.id == Task.case_id)
         query = query.where(_region_in(uow, uow.organisation.subtree(region)))
     if sla is not None:
-        query = query.where(deadlines.sla_filter(sla))
-    order = deadlines.inbox_order() if sort == "due" else (Task.created_at, Task.id)
+        query = query.where(sla_filter(sla))
+    order = inbox_order() if sort == "due" else (Task.created_at, Task.id)
     return _paged(uow, query, order, page, per_page)
 
 
@@ -193,7 +188,7 @@ def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list
     from the same task rows (`can_see_case` needs the case's departments; staff see their own
     department's rows, which are non-empty exactly when the case has a task there).
     """
-    case = uow.session.get(Case, case_id)
+    case = uow.cases.get(case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     tasks = visible_case_tasks(uow, actor, case)
@@ -232,7 +227,6 @@ def merged_task_data(workflow: Any) -> dict[str, Any]:
 def _drop_deleted(task: Any, merged: dict[str, Any]) -> None:
     """A script's `del x` removes `x` from the case's variables too (not only from the data
     the next tasks get): what the script task started with but ended without was deleted."""
-    from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
     if isinstance(task.task_spec, ScriptTask) and task.parent is not None and task.state & TaskState.COMPLETED:
         for key in task.parent.data.keys() - task.data.keys():
             merged.pop(key, None)
@@ -249,8 +243,6 @@ def case_variables(uow: UnitOfWork, case: Case) -> dict[str, Any]:
     cached = CASE_VARIABLES.get(case.id, state)
     if cached is not None:
         return cached
-    from engine.adapters.serializer import LIVE_WORKFLOWS, load_state
-    from engine.services.workflow import load_definition, specs_of
     # A live workflow left by this process's last command is taken while we read it (no command
     # can change it meanwhile) and given back; one loaded here is kept for the next command.
     workflow = LIVE_WORKFLOWS.take(case.id, state)
@@ -314,3 +306,25 @@ def visible_history(uow: UnitOfWork, actor: Actor, case: Case) -> list[Event]:
         events = [e for e in events if not (e.type in ("escalated", "escalation_resolved")
                                             and isinstance(e.data, dict) and e.data.get("level") in leaders)]
     return events
+
+
+# --------------------------------------------------------------------------- SLA columns (engine.services.deadlines keeps them)
+
+
+def sla_filter(sla: str) -> ColumnElement[bool]:
+    """`/tasks?sla=red`: a WHERE clause on `Task` (the worker keeps `tasks.sla` current)."""
+    if sla not in SLA_STATES:
+        raise Invalid(f"sla must be one of {', '.join(SLA_STATES)}", {"sla": ["unknown warning state"]})
+    return and_(Task.state == TaskStatus.READY, Task.sla == sla)
+
+
+def overdue_filter(overdue: bool = True) -> ColumnElement[bool]:
+    """`/cases?overdue=true`: a WHERE clause on `Case` — it has an open red task."""
+    clause = exists(select(Task.id).where(Task.case_id == Case.id, Task.state == TaskStatus.READY,
+                                          Task.sla == "red"))
+    return clause if overdue else ~clause
+
+
+def inbox_order() -> tuple:
+    """Sort an inbox by due date, tasks with no limit last."""
+    return (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)

@@ -48,6 +48,7 @@ from typing import Any
 
 from engine.adapters.sandbox_values import RETURNABLE, STORABLE, Encoder, Outgoing, decode  # noqa: F401
 from engine.adapters.sandbox_values import Unsendable
+from engine.domain import expressions
 
 __all__ = ["Limits", "Result", "ScriptInterrupted", "configure", "limits", "run", "interrupt",
            "shutdown", "host_pids"]
@@ -489,3 +490,6 @@ def _result(header: dict[str, Any], pieces: list[bytes], outgoing: Outgoing | No
     for number in header.get("patched") or []:
         result.patched.append((number, decode(next(pieces_left), tagged)))
     return result
+
+
+expressions.use_sandbox(sys.modules[__name__])  # the expression language runs its sandboxed code here

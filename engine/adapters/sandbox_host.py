@@ -68,6 +68,8 @@ class _Limits:
 
 def handle(frame: bytes, limits: _Limits) -> tuple[bytes, bool]:
     """Run one request; returns the reply frame and whether this host should be replaced."""
+    # The child imports the engine only inside main(), after its signals and file descriptors are
+    # set (these are loaded by then; the import is a dictionary look-up).
     from engine.domain import expressions
     from engine.adapters import sandbox
     from engine.adapters.sandbox_values import Incoming
@@ -154,7 +156,7 @@ def _changes(context: dict[str, Any], originals: dict[str, Any], before: dict[st
              out: list[bytes]) -> dict[str, Any]:
     """What the script changed, for `Result.apply` on the server: variables bound to another
     value (with references to input containers), input containers changed in place, deletions."""
-    from engine.domain.expressions import ExpressionError
+    from engine.domain.expressions import ExpressionError  # loaded by main() (see handle)
 
     def storable(key: str, value: Any) -> bytes:
         try:
@@ -215,6 +217,7 @@ def main() -> None:
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print of the interpreter goes to stderr, not into a reply
     sys.stdout = sys.stderr
+    # only now, with stdout redirected, load the engine: nothing it prints can reach a reply
     from engine.domain import expressions
     from engine.adapters import sandbox  # noqa: F401 - loaded before the first request
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import NotFound
-from engine.adapters.models import Case, Task
+from engine.adapters.models import Case
+from engine.adapters.repositories import (CaseRepository, EventRepository, JobRepository, TaskRepository,
+                                          UserRepository)
 
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
+
+    It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`),
+    collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
     rows on PostgreSQL (`lock_case`), so concurrent commands on one case run one after another
@@ -27,11 +30,17 @@ class UnitOfWork:
         self.write = write
         self.session: Session | None = None  # type: ignore[assignment]
         self._after_commit: list[Any] = []
+        self._events: list[Any] = []
         self._organisation: "Organisation | None" = None
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.runtime.database.session(self.write)
         self.session.begin()
+        self.cases = CaseRepository(self.session)
+        self.tasks = TaskRepository(self.session)
+        self.events = EventRepository(self.session)
+        self.jobs = JobRepository(self.session)
+        self.users = UserRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -40,6 +49,7 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        self.handle_events()
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
@@ -49,6 +59,19 @@ class UnitOfWork:
         """Roll back; callbacks registered for the commit that will not happen are dropped."""
         self.session.rollback()
         self._after_commit = []
+        self._events = []
+
+    def publish(self, event: Any) -> None:
+        """Record a domain event (`engine.domain.events`); handled once before the commit."""
+        if event not in self._events:
+            self._events.append(event)
+
+    def handle_events(self) -> None:
+        """Hand each recorded event to its handlers (`Runtime.handlers`); a handler may publish more."""
+        while self._events:
+            event = self._events.pop(0)
+            for handler in self.runtime.handlers.get(type(event), ()):
+                handler(self, event)
 
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction is durable (e.g. cache updates)."""
@@ -67,18 +90,8 @@ class UnitOfWork:
 
     def lock_case(self, case_id: str) -> Case:
         """Load a case row for update; waits for any other command on the same case."""
-        case = self.session.execute(
-            select(Case).where(Case.id == case_id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if case is None:
-            raise NotFound(f"case {case_id} does not exist")
-        return case
+        return self.cases.lock(case_id)
 
     def lock_case_of_task(self, task_id: str) -> Case | None:
-        """Lock the case a task belongs to (as `lock_case`), found in the same statement;
-        None when there is no such task."""
-        return self.session.execute(
-            select(Case).where(Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
-            .with_for_update().execution_options(populate_existing=True)
-        ).scalar_one_or_none()
+        """Lock the case a task belongs to (as `lock_case`); None when there is no such task."""
+        return self.cases.lock_of_task(task_id)

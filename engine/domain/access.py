@@ -67,6 +67,30 @@ def is_department_member(actor: Actor) -> bool:
     return actor.role in ("staff", "leader") or (actor.role == "government" and bool(actor.department))
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The rows a role-scoped listing (cases, tasks, escalations, incidents, workbenches) may show
+    an actor, before any filter: everything, the rows at one body, or an agent's own cases.
+    Each listing turns it into its WHERE clause; a region's window or government may see more
+    through `oversight`."""
+
+    everything: bool = False
+    department: str | None = None  # a department member's body
+    agent: str | None = None       # an agent's name: the cases it started
+
+
+def scope(actor: Actor, what: str) -> Scope:
+    """The one answer to "whose rows may this actor list"; Forbidden for a role that may list
+    none of `what` (a designer)."""
+    if sees_everything(actor):
+        return Scope(everything=True)
+    if is_department_member(actor):
+        return Scope(department=actor.department)
+    if actor.role == "agent":
+        return Scope(agent=actor.name)
+    raise Forbidden(f"role {actor.role} may not list {what}")
+
+
 def oversight(actor: Actor, organisation: "Organisation | None") -> Oversight | None:
     """The region an actor oversees: members of a region's window (service centre) or government."""
     if organisation is None or not is_department_member(actor) or actor.department not in organisation:

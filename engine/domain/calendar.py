@@ -27,7 +27,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _library_source() -> str:
     try:
-        import chinese_calendar
+        import chinese_calendar  # lazy: only to seed a year or name the source
         return f"chinese_calendar {chinese_calendar.__version__}"
     except (ImportError, AttributeError):  # pragma: no cover - dependency is pinned
         return "chinese_calendar"
@@ -56,7 +56,7 @@ def provisional_window(current_year: int) -> tuple[int, int]:
 
 def _holidays_source() -> str:
     try:
-        import holidays
+        import holidays  # lazy: a large package, only for provisional years
         return f"provisional: statutory holidays and 补假 from holidays {holidays.__version__}, no 调休"
     except (ImportError, AttributeError):  # pragma: no cover - dependency is pinned
         return "provisional: statutory holidays and 补假, no 调休"
@@ -72,7 +72,7 @@ def provisional_year(year: int) -> "YearCalendar":
     the `holidays` package. Adjusted working weekends (调休) are a yearly State Council decision
     and cannot be known: there are none, so every weekend is off.
     """
-    import holidays
+    import holidays  # lazy: a large package, only for provisional years
 
     days = holidays.country_holidays("CN", years=year, observed=True)
     off = frozenset(d for d in days if d.year == year and d.weekday() < 5)
@@ -187,7 +187,7 @@ class YearCalendar:
     @classmethod
     def from_library(cls, year: int) -> "YearCalendar":
         """Seed a year from the `chinese_calendar` package (covers 2004–2026 in 1.11)."""
-        import chinese_calendar
+        import chinese_calendar  # lazy: only to seed a year
 
         start = date(year, 1, 1)
         holidays: set[date] = set()

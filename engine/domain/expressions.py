@@ -43,7 +43,24 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 from engine.domain import juel
-from engine.adapters import sandbox
+
+# The sandbox (engine.adapters.sandbox: a pool of limited child processes) runs what may not run
+# here. It is an adapter, so it is handed to this module (`use_sandbox`, when that module loads)
+# rather than imported: the rules of the language do not depend on how code is isolated.
+_SANDBOX: Any = None
+
+
+def use_sandbox(runner: Any) -> None:
+    """Set what runs sandboxed code: `run(mode, source, context, extra) -> Result`, `limits()`,
+    `seconds(value)` (engine.adapters.sandbox registers itself when imported)."""
+    global _SANDBOX
+    _SANDBOX = runner
+
+
+def _sandbox() -> Any:
+    if _SANDBOX is None:
+        raise RuntimeError("no sandbox: import engine.adapters.sandbox (the Runtime does)")
+    return _SANDBOX
 
 __all__ = ["ExpressionError", "check", "evaluate", "execute", "ISO_TIMER_LITERAL",
            "SafeEnvironment", "SafeScriptEngine", "runs_in_process", "output_to", "Output"]
@@ -666,7 +683,7 @@ class _Budget:
             raise ExpressionError(f"stopped after {MAX_STEPS} steps (endless loop?)",
                                   frame.f_lineno if frame.f_code.co_filename == "<string>" else None)
         if steps % self.time_every == 0 and time.monotonic() > self.deadline:
-            raise ExpressionError(f"{self.what} timed out after {sandbox.seconds(self.seconds)}")
+            raise ExpressionError(f"{self.what} timed out after {_sandbox().seconds(self.seconds)}")
         if steps % self.memory_every == 0 and self.rss0 is not None:
             rss = _rss()
             if rss is not None and rss - self.rss0 > self.memory:
@@ -767,7 +784,7 @@ def _select(names: frozenset[str], values: dict[str, Any] | None,
 
 
 def _in_process_budget(what: str) -> _Budget:
-    lim = sandbox.limits()
+    lim = _sandbox().limits()
     return _Budget(lim.timeout, lim.memory_mb * 1024 * 1024, what, time_every=1, memory_every=16)
 
 
@@ -804,7 +821,7 @@ def _execute_here(source: str, context: dict[str, Any], extra: dict[str, Any] | 
 _MISSING = object()
 
 
-def _finish(result: "sandbox.Result") -> None:
+def _finish(result: Any) -> None:
     _emit(result.printed, result.dropped)
     if not result.ok:
         raise ExpressionError(result.error or "failed", result.line)
@@ -825,7 +842,7 @@ def _evaluate(source: str, context: dict[str, Any], extra: dict[str, Any] | None
         finally:
             _OUTPUT.reset(token)
             _emit(output.text(), output.dropped)
-    result = sandbox.run("eval", source, _select(names, context), _select(names, extra, context))
+    result = _sandbox().run("eval", source, _select(names, context), _select(names, extra, context))
     _finish(result)
     return result.value
 
@@ -834,7 +851,7 @@ def _execute(source: str, context: dict[str, Any], extra: dict[str, Any] | None 
     prepared = _prepare(source, "exec")
     _compile(prepared, "exec")
     names = _shape(prepared, "exec")[1]
-    result = sandbox.run("exec", source, _select(names, context), _select(names, extra, context))
+    result = _sandbox().run("exec", source, _select(names, context), _select(names, extra, context))
     _finish(result)
     result.apply(context)  # in place, as if it had run here
 

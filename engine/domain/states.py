@@ -35,6 +35,9 @@ class TaskStatus(StrEnum):
     ERROR = "error"             # the step failed: an open incident says why
 
 
+# `tasks.sla`: the warning state of an open timed task (engine.services.deadlines)
+SLA_STATES = ("normal", "yellow", "red", "paused")
+
 OPEN_CASE_STATUSES = (CaseStatus.RUNNING, CaseStatus.SUSPENDED)
 TASK_STATUSES = tuple(TaskStatus)  # `x in TaskStatus` raises TypeError for a str before Python 3.12
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.services import cases
-from engine.errors import Conflict, Invalid
+from engine.adapters import queries
 from engine.adapters.models import Case, Task
-from engine.domain.calendar import Duration
+from engine.domain import batch_rules
+from engine.errors import Conflict
+from engine.services import cases, progress
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
-    from engine.domain.organisation import Organisation
     from engine.adapters.uow import UnitOfWork
 
-MESSAGE = "auxiliary_batch"
-FORM = "auxiliary_submission"
+MESSAGE, FORM = batch_rules.MESSAGE, batch_rules.FORM
 
 
 @dataclass
@@ -36,26 +35,10 @@ class Batch:
     open_tasks: list[Task] = field(default_factory=list)  # the batch's first tasks, in the bodies' inboxes
 
 
-def _check_items(organisation: "Organisation", items: list[dict[str, Any]]) -> None:
-    """What the form's schema cannot know: the bodies exist, the limits read as limits."""
-    errors: dict[str, list[str]] = {}
-    for index, item in enumerate(items):
-        if item["department"] not in organisation:
-            errors[f"items[{index}].department"] = [f"{item['department']!r} is not a known department"]
-        try:
-            Duration.parse(item["time_limit"])
-        except Invalid as error:
-            errors[f"items[{index}].time_limit"] = [error.detail]
-    if errors:
-        raise Invalid("the batch has items the service cannot route", errors=errors)
-
-
 def validated(uow: "UnitOfWork", batch: Any) -> dict[str, Any]:
     """A batch as the process may receive it, however it is sent (this endpoint or a plain
     message to the case): the form's rules, known bodies, readable limits; else 422 by field."""
-    data = uow.runtime.forms.validate(FORM, batch)
-    _check_items(uow.organisation, data["items"])
-    return data
+    return batch_rules.validated(uow.runtime.forms, uow.organisation, batch)
 
 
 def submit_batch(uow: "UnitOfWork", actor: "Actor", case_id: str, batch: Any) -> Batch:
@@ -76,8 +59,6 @@ def submit_batch(uow: "UnitOfWork", actor: "Actor", case_id: str, batch: Any) ->
 
 def list_batches(uow: "UnitOfWork", actor: "Actor", case_id: str) -> list[dict[str, Any]]:
     """A case's batches with each item's state (the same states as the public page)."""
-    from engine.services import progress
-    from engine.adapters import queries
     case = cases.get_case(uow, actor, case_id)
     _, tasks, properties = queries.public_project_rows(uow, case)
     rows = progress.item_rows(uow, uow.organisation, tasks, properties, uow.runtime.clock())

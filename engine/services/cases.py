@@ -5,24 +5,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from engine.domain import access
-from engine.domain import form_binding
 from engine.adapters import history
-from engine.services import timers
-from engine.domain import business_key as business_key_rule
-from engine.domain.access import Actor
-from engine.services.definitions import find_definition
-from engine.errors import Conflict, Invalid, NotFound
 from engine.adapters.models import Case, Task
 from engine.adapters.uow import UnitOfWork
+from engine.domain import access, batch_rules
+from engine.domain import business_key as business_key_rule
+from engine.domain import form_binding
+from engine.domain.access import Actor
+from engine.domain.events import TimersChanged
 from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus, case_move
+from engine.errors import Conflict, Invalid, NotFound
+from engine.services import timer_jobs
+from engine.services.definitions import find_definition
 from engine.services.workflow import CaseWorkflow, load_definition, waiting_message_names
 
 
@@ -69,7 +70,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     key_problem = business_key_rule.problem(definition.elements, definition.key, business_key)
     if key_problem:
         raise Invalid(f"business_key {key_problem}", errors={"business_key": [key_problem]})
-    existing = uow.session.scalar(select(Case).where(Case.open_key == _open_key(process_key, business_key)))
+    existing = uow.cases.by_open_key(_open_key(process_key, business_key))
     if existing is not None:
         return Started(existing, created=False)
     now = uow.runtime.clock()
@@ -80,7 +81,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         name=project.get("project_name") or project.get("name"), status=CaseStatus.RUNNING, project=project,
         started_by=actor.name, started_at=now, updated_at=now, version=0, state="", region=case_region,
     )
-    uow.session.add(case)
+    uow.cases.add(case)
     try:
         # Nothing is written until the workflow has run: the case, its events and task rows go
         # in one flush with the final state (no INSERT then UPDATE of the case). The queries
@@ -93,7 +94,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
                 task.data.update(initial)
             if fired_start_event is not None:
                 for task in flow.workflow.get_tasks(spec_name=fired_start_event):
-                    timers.mark_fired(task, now)
+                    timer_jobs.mark_fired(task, now)
             history.record(uow, case.id, "started", actor.name,
                            data={"process_key": definition.key, "version": definition.version,
                                  "business_key": business_key, "variables": variables,
@@ -107,7 +108,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         # Another command opened the same case a moment ago: return that one.
         uow.rollback()
         uow.session.begin()
-        existing = uow.session.scalar(select(Case).where(Case.open_key == case.open_key))
+        existing = uow.cases.by_open_key(case.open_key)
         if existing is None:
             raise
         return Started(existing, created=False)
@@ -116,7 +117,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
 
 
 def get_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
-    case = uow.session.get(Case, case_id)
+    case = uow.cases.get(case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
     departments = case_departments(uow, case_id)
@@ -135,8 +136,7 @@ def case_departments(uow: UnitOfWork, case_id: str) -> set[str]:
 
 
 def case_tasks(uow: UnitOfWork, case_id: str) -> list[Task]:
-    return list(uow.session.scalars(
-        select(Task).where(Task.case_id == case_id).order_by(Task.created_at, Task.id)))
+    return uow.tasks.of_case(case_id)
 
 
 def _task_for_update(uow: UnitOfWork, task_id: str) -> tuple[Task, Case]:
@@ -158,10 +158,10 @@ def _require_task_access(actor: Actor, row: Task, case: Case) -> None:
 
 
 def get_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
-    row = uow.session.get(Task, task_id)
+    row = uow.tasks.get(task_id)
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
-    case = uow.session.get(Case, row.case_id)
+    case = uow.cases.get(row.case_id)
     if access.sees_everything(actor) or (actor.role == "agent" and case.started_by == actor.name):
         return row
     if access.is_department_member(actor) and actor.department != row.department:
@@ -221,7 +221,7 @@ def complete_and_follow(uow: UnitOfWork, actor: Actor, task_id: str,
                         data: dict[str, Any] | None = None) -> Completed:
     """`complete_task`, then the case's open tasks after it, in one unit of work."""
     row = complete_task(uow, actor, task_id, data)
-    case = uow.session.get(Case, row.case_id)
+    case = uow.cases.get(row.case_id)
     return Completed(row, case, open_tasks_for(uow, actor, case))
 
 
@@ -263,22 +263,24 @@ def _case_for_change(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
     return case
 
 
-def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
-    """Pause a case (中止): nothing can be completed until it is resumed."""
+def _move_case(uow: UnitOfWork, actor: Actor, case_id: str, target: CaseStatus, event: str,
+               reason: str) -> Case:
     case = _case_for_change(uow, actor, case_id)
-    case.status = case_move(case_id, case.status, CaseStatus.SUSPENDED)
+    case.status = case_move(case_id, case.status, target)
     case.updated_at = uow.runtime.clock()
-    history.record(uow, case.id, "suspended", actor.name, data={"reason": reason})
+    history.record(uow, case.id, event, actor.name, data={"reason": reason})
     return case
 
 
+def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
+    """Pause a case (中止): nothing can be completed until it is resumed."""
+    return _move_case(uow, actor, case_id, CaseStatus.SUSPENDED, "suspended", reason)
+
+
 def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
-    case = _case_for_change(uow, actor, case_id)
-    case.status = case_move(case_id, case.status, CaseStatus.RUNNING)
-    case.updated_at = uow.runtime.clock()
-    history.record(uow, case.id, "resumed", actor.name, data={"reason": reason})
-    from engine.services import timers
-    timers.schedule_case(uow, case)  # timers that came due while suspended fire now
+    """Go on with a suspended case (续办); timers that came due meanwhile fire now."""
+    case = _move_case(uow, actor, case_id, CaseStatus.RUNNING, "resumed", reason)
+    uow.publish(TimersChanged(case.id))
     return case
 
 
@@ -299,9 +301,8 @@ def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
 def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
                     payload: Any = None) -> Case:
     """Deliver a named BPMN message to a case that is waiting for it."""
-    from engine.services import batches
-    if name == batches.MESSAGE:  # a batch of auxiliary items is checked however it comes
-        payload = batches.validated(uow, payload)
+    if name == batch_rules.MESSAGE:  # a batch of auxiliary items is checked however it comes
+        payload = batch_rules.validated(uow.runtime.forms, uow.organisation, payload)
     return deliver(uow, actor, case_id, name, payload)[0]
 
 

@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date as _date
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import select
 
-from engine.domain import access
 from engine.adapters import history
-from engine.errors import Conflict, Invalid, NotFound
 from engine.adapters.models import Case, Task
+from engine.adapters.queries import inbox_order, overdue_filter, sla_filter  # noqa: F401 - rules of the SLA columns, re-exported
+from engine.domain import access
 from engine.domain.calendar import Duration, WorkCalendar
+from engine.domain.events import TimersChanged
+from engine.domain.states import SLA_STATES  # noqa: F401 - re-exported: the words of `tasks.sla`
 from engine.domain.states import TaskStatus
+from engine.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
     from engine.adapters.uow import UnitOfWork
 
-SLA_STATES = ("normal", "yellow", "red", "paused")
 STOP_KINDS = ("correction", "special_procedure", "hearing", "site_inspection", "expert_review",
               "eia_publicity", "other")
 _TRUE = {"true", "yes", "1", "on", "是"}
@@ -175,7 +178,6 @@ def _start_clock_until(uow: "UnitOfWork", row: Task, rules: dict[str, Any]) -> N
 
 def promised_instant(calendar: WorkCalendar, value: Any) -> datetime | None:
     """When a promised date falls due: a date → the close of office that day (local)."""
-    from datetime import date as _date
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=calendar.office_hours.tz)
     if isinstance(value, _date):
@@ -309,7 +311,7 @@ def replay(uow: "UnitOfWork", calendar: WorkCalendar, row: Task, _depth: int = 0
             warn = _warn_for(uow, calendar, at, due, limit, rules)
             stopped = None
         elif kind == "continue":
-            previous = uow.session.get(Task, entry[2]) if _depth < 50 else None
+            previous = uow.tasks.get(entry[2]) if _depth < 50 else None
             earlier = replay(uow, calendar, previous, _depth + 1) if previous is not None else None
             since = _instant(entry[3])
             if earlier is None or earlier.due is None:
@@ -404,25 +406,6 @@ def task_clock(uow: "UnitOfWork", row: Task, now: datetime | None = None) -> dic
 # --------------------------------------------------------------------------- list filters
 
 
-def sla_filter(sla: str) -> ColumnElement[bool]:
-    """`/tasks?sla=red`: a WHERE clause on `Task` (the worker keeps `tasks.sla` current)."""
-    if sla not in SLA_STATES:
-        raise Invalid(f"sla must be one of {', '.join(SLA_STATES)}", {"sla": ["unknown warning state"]})
-    return and_(Task.state == TaskStatus.READY, Task.sla == sla)
-
-
-def overdue_filter(overdue: bool = True) -> ColumnElement[bool]:
-    """`/cases?overdue=true`: a WHERE clause on `Case` — it has an open red task."""
-    clause = exists(select(Task.id).where(Task.case_id == Case.id, Task.state == TaskStatus.READY,
-                                          Task.sla == "red"))
-    return clause if overdue else ~clause
-
-
-def inbox_order() -> tuple:
-    """Sort an inbox by due date, tasks with no limit last."""
-    return (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-
-
 # --------------------------------------------------------------------------- clock stops
 
 
@@ -515,8 +498,7 @@ def _shift(calendar: WorkCalendar, stopped: datetime, now: datetime, instant: da
 
 
 def _reschedule(uow: "UnitOfWork", case: Case) -> None:
-    from engine.services import timers
-    timers.schedule_case(uow, case)
+    uow.publish(TimersChanged(case.id))
 
 
 def utc(moment: datetime) -> datetime:

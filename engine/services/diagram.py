@@ -21,9 +21,16 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
 from engine.adapters.case_cache import CaseStateCache
+from engine.adapters.models import Task
+from engine.adapters.serializer import LIVE_WORKFLOWS, load_state
 from engine.domain.states import TaskStatus
+from engine.services.cases import get_case
+from engine.services.definitions import deployment_xml, find_definition
+from engine.services.workflow import load_definition, specs_of
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -571,7 +578,6 @@ def states_from_workflow(workflow: Any, error_elements: set[str] = frozenset()) 
 
     Multi-instance elements count their instances (the `[child]` tasks); elements of a called
     process run once per instance count those runs."""
-    from SpiffWorkflow.util.task import TaskState
     seen: dict[str, Counter[str]] = {}
     children: dict[str, Counter[str]] = {}
     for task in workflow.get_tasks():
@@ -625,7 +631,6 @@ def definition_layout(uow: "UnitOfWork", definition: "Definition") -> Layout:
         if found is not None:
             _LAYOUTS.move_to_end(key)
             return found
-    from engine.services.definitions import deployment_xml
     layout = parse_layout(deployment_xml(uow, definition), definition.key)
     with _LAYOUT_LOCK:
         _LAYOUTS[key] = layout
@@ -641,11 +646,7 @@ def case_states(uow: "UnitOfWork", case: "Case") -> dict[str, ElementState]:
     cached = CASE_STATES.get(case.id, case.state)
     if cached is not None:
         return cached
-    from sqlalchemy import select
 
-    from engine.adapters.serializer import LIVE_WORKFLOWS, load_state
-    from engine.adapters.models import Task
-    from engine.services.workflow import load_definition, specs_of
     errors = set(uow.session.scalars(select(Task.element_id).where(Task.case_id == case.id, Task.state == TaskStatus.ERROR)))
     if case.error and ":" in case.error:
         errors.add(case.error.split(":", 1)[0].strip())
@@ -664,8 +665,6 @@ def case_states(uow: "UnitOfWork", case: "Case") -> dict[str, ElementState]:
 
 def case_diagram(uow: "UnitOfWork", actor: "Actor", case_id: str) -> str:
     """The SVG of a case as the actor may see it (the case rules of `GET /cases/{id}`)."""
-    from engine.services.cases import get_case
-    from engine.services.workflow import load_definition
     case = get_case(uow, actor, case_id)
     definition = load_definition(uow, case.definition_id)
     layout = definition_layout(uow, definition)
@@ -678,7 +677,6 @@ def case_diagram(uow: "UnitOfWork", actor: "Actor", case_id: str) -> str:
 
 def definition_diagram(uow: "UnitOfWork", key: str, version: int | None = None) -> str:
     """The SVG of a deployed version (the latest unless `version`), without case states."""
-    from engine.services.definitions import find_definition
     definition = find_definition(uow, key, version)
     layout = definition_layout(uow, definition)
     return render_svg(layout, None, title=f"{definition.name or definition.key} v{definition.version}")

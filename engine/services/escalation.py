@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.domain import access
 from engine.adapters import history
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.adapters.models import Escalation, Task
+from engine.adapters.models import Case, Escalation, Task
+from engine.adapters.organisation_versions import region_clause
+from engine.domain import access
+from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -45,8 +47,7 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
     if level not in levels:
         return None
     now = uow.runtime.clock()
-    from engine.adapters.models import Case
-    case = uow.session.get(Case, row.case_id)
+    case = uow.cases.get(row.case_id)
     region = (case.region if case is not None else None) or organisation.default_region
     # A task with no department (the agent's own) escalates to its window at level 2 as well.
     body, role = organisation.coordinator_for(level, row.department, region)
@@ -76,7 +77,7 @@ def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalati
     for escalation in list(uow.session.scalars(select(Escalation).where(
             Escalation.case_id == case_id, Escalation.status == OPEN,
             Escalation.next_at.is_not(None), Escalation.next_at <= now))):
-        row = uow.session.get(Task, escalation.task_id)
+        row = uow.tasks.get(escalation.task_id)
         if row is None or row.state != TaskStatus.READY:
             continue
         new = raise_level(uow, row, escalation.level + 1,
@@ -87,7 +88,6 @@ def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalati
 
 
 def _not_inserted_yet(uow: "UnitOfWork", case_id: str) -> bool:
-    from engine.adapters.models import Case
     return any(isinstance(obj, Case) and obj.id == case_id for obj in uow.session.new)
 
 
@@ -97,7 +97,7 @@ def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> 
         return  # a case being started in this unit of work has no escalations (saves a query)
     for escalation in list(uow.session.scalars(select(Escalation).where(
             Escalation.case_id == case_id, Escalation.status.in_((OPEN, "escalated"))))):
-        row = uow.session.get(Task, escalation.task_id)
+        row = uow.tasks.get(escalation.task_id)
         if row is not None and row.state == TaskStatus.READY:
             continue
         if escalation.status == OPEN:
@@ -128,9 +128,7 @@ def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "
     escalation.resolved_at, escalation.resolved_by = now, actor.name
     history.record(uow, escalation.case_id, "escalation_resolved", actor.name, task_id=escalation.task_id,
                    data={"escalation_id": escalation.id, "level": escalation.level, "note": note})
-    from engine.services import timers
-    from engine.adapters.models import Case
-    timers.schedule_case(uow, uow.session.get(Case, escalation.case_id))
+    uow.publish(TimersChanged(escalation.case_id))
     return escalation
 
 
@@ -142,22 +140,17 @@ def list_escalations(uow: "UnitOfWork", actor: "Actor", *, status: str | None = 
     to their own body — a `leaders` level (level 2) only its leaders (government with no
     department: all); agents those of their own cases. `region`: cases of that region or a
     region below it."""
-    from engine.adapters.models import Case
     query = select(Escalation)
     joined = False
-    if access.sees_everything(actor):
-        pass
-    elif access.is_department_member(actor):
-        query = query.where(Escalation.department == actor.department)
+    scope = access.scope(actor, "escalations")
+    if scope.department is not None:
+        query = query.where(Escalation.department == scope.department)
         if actor.role != "leader":
             query = query.where(Escalation.role != "leaders")
-    elif actor.role == "agent":
-        query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == actor.name)
+    elif scope.agent is not None:
+        query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == scope.agent)
         joined = True
-    else:
-        raise Forbidden(f"role {actor.role} may not list escalations")
     if region is not None:
-        from engine.adapters.organisation_versions import region_clause
         clause = region_clause(uow.organisation, region)
         if not joined:
             query = query.join(Case, Case.id == Escalation.case_id)

@@ -16,16 +16,17 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.task import Task as SpiffTask
 from sqlalchemy import select
 
 from engine.adapters import history
+from engine.adapters.models import Case, Incident, TimerJob
+from engine.adapters.queries import _paged
+from engine.domain import access
 from engine.domain.access import Actor
 from engine.errors import Forbidden
-from engine.adapters.models import Case, Incident, Task, TimerJob
 
 if TYPE_CHECKING:
-    from SpiffWorkflow.task import Task as SpiffTask
-
     from engine.adapters.queries import Page
     from engine.adapters.uow import UnitOfWork
     from engine.services.workflow import CaseWorkflow
@@ -78,7 +79,6 @@ def failed_task(error: BaseException) -> "SpiffTask | None":
     """The SpiffWorkflow task an error belongs to: the one SpiffWorkflow names, else the innermost
     `my_task` on the traceback (an error raised while a task was being updated, e.g. a timer
     whose value in the case data is not a duration, carries no task)."""
-    from SpiffWorkflow.task import Task as SpiffTask
     task = getattr(error, "task", None)
     if isinstance(task, SpiffTask):
         return task
@@ -199,14 +199,14 @@ def job_failed(uow: "UnitOfWork", case_id: str, job_ids: list[int], error: BaseE
     exhausted = [job for job in jobs if (job.attempts or 0) >= JOB_ATTEMPTS]
     if not exhausted:
         return None
-    case = uow.session.get(Case, case_id)
+    case = uow.cases.get(case_id)
     if case is None:
         return None
     case = uow.lock_case(case_id)
     far = uow.runtime.clock() + timedelta(days=365 * 100)
     for job in exhausted:
         job.claimed_by, job.lease_until = PARKED, far
-    row = uow.session.get(Task, exhausted[0].task_id) if exhausted[0].kind != "timer" else None
+    row = uow.tasks.get(exhausted[0].task_id) if exhausted[0].kind != "timer" else None
     flow = _RecordOnly(uow, case)
     with raised_by("worker"):
         incident = open_incident(flow, None, error, department=row.department if row else None, kind="job")
@@ -240,21 +240,18 @@ def release_parked_jobs(uow: "UnitOfWork", case_id: str) -> int:
 def list_incidents(uow: "UnitOfWork", actor: Actor, *, state: str = "open", process_key: str | None = None,
                    element_id: str | None = None, department: str | None = None, since: datetime | None = None,
                    case_id: str | None = None, page: int = 1, per_page: int = 50) -> "Page":
-    """Incidents the actor may see, newest first. Admins and government see all, an agent those of
-    the cases it started, staff and leaders those at their department's steps.
+    """Incidents the actor may see, newest first (`access.scope`): admins and government bound to
+    no body all, an agent those of the cases it started, department members (staff, leaders,
+    government of a body) those at their body's steps.
     `state`: open (default), resolved, or all."""
-    from engine.adapters.queries import SEES_ALL, _paged
     query = select(Incident)
-    if actor.role in SEES_ALL:
-        pass
-    elif actor.role == "agent":
-        query = query.join(Case, Case.id == Incident.case_id).where(Case.started_by == actor.name)
-    elif actor.role in ("staff", "leader"):
-        if department is not None and department != actor.department:
+    scope = access.scope(actor, "incidents")
+    if scope.agent is not None:
+        query = query.join(Case, Case.id == Incident.case_id).where(Case.started_by == scope.agent)
+    elif scope.department is not None:
+        if department is not None and department != scope.department:
             raise Forbidden(f"{actor.name} may not see the incidents of department {department}")
-        department = actor.department
-    else:
-        raise Forbidden(f"role {actor.role} may not list incidents")
+        department = scope.department
     if state != "all":
         query = query.where(Incident.state == state)
     if process_key is not None:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, or_, select
 
 from engine.adapters import history
-from engine.adapters.models import Case, Escalation, Task
-from engine.services import deadlines
+from engine.adapters.models import Escalation, Task
 from engine.domain.calendar import DEFAULT_OFFICE_HOURS
+from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
+from engine.services import deadlines
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -163,15 +164,14 @@ def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: st
             escalation.next_at = next_at
             result["escalations_changed"] += 1
         for task_id, change in changes.items():
-            row = rows.get(task_id) or uow.session.get(Task, task_id)
+            row = rows.get(task_id) or uow.tasks.get(task_id)
             history.record(uow, case.id, "due_recomputed", actor, task_id=task_id,
                            element_id=row.element_id if row is not None else None,
                            data=change)
         result["tasks_changed"] += len(changes)
         if changes:
             result["cases"] += 1
-        from engine.services import timers
-        timers.schedule_case(uow, case)
+        uow.publish(TimersChanged(case.id))
     return result
 
 

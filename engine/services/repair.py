@@ -20,21 +20,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy.exc import SQLAlchemyError
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from engine.domain import access
 from engine.adapters import history
+from engine.adapters import queries
+from engine.adapters.models import Case, Incident, Task
+from engine.adapters.spiff_clock import clock_scope
+from engine.domain import access
+from engine.domain.access import Actor
+from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.services import cases
 from engine.services import incidents
 from engine.services import timers
-from engine.domain.access import Actor
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.adapters.models import Case, Incident, Task
-from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
 from engine.services.workflow import CaseWorkflow
 
 if TYPE_CHECKING:
@@ -77,7 +81,6 @@ def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
 
 
 def _ready_rows(uow: "UnitOfWork", case_id: str) -> list[Task]:
-    from sqlalchemy import select
     uow.session.flush()
     return list(uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY)
                                     .order_by(Task.created_at, Task.id)))
@@ -110,7 +113,7 @@ def _rearm(flow: CaseWorkflow, task: "SpiffTask") -> None:
     own data (e.g. a multi-instance item) and its instance bookkeeping."""
     data = deepcopy(task.data)
     keep = {k: v for k, v in task.internal_data.items() if k in ("key_or_index", "item", "iteration")}
-    with timers.clock_scope(flow.uow.runtime.clock):
+    with clock_scope(flow.uow.runtime.clock):
         flow.workflow.reset_from_task_id(task.id, data=data)
     task.internal_data.update(keep)
 
@@ -138,7 +141,7 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") 
     for incident in retried:
         task = _spiff_task(flow, incident.task_id) if incident.task_id else None
         if task is None:
-            if incident.task_id is not None and uow.session.get(Task, incident.task_id) is None:
+            if incident.task_id is not None and uow.tasks.get(incident.task_id) is None:
                 incidents.resolve_step(flow, incident.task_id, "cancelled")  # the step is gone
             continue  # a job incident (the re-run below is its retry), or a row sync closes
         flow.retrying.add(incident.task_id)
@@ -168,7 +171,7 @@ def _retry_failed(uow: "UnitOfWork", flow: CaseWorkflow, retried: list[Incident]
     incidents stay open with the new error."""
     now = uow.runtime.clock()
     message = incidents.message_of(error)
-    case = uow.session.get(Case, flow.case.id)
+    case = uow.cases.get(flow.case.id)
     for incident in retried:
         uow.session.refresh(incident)
         incident.message = f"retry failed: {message}"[:incidents.MAX_MESSAGE]
@@ -222,7 +225,6 @@ def patch_variables(uow: "UnitOfWork", actor: Actor, case_id: str, patch: dict[s
     inherits from the case must be changed case-wide (a reset would overwrite it).
     Nothing runs: retry the case to re-run a failed step with the new values.
     """
-    from engine.adapters import queries
     _require_admin(actor, "change a case's variables")
     case = uow.lock_case(case_id)
     if case.status not in OPEN_CASE_STATUSES:
@@ -385,7 +387,7 @@ def move_token(uow: "UnitOfWork", actor: Actor, case_id: str, source: str, targe
     anchor = units[0][0]
     data = deepcopy(tokens[0].data)
     start_at = anchor.parent
-    with timers.clock_scope(uow.runtime.clock):
+    with clock_scope(uow.runtime.clock):
         new = start_at._add_child(spec, TaskState.FUTURE)
         new.triggered = True  # not one of its parent's outputs: never pruned as a stale prediction
         new.reset_branch(data)
@@ -400,6 +402,5 @@ def move_token(uow: "UnitOfWork", actor: Actor, case_id: str, source: str, targe
 
 def case_incidents(uow: "UnitOfWork", actor: Actor, case_id: str, state: str = "open") -> list[Incident]:
     """A case's incidents, for whoever may see the case."""
-    from engine.services import cases
     cases.get_case(uow, actor, case_id)
     return incidents.case_incidents(uow, case_id, state)

@@ -6,7 +6,7 @@ a reminder round at a given date), as Camunda and Flowable do.
   identical redeploy keeps them, so restarting the server never resets a schedule). The timer
   value must not depend on case data: there is no case yet. It is evaluated in the same sandbox
   as every other expression; an unevaluable value refuses the deployment, naming the element.
-- The worker claims due rows like timer jobs (lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL)
+- The worker (`engine.services.timers`) claims due rows from the same lease queue as timer jobs
   and starts one case per firing as the system, with business key `<process>@<due instant>`.
   Starting is idempotent per open business key, so a firing run twice (a worker killed after its
   commit) finds the case already open. The new case's start event counts as fired.
@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from sqlalchemy import delete, select
 
+from engine.adapters.models import Definition, StartTimer
+from engine.adapters.spiff_clock import clock_scope
 from engine.domain import expressions
 from engine.errors import InvalidDefinition
-from engine.adapters.models import Definition, StartTimer
-from engine.services.timers import clock_scope
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -105,69 +105,8 @@ def replace_for(uow: "UnitOfWork", definition: Definition, planned: list[Schedul
             remaining=item.remaining, started=0, attempts=0))
 
 
-def claim(uow: "UnitOfWork", worker: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Claim due start timers for `worker` until `now + lease` (the caller commits)."""
-    query = (select(StartTimer.id)
-             .where(StartTimer.due_at <= now,
-                    or_(StartTimer.lease_until.is_(None), StartTimer.lease_until < now))
-             .order_by(StartTimer.due_at, StartTimer.id).limit(limit))
-    if uow.runtime.database.kind == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = [int(i) for i in uow.session.scalars(query)]
-    if ids:
-        uow.session.execute(update(StartTimer).where(StartTimer.id.in_(ids))
-                            .values(claimed_by=worker, lease_until=now + lease)
-                            .execution_options(synchronize_session=False))
-    return ids
-
-
 def business_key_for(timer: StartTimer, due: datetime) -> str:
     return f"{timer.process_key}@{due.astimezone(LOCAL).strftime('%Y-%m-%dT%H:%M:%S%z')}"
-
-
-def fire(uow: "UnitOfWork", timer_id: int) -> str | None:
-    """Start the case of one due firing and move the timer on; returns the case id (None if the
-    row is gone or no longer due: another worker got there first)."""
-    from engine.services import cases
-    from engine.adapters import history
-    from engine.domain.access import SYSTEM
-
-    query = select(StartTimer).where(StartTimer.id == timer_id).with_for_update()
-    timer = uow.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
-    now = uow.runtime.clock()
-    if timer is None or timer.due_at > now:
-        return None
-    definition = uow.session.get(Definition, timer.definition_id)
-    due = timer.due_at
-    started = cases.start_case(uow, SYSTEM, definition.key, business_key_for(timer, due),
-                               version=definition.version, fired_start_event=timer.element_id)
-    skipped = 0
-    timer.started = (timer.started or 0) + 1
-    if timer.interval_seconds:
-        interval = timedelta(seconds=timer.interval_seconds)
-        timer.due_at = due + interval
-        while timer.due_at <= now and (timer.remaining is None or timer.remaining - skipped > 1):
-            timer.due_at += interval
-            skipped += 1
-    if started.created:
-        history.record(uow, started.case.id, "timer_start", SYSTEM.name, element_id=timer.element_id,
-                       data={"due_at": due.isoformat(), "skipped": skipped})
-    if timer.remaining is not None:
-        timer.remaining -= 1 + skipped
-    if not timer.interval_seconds or timer.remaining == 0:
-        uow.session.delete(timer)
-    else:
-        timer.claimed_by, timer.lease_until, timer.attempts = None, None, 0
-    return started.case.id
-
-
-def back_off(uow: "UnitOfWork", timer_id: int, worker: str) -> None:
-    """A firing that failed waits longer before each new try (2 s, 4 s, ... up to 5 minutes)."""
-    timer = uow.session.get(StartTimer, timer_id)
-    if timer is not None:
-        timer.attempts = (timer.attempts or 0) + 1
-        timer.claimed_by = worker
-        timer.lease_until = uow.runtime.clock() + timedelta(seconds=min(2 ** timer.attempts, 300))
 
 
 def pending(uow: "UnitOfWork", process_key: str | None = None) -> list[StartTimer]:

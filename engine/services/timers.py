@@ -1,203 +1,61 @@
-"""BPMN timers, SLA transitions and escalations: the jobs table and the worker that runs it.
+"""The worker: it runs the `timer_jobs` rows (BPMN timers, SLA transitions, escalations) and
+fires timer start events.
 
-- SpiffWorkflow's timer events read `datetime.now()`; `install_clock()` points them at the
-  runtime clock of the case being worked on (a `datetime` subclass in the timer module's
-  namespace, no patched library), so tests move time with the injected clock.
-- `schedule_case` (called by `CaseWorkflow.save()`) writes one `timer_jobs` row per thing
-  that must happen later: a waiting BPMN timer (`timer`), the next warning transition of a
-  timed task (`sla`), the next escalation level (`escalation`). It diffs against the rows
-  already there, so an unchanged job keeps its claim.
-- `Worker.run_once` claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's single
-  writer lock does the same job) with a lease, then `tick`s each case under its row lock:
-  refresh timers, run, sync, SLA transitions, deemed consent, escalations, save. A tick is
-  idempotent — a timer that fired is no longer waiting — so a job run twice (lease expired,
-  worker killed mid-batch) changes nothing the second time.
+- `Worker.run_once` claims due rows from the lease queue (`engine.adapters.lease_queue`, the
+  same for `timer_jobs` and `start_timers`), then `tick`s each case under its row lock: refresh
+  timers, run, sync, SLA transitions, deemed consent, escalations, save. A tick is idempotent —
+  a timer that fired is no longer waiting — so a job run twice (lease expired, worker killed
+  mid-batch) changes nothing the second time.
+- Which rows a case needs is `engine.services.timer_jobs`; the clock SpiffWorkflow's timers
+  read is `engine.adapters.spiff_clock`. Both are re-exported here for callers of the worker.
+- `schedule_case` also answers the `TimersChanged` event (a clock stopped or resumed, an
+  escalation resolved, a case resumed, a year's calendar loaded): it loads the workflow of a
+  running case so its waiting BPMN timers are kept.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import json
 import logging
 import os
 import socket
 import threading
 import time as _time
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
-                                                              TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
 
-from engine.adapters import history
-from engine.adapters import sandbox
-from engine.adapters.models import Case, Escalation, StartTimer, Task, TimerJob
+from engine.adapters import history, lease_queue, sandbox
+from engine.adapters.models import Case, Definition, StartTimer, Task, TimerJob
+from engine.adapters.spiff_clock import clock_scope, install_clock
+from engine.domain.access import SYSTEM
+from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
-from engine.services import deadlines
-from engine.services import escalation
+from engine.services import cases, deadlines, escalation, incidents, start_timers, timer_jobs
+from engine.services.timer_jobs import _timer_signature, _timer_tasks, pending_jobs, schedule
+from engine.services.workflow import CaseWorkflow
 
 if TYPE_CHECKING:
-    from engine.runtime import Runtime
     from engine.adapters.uow import UnitOfWork
-    from engine.services.workflow import CaseWorkflow
+    from engine.runtime import Runtime
 
 log = logging.getLogger("onewindow.worker")
 
-# --------------------------------------------------------------------------- the clock SpiffWorkflow sees
-
-_clock: contextvars.ContextVar[Callable[[], datetime] | None] = contextvars.ContextVar(
-    "onewindow_clock", default=None)
-
-
-class _ClockedDatetime(datetime):
-    """`datetime` whose `now()` is the runtime clock of the case being worked on."""
-
-    @classmethod
-    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-        clock = _clock.get()
-        moment = clock() if clock is not None else datetime.now(timezone.utc)
-        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
-
-
-def install_clock() -> None:
-    """Make SpiffWorkflow's timer events use `use_clock`'s clock; naive timer dates are Beijing time."""
-    if _spiff_timer.datetime is not _ClockedDatetime:
-        _spiff_timer.datetime = _ClockedDatetime
-        _spiff_timer.LOCALTZ = timezone(timedelta(hours=8))
-
-
-@contextlib.contextmanager
-def clock_scope(clock: Callable[[], datetime]) -> Iterator[None]:
-    """Within the block, SpiffWorkflow's timer events read `clock` (the runtime's)."""
-    install_clock()
-    token = _clock.set(clock)
-    try:
-        yield
-    finally:
-        _clock.reset(token)
-
-
-install_clock()
-
-# --------------------------------------------------------------------------- what is due when
-
-
-def _timer_tasks(workflow: Any) -> list[Any]:
-    out = []
-    for task in list(workflow.event_manager.tasks.values()):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition) and task.state == TaskState.WAITING:
-            out.append(task)
-    return out
-
-
-def mark_fired(task: Any, now: datetime) -> None:
-    """Let a timer start event that already fired (it opened the case) pass at once.
-
-    A date or duration timer takes SpiffWorkflow's `event_fired`; a cycle instead gets one
-    last repetition due a moment ago, since a cycle's outgoing path is only created when a
-    repetition fires (and it completes once no repetition is left)."""
-    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
-        task._set_internal_data(event_value={"cycles": 1, "duration": 1.0,
-                                             "next": (now - timedelta(seconds=1)).isoformat()})
-    else:
-        task._set_internal_data(event_fired=True)
-
-
-def timer_due(task: Any, now: datetime) -> datetime:
-    """When a waiting timer task fires (its event value; `now` if not evaluated yet)."""
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return now
-    try:
-        if isinstance(value, dict):  # cycle: {'cycles', 'next', 'duration'}
-            if value.get("cycles") == 0:
-                return now
-            moment = datetime.fromisoformat(value["next"])
-        else:
-            moment = TimerEventDefinition.parse_time_or_duration(value)
-        if not isinstance(moment, datetime):
-            return now
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_spiff_timer.LOCALTZ)
-        # SpiffWorkflow compares with a strict '<': wake a moment after.
-        return datetime.fromtimestamp(moment.timestamp(), timezone.utc) + timedelta(microseconds=1000)
-    except (ValueError, TypeError, KeyError):
-        return now
-
-
-def _timer_signature(task: Any) -> Any:
-    value = task._get_internal_data("event_value")
-    return (value.get("cycles"), value.get("next")) if isinstance(value, dict) else value
-
-
-def _bpmn_timer_jobs(workflow: Any | None, now: datetime) -> dict[tuple[str, str], datetime]:
-    """The waiting BPMN timers of a workflow and when they fire (no database)."""
-    wanted: dict[tuple[str, str], datetime] = {}
-    if workflow is None:
-        return wanted
-    for task in _timer_tasks(workflow):
-        value = task._get_internal_data("event_value")
-        if task._get_internal_data("event_fired") or (isinstance(value, dict) and value.get("cycles") == 0):
-            continue  # a cycle that has run all its repetitions
-        wanted[("timer", str(task.id))] = timer_due(task, now)
-    return wanted
-
-
-def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tuple[str, str], datetime]:
-    """Every job the case needs now: BPMN timers, next SLA transitions, next escalation levels."""
-    if case.status != CaseStatus.RUNNING:
-        return {}
-    wanted = _bpmn_timer_jobs(workflow, uow.runtime.clock())
-    rows = uow.session.execute(select(Task.id, Task.sla, Task.warn_at, Task.due_at).where(
-        Task.case_id == case.id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
-        Task.clock_stopped_at.is_(None)))
-    for task_id, sla, warn_at, due_at in rows:
-        if sla in (None, "normal") and warn_at is not None and warn_at < due_at:
-            wanted[("sla", task_id)] = warn_at
-        elif sla != "red":
-            wanted[("sla", task_id)] = due_at
-    for task_id, next_at in uow.session.execute(select(Escalation.task_id, Escalation.next_at).where(
-            Escalation.case_id == case.id, Escalation.status == "open", Escalation.next_at.is_not(None))):
-        wanted[("escalation", task_id)] = next_at
-    return wanted
-
 
 def schedule_case(uow: "UnitOfWork", case: Case, workflow: Any | None = None) -> None:
-    """Bring the case's `timer_jobs` rows in line with what is due (from `save()` and the worker).
-
-    A case that never had a timed task nor a job (`case.timed` false) and has no waiting BPMN
-    timer can have no rows to change: it costs no query (issue 6: 4 of a completion's 11).
-    """
-    now = uow.runtime.clock()
+    """`timer_jobs.schedule_case`, loading the workflow of a running case when not given."""
     if workflow is None and case.status == CaseStatus.RUNNING and case.state:
-        from engine.services.workflow import CaseWorkflow
         workflow = CaseWorkflow.load(uow, case).workflow
-    if not case.timed:
-        if case.status != CaseStatus.RUNNING or not _bpmn_timer_jobs(workflow, now):
-            return
-        case.timed = True
-    escalation.resolve_for_closed_tasks(uow, case.id, now)
-    wanted = desired_jobs(uow, case, workflow)
-    existing = {(j.kind, j.task_id): j for j in uow.session.scalars(
-        select(TimerJob).where(TimerJob.case_id == case.id))}
-    for key, job in existing.items():
-        due = wanted.get(key)
-        if due is None:
-            uow.session.delete(job)
-        elif job.due_at != due:
-            job.due_at, job.claimed_by, job.lease_until, job.attempts = due, None, None, 0
-    for key, due in wanted.items():
-        if key not in existing:
-            uow.session.add(TimerJob(case_id=case.id, kind=key[0], task_id=key[1], due_at=due,
-                                     attempts=0))
+    timer_jobs.schedule_case(uow, case, workflow)
 
 
-def schedule(flow: "CaseWorkflow") -> None:
-    schedule_case(flow.uow, flow.case, flow.workflow)
+def on_timers_changed(uow: "UnitOfWork", event: TimersChanged) -> None:
+    """What is due for the case changed: bring its `timer_jobs` rows in line."""
+    case = uow.cases.get(event.case_id)
+    if case is not None:
+        schedule_case(uow, case)
 
 
 # --------------------------------------------------------------------------- one wake-up of one case
@@ -205,11 +63,9 @@ def schedule(flow: "CaseWorkflow") -> None:
 
 def tick(uow: "UnitOfWork", case_id: str) -> dict[str, int]:
     """Everything due for one case at the runtime clock's now, under the case lock. Idempotent."""
-    from engine.services.workflow import CaseWorkflow
-
     case = uow.lock_case(case_id)
     if case.status != CaseStatus.RUNNING:
-        schedule_case(uow, case, None)
+        timer_jobs.schedule_case(uow, case, None)
         return {"timers": 0, "sla": 0, "escalations": 0, "consents": 0}
     flow = CaseWorkflow.load(uow, case)
     flow.actor = "system"
@@ -279,7 +135,6 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
               f"deemed to consent (视为同意)")
     data = rules.get("deemed_consent_data")
     if isinstance(data, str):
-        import json
         try:
             data = json.loads(data)
         except ValueError:
@@ -294,6 +149,41 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
     history.record(uow, row.case_id, "deemed_consent", "system", task_id=row.id,
                    element_id=row.element_id,
                    data={"reason": reason, "department": row.department, "data": data})
+
+
+# --------------------------------------------------------------------------- timer start events
+
+
+def fire_start_timer(uow: "UnitOfWork", timer_id: int) -> str | None:
+    """Start the case of one due firing and move the timer on; returns the case id (None if the
+    row is gone or no longer due: another worker got there first)."""
+    query = select(StartTimer).where(StartTimer.id == timer_id).with_for_update()
+    timer = uow.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    now = uow.runtime.clock()
+    if timer is None or timer.due_at > now:
+        return None
+    definition = uow.session.get(Definition, timer.definition_id)
+    due = timer.due_at
+    started = cases.start_case(uow, SYSTEM, definition.key, start_timers.business_key_for(timer, due),
+                               version=definition.version, fired_start_event=timer.element_id)
+    skipped = 0
+    timer.started = (timer.started or 0) + 1
+    if timer.interval_seconds:
+        interval = timedelta(seconds=timer.interval_seconds)
+        timer.due_at = due + interval
+        while timer.due_at <= now and (timer.remaining is None or timer.remaining - skipped > 1):
+            timer.due_at += interval
+            skipped += 1
+    if started.created:
+        history.record(uow, started.case.id, "timer_start", SYSTEM.name, element_id=timer.element_id,
+                       data={"due_at": due.isoformat(), "skipped": skipped})
+    if timer.remaining is not None:
+        timer.remaining -= 1 + skipped
+    if not timer.interval_seconds or timer.remaining == 0:
+        uow.session.delete(timer)
+    else:
+        timer.claimed_by, timer.lease_until, timer.attempts = None, None, 0
+    return started.case.id
 
 
 # --------------------------------------------------------------------------- the worker
@@ -320,20 +210,10 @@ class Worker:
     def claim(self) -> list[tuple[int, str]]:
         rt = self.runtime
         with rt.unit_of_work() as uow:
-            now = rt.clock()
-            query = (select(TimerJob.id, TimerJob.case_id)
-                     .where(TimerJob.due_at <= now,
-                            or_(TimerJob.lease_until.is_(None), TimerJob.lease_until < now))
-                     .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
-            if rt.database.kind == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            jobs = [(int(i), str(c)) for i, c in uow.session.execute(query).all()]
-            if jobs:
-                uow.session.execute(update(TimerJob).where(TimerJob.id.in_([j[0] for j in jobs]))
-                                    .values(claimed_by=self.name, lease_until=now + self.lease)
-                                    .execution_options(synchronize_session=False))
+            jobs = lease_queue.claim(uow, TimerJob, self.name, rt.clock(), self.lease, self.batch,
+                                     TimerJob.id, TimerJob.case_id)
             uow.commit()
-        return jobs
+        return [(int(i), str(c)) for i, c in jobs]
 
     def run_once(self) -> int:
         """Claim one batch and run it; returns the number of jobs claimed.
@@ -364,26 +244,21 @@ class Worker:
         if not job_ids:
             return
         with self.runtime.unit_of_work() as uow:
-            uow.session.execute(update(TimerJob).where(TimerJob.id.in_(job_ids),
-                                                       TimerJob.claimed_by == self.name)
-                                .values(claimed_by=None, lease_until=None)
-                                .execution_options(synchronize_session=False))
+            lease_queue.release(uow, TimerJob, job_ids, self.name)
             uow.commit()
 
     def start_cases(self) -> int:
         """Fire due timer start events: each firing opens a case (see `engine.services.start_timers`)."""
-        from engine.services import incidents
-        from engine.services import start_timers
         rt = self.runtime
         with rt.unit_of_work() as uow:
-            ids = start_timers.claim(uow, self.name, rt.clock(), self.lease, self.batch)
+            ids = lease_queue.claim(uow, StartTimer, self.name, rt.clock(), self.lease, self.batch)
             uow.commit()
         for timer_id in ids:
             if self.stopping.is_set():
                 break
             try:
                 with rt.unit_of_work() as uow, incidents.raised_by("worker"):
-                    start_timers.fire(uow, timer_id)
+                    fire_start_timer(uow, timer_id)
                     uow.commit()
             except sandbox.ScriptInterrupted:
                 log.info("stopped during a script of timer start %s; it will fire again", timer_id)
@@ -392,12 +267,11 @@ class Worker:
             except Exception:  # noqa: BLE001 - one bad process must not stop the worker
                 log.exception("timer start %s failed", timer_id)
                 with rt.unit_of_work() as uow:
-                    start_timers.back_off(uow, timer_id, self.name)
+                    lease_queue.back_off(uow, StartTimer, [timer_id], self.name)
                     uow.commit()
         return len(ids)
 
     def process(self, case_id: str, job_ids: list[int]) -> None:
-        from engine.services import incidents
         rt = self.runtime
         try:
             with rt.unit_of_work() as uow, incidents.raised_by("worker"):
@@ -420,13 +294,7 @@ class Worker:
 
     def _back_off(self, uow: "UnitOfWork", job_ids: list[int]) -> None:
         """Jobs still due after a tick (an error, a strict comparison) wait before the next try."""
-        now = uow.runtime.clock()
-        uow.session.flush()
-        for job in uow.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids),
-                                                              TimerJob.due_at <= now)):
-            job.attempts = (job.attempts or 0) + 1
-            job.claimed_by = self.name
-            job.lease_until = now + timedelta(seconds=min(2 ** job.attempts, 300))
+        lease_queue.back_off(uow, TimerJob, job_ids, self.name, only_due=True)
 
     def run(self, idle_exit: bool = False, max_seconds: float | None = None) -> None:
         """Loop until stopped (or, with `idle_exit`, until no job is due)."""
@@ -445,19 +313,11 @@ class Worker:
         `--once` does not exit and leave it behind; a job failing `max_attempts` times is left.
         Timer start events backed off the same way count too."""
         with self.runtime.unit_of_work(write=False) as uow:
-            return any(uow.session.scalar(select(table.id).where(
-                table.claimed_by == self.name, table.attempts > 0,
-                table.attempts < max_attempts).limit(1)) is not None for table in (TimerJob, StartTimer))
+            return any(lease_queue.retrying(uow, table, self.name, max_attempts)
+                       for table in (TimerJob, StartTimer))
 
     def stop(self) -> None:
         self.stopping.set()
-
-
-def pending_jobs(uow: "UnitOfWork", case_id: str | None = None) -> list[TimerJob]:
-    query = select(TimerJob).order_by(TimerJob.due_at, TimerJob.id)
-    if case_id is not None:
-        query = query.where(TimerJob.case_id == case_id)
-    return list(uow.session.scalars(query))
 
 
 def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
@@ -473,4 +333,4 @@ def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
 
 
 __all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
-           "pending_jobs", "delete"]
+           "pending_jobs", "delete", "fire_start_timer", "on_timers_changed"]

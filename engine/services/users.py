@@ -13,13 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.domain.access import ROLES, Actor
-from engine.errors import Conflict, DomainError, Invalid, NotFound
 from engine.adapters.models import ConsoleSession, User
 from engine.adapters.uow import UnitOfWork
+from engine.domain.access import ROLES, Actor
+from engine.errors import Conflict, DomainError, Invalid, NotFound
 
 DEPARTMENT_ROLES = ("staff", "leader")
 PASSWORD_METHOD = "scrypt"
@@ -66,7 +66,7 @@ def _new_token() -> str:
 
 
 def _user(uow: UnitOfWork, name: str) -> User:
-    user = uow.session.scalar(select(User).where(User.name == name))
+    user = uow.users.by_name(name)
     if user is None:
         raise NotFound(f"user {name!r} does not exist")
     return user
@@ -109,13 +109,13 @@ def create_user(uow: UnitOfWork, name: str, role: str, department: str | None = 
         errors["password"] = [problem]
     if errors:
         raise Invalid("invalid user", errors=errors)
-    if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
+    if uow.users.by_name(name) is not None:
         raise Conflict(f"user {name!r} already exists")
     token = _new_token()
-    uow.session.add(User(name=name, role=role, department=department, token_hash=hash_token(token),
-                         created_at=uow.runtime.clock(), failed_logins=0,
-                         password_hash=None if password is None
-                         else generate_password_hash(password, method=PASSWORD_METHOD)))
+    uow.users.add(User(name=name, role=role, department=department, token_hash=hash_token(token),
+                       created_at=uow.runtime.clock(), failed_logins=0,
+                       password_hash=None if password is None
+                       else generate_password_hash(password, method=PASSWORD_METHOD)))
     return token
 
 
@@ -145,13 +145,13 @@ def revoke_user(uow: UnitOfWork, name: str) -> None:
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
-    return list(uow.session.scalars(select(User).order_by(User.role, User.department, User.name)))
+    return uow.users.all()
 
 
 def ensure_first_admin(uow: UnitOfWork, name: str = "admin") -> str | None:
     """On a database without users, create `admin` with a random password and return that
     password (to be shown once, as Jenkins does); None when there are users already."""
-    if uow.session.scalar(select(func.count()).select_from(User)):
+    if uow.users.any():
         return None
     password = secrets.token_urlsafe(12)
     create_user(uow, name, "admin", password=password)
@@ -179,7 +179,7 @@ def sign_in(uow: UnitOfWork, name: str, password: str) -> SignedIn:
     The caller commits whether or not this raises, so failures are counted.
     """
     now = uow.runtime.clock()
-    user = uow.session.scalar(select(User).where(User.name == name)) if name and len(name) <= 120 else None
+    user = uow.users.by_name(name) if name and len(name) <= 120 else None
     if user is None or user.password_hash is None:
         # Checked all the same, so a wrong name costs as long as a wrong password.
         if not _dummy_hash:

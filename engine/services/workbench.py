@@ -13,17 +13,18 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from engine.domain import access
-from engine.services import cases
 from engine.adapters import queries
-from engine.domain.access import Actor
-from engine.services.cases import Started, complete_task, start_case
-from engine.errors import Forbidden, Invalid
-from engine.adapters.queries import SEES_ALL, Page
 from engine.adapters.models import Case, Definition, Task
+from engine.adapters.queries import Page
 from engine.adapters.uow import UnitOfWork
+from engine.domain import access
+from engine.domain.access import Actor
 from engine.domain.states import OPEN_CASE_STATUSES, TaskStatus
+from engine.errors import Forbidden, Invalid
+from engine.services import cases
 from engine.services import deadlines
+from engine.services.cases import Started, complete_task, start_case
+from engine.services.incidents import list_incidents
 
 SLA_LEVELS = ("normal", "yellow", "red", "paused")
 SORTS = ("due", "created")
@@ -39,18 +40,17 @@ class Inbox:
 
 def _scope(actor: Actor, department: str | None) -> tuple[Any, str | None]:
     """The tasks an actor may list (a WHERE clause, or None) and the department filter in force."""
-    if actor.role in SEES_ALL:
+    scope = access.scope(actor, "tasks")
+    if scope.everything:
         return None, department
-    if actor.role in ("staff", "leader"):
-        if department is not None and department != actor.department:
+    if scope.department is not None:
+        if department is not None and department != scope.department:
             raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
-        return None, actor.department
-    if actor.role == "agent":
-        if department is not None:
-            raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
-        mine = select(Case.id).where(Case.started_by == actor.name)
-        return Task.case_id.in_(mine), None
-    raise Forbidden(f"role {actor.role} may not list tasks")
+        return None, scope.department
+    if department is not None:
+        raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
+    mine = select(Case.id).where(Case.started_by == scope.agent)
+    return Task.case_id.in_(mine), None
 
 
 def _stage_elements(uow: UnitOfWork, stage: str) -> list[str]:
@@ -163,7 +163,6 @@ def definitions_overview(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 def incidents(uow: UnitOfWork, actor: Actor, limit: int = 100) -> list[Any]:
     """Open incidents (failed steps waiting for an operator) the actor may see, newest first."""
-    from engine.services.incidents import list_incidents
     return list_incidents(uow, actor, state="open", per_page=limit).items
 
 
@@ -223,7 +222,7 @@ def register_project(uow: UnitOfWork, actor: Actor, process_key: str, registrati
 def case_for_task(uow: UnitOfWork, actor: Actor, row: Task) -> tuple[Case, list[Task]]:
     """The case of a task the actor may see, with the case's task rows the actor may see
     (department staff: their own department's only)."""
-    case = uow.session.get(Case, row.case_id)
+    case = uow.cases.get(row.case_id)
     tasks = queries.visible_case_tasks(uow, actor, case)
     departments = {t.department for t in tasks if t.department is not None}
     if not (actor.role == "agent" and case.started_by == actor.name):
@@ -233,7 +232,7 @@ def case_for_task(uow: UnitOfWork, actor: Actor, row: Task) -> tuple[Case, list[
 
 def may_work(uow: UnitOfWork, actor: Actor, row: Task) -> bool:
     """Whether the actor may claim or complete this task (the rule `complete_task` applies)."""
-    case = uow.session.get(Case, row.case_id)
+    case = uow.cases.get(row.case_id)
     try:
         cases._require_task_access(actor, row, case)  # noqa: SLF001 - the one rule, not a copy
     except Forbidden:

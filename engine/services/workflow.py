@@ -5,25 +5,29 @@ from copy import deepcopy
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from engine.adapters import history
+from engine.adapters.models import Case, Definition, Task
+from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
+from engine.adapters.specs import load_definition, specs_of
+from engine.adapters.spiff_clock import clock_scope
+from engine.adapters.uow import UnitOfWork
 from engine.domain import expressions
 from engine.domain import form_binding
-from engine.adapters import history
-from engine.services import incidents
 from engine.domain import routing
-from engine.services import timers
-from engine.services import deadlines
-from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
-from engine.errors import Conflict, NotFound
-from engine.adapters.models import Case, Definition, Task
-from engine.adapters.uow import UnitOfWork
 from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
+from engine.errors import Conflict, NotFound
+from engine.services import deadlines
+from engine.services import incidents
+from engine.services import timer_jobs
 
 
 
@@ -50,19 +54,6 @@ def _task_name(name: str | None, item: dict[str, Any] | None) -> str | None:
     return f"{name} · {label.strip()}"[:255]
 
 
-def load_definition(uow: UnitOfWork, definition_id: int) -> Definition:
-    """The definition of a case; read once per process (`SpecCache.definition`), not per command."""
-    definition = uow.runtime.specs.definition(definition_id,
-                                              lambda: uow.session.get(Definition, definition_id))
-    if definition is None:
-        raise NotFound(f"definition {definition_id} does not exist")
-    return definition
-
-
-def specs_of(uow: UnitOfWork, definition: Definition) -> tuple[Any, dict]:
-    return uow.runtime.specs.get(definition.id, lambda: definition.spec_json)
-
-
 def ready_manual_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
     """The READY manual (user) tasks of a workflow, i.e. what must be mirrored into task rows.
 
@@ -79,8 +70,6 @@ def ready_manual_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
 def waiting_message_names(workflow: BpmnWorkflow) -> set[str]:
     """The names of the messages a workflow waits for, also those behind an event-based gateway
     or an event subprocess's start (SpiffWorkflow lists those as one unnamed `Multiple` event)."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
     names: set[str] = set()
     pending = [getattr(t.task_spec, "event_definition", None) for t in workflow.event_manager.tasks.values()]
@@ -135,7 +124,7 @@ class CaseWorkflow:
         still commits, and the rest of the case goes on. Database errors are not a step's fault
         and propagate (the command rolls back)."""
         try:
-            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
+            with clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 if refresh_timers:  # timer events read the runtime clock
                     self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
@@ -154,15 +143,14 @@ class CaseWorkflow:
             # A failed catching event must not be re-evaluated by every later refresh_timers()
             # (it would fail again at the end of every command); a reload drops it the same way.
             self.workflow.top_workflow.event_manager.remove_task(task)
-        self._error_row(task, incidents.message_of(error))
-        incidents.open_incident(self, task, error, department=self._department_hint(task))
+        self._record_error_for(task, error)
 
     def _error_row(self, task: SpiffTask | None, message: str) -> None:
         if task is None:
             return
-        row = self.uow.session.get(Task, str(task.id))
+        row = self.uow.tasks.get(str(task.id))
         if row is None:
-            self.uow.session.add(self._row_for(task, state=TaskStatus.ERROR, error=message))
+            self.uow.tasks.add(self._row_for(task, state=TaskStatus.ERROR, error=message))
         else:
             row.state, row.error = TaskStatus.ERROR, message
 
@@ -178,7 +166,6 @@ class CaseWorkflow:
         except Exception:  # noqa: BLE001 - the step failed; the hint is only for listing
             pass
         if isinstance(groups, str) and routing.is_expression(groups):
-            from engine.domain import expressions
             try:
                 value = expressions.evaluate(routing.expression_of(groups), dict(task.data))
             except Exception:  # noqa: BLE001
@@ -206,7 +193,7 @@ class CaseWorkflow:
         task.data.update(data)
         self._keep_form_data(task, data)
         try:
-            with timers.clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
+            with clock_scope(self.uow.runtime.clock), expressions.output_to(self._script_output):
                 task.run()
         except SQLAlchemyError:
             raise
@@ -238,7 +225,6 @@ class CaseWorkflow:
         """A camunda:property value; `${expr}` is evaluated against the task's data (e.g. an item's limit)."""
         value = meta.get("properties", {}).get(name)
         if isinstance(value, str) and routing.is_expression(value):
-            from engine.domain import expressions
             try:
                 value = expressions.evaluate(routing.expression_of(value), dict(task.data))
             except expressions.ExpressionError:
@@ -270,7 +256,6 @@ class CaseWorkflow:
                                                     region=self.case.region)
             assignee = meta.get("assignee")
             if assignee and routing.is_expression(assignee):
-                from engine.domain import expressions
                 assignee = str(expressions.evaluate(routing.expression_of(assignee), dict(task.data)))
             if department is None and not assignee:
                 assignee = self.case.started_by  # the agent's own task
@@ -388,7 +373,7 @@ class CaseWorkflow:
         because it failed; the history keeps the failure)."""
         if spiff is not None and spiff.state == TaskState.ERROR and case_open:
             return  # still failed: the incident stays open
-        row = self.uow.session.get(Task, task_id)
+        row = self.uow.tasks.get(task_id)
         now = self.uow.runtime.clock()
         if spiff is not None and spiff.state == TaskState.COMPLETED:
             row.state, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, self.actor
@@ -407,16 +392,16 @@ class CaseWorkflow:
 
     def _reopen(self, fresh: Task) -> Task:
         """Turn the `error` row of a retried step into the ready row `_row_for` just built."""
-        row = self.uow.session.get(Task, fresh.id)
+        row = self.uow.tasks.get(fresh.id)
         for column in Task.__table__.columns:
             if column.name != "id":
                 setattr(row, column.key, getattr(fresh, column.key))
         return row
 
-    def _record_error_for(self, task: SpiffTask, error: Exception) -> None:
-        """A ready user task whose row could not be made (its department is unknown, its due date
-        cannot be computed): the task stays ready in the workflow, its row is `error`, and an
-        incident is open until a retry makes the row."""
+    def _record_error_for(self, task: SpiffTask | None, error: Exception) -> None:
+        """The row of a failed step is `error` and an incident is open. Also for a ready user task
+        whose row could not be made (its department is unknown, its due date cannot be computed):
+        the task stays ready in the workflow until a retry makes the row."""
         self._error_row(task, incidents.message_of(error))
         incidents.open_incident(self, task, error, department=self._department_hint(task))
 
@@ -437,4 +422,4 @@ class CaseWorkflow:
             case.ended_at = case.updated_at
             case.open_key = None
             history.record(self.uow, case.id, "completed", self.actor)
-        timers.schedule(self)  # timer_jobs rows: waiting timers, SLA transitions, escalations
+        timer_jobs.schedule(self)  # timer_jobs rows: waiting timers, SLA transitions, escalations

@@ -34,6 +34,10 @@ def test_deploy_start_list_and_complete_from_the_command_line(cli, tmp_path):
     listed = cli("tasks", "list", "--department", "county.fgj")
     [line] = listed.output.strip().splitlines()
     task_id = line.split()[0]
+    assert cli("tasks", "list", "--as", "wang").output == listed.output  # a body's staff: its inbox
+    elsewhere = cli("tasks", "list", "--as", "wang", "--department", "county.zrzyj")
+    assert elsewhere.exit_code == 1 and "may not see the tasks of department county.zrzyj" in elsewhere.output
+    assert cli("tasks", "list", "--as", "alice").output.count("\n") == 3  # an agent: its own cases
     done = cli("tasks", "complete", task_id, "--as", "wang", "--data", '{"decision": "approve"}')
     assert done.exit_code == 0 and "completed" in done.output
     again = cli("tasks", "complete", task_id, "--as", "wang", "--data", "{}")

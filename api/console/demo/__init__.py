@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import secrets
 import sys
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,17 +15,18 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from api.runtime import runtime
-
+from engine.adapters.migrate import upgrade
+from engine.adapters.models import Task, User
+from engine.domain.access import SYSTEM, Actor
+from engine.domain.forms import uscc_check_char
+from engine.domain.states import TaskStatus
+from engine.errors import DomainError
+from engine.runtime import Runtime
 from engine.services import cases
 from engine.services import definitions
 from engine.services import users
-from engine.domain.access import SYSTEM, Actor
 from engine.services.definitions import deploy_directory
-from engine.errors import DomainError
-from engine.domain.forms import uscc_check_char
-from engine.runtime import Runtime
-from engine.adapters.models import Case, Task, User
-from engine.domain.states import TaskStatus
+from engine.services.timers import Worker
 from engine.services.workbench import register_project
 
 BEIJING = timezone(timedelta(hours=8))
@@ -140,7 +141,6 @@ class Demo:
 
     def walk_to(self, end: datetime, step: timedelta = timedelta(hours=6)) -> None:
         """Move the clock to `end`, letting the timer worker fire what falls due on the way."""
-        from engine.services.timers import Worker
         worker = Worker(self.rt, name="demo", poll_seconds=0)
         while self.clock.now < end:
             self.clock.now = min(end, self.clock.now + step)
@@ -241,7 +241,7 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
     out("Cases:")
     with Runtime(rt_settings).unit_of_work(write=False) as uow:
         for case_id, words in made:
-            case = uow.session.get(Case, case_id)
+            case = uow.cases.get(case_id)
             out(f"  {case.business_key}  {case.status:<9} {case.name}  — {words}")
     out("Sign in at /console/ (e.g. `make run`, then http://127.0.0.1:5000/console/).")
 
@@ -255,7 +255,6 @@ def demo_group() -> None:
 @with_appcontext
 def demo_load() -> None:
     rt = runtime()
-    from engine.adapters.migrate import upgrade
     upgrade(rt.settings.database_url)
     load(rt.settings)
     sys.stdout.flush()

@@ -1,0 +1,141 @@
+"""An in-memory unit of work: the repositories of `engine.adapters.repositories` over dicts.
+
+Services that reach rows only through `uow.cases`, `uow.tasks`, `uow.events`, `uow.jobs`,
+`uow.users` (and `uow.publish`, `uow.runtime.clock`, `uow.organisation`) run on it without a
+database, in milliseconds. It follows the real repositories' contract (same methods, same
+errors, same orders); the database tests keep checking the real ones.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from engine.domain.organisation import Organisation
+from engine.errors import NotFound
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Mon 2026-03-02 09:00 Beijing time
+
+
+class FakeRepository:
+    def __init__(self) -> None:
+        self.rows: dict[Any, Any] = {}
+        self._ids = itertools.count(1)
+
+    def get(self, key: Any) -> Any:
+        return self.rows.get(key)
+
+    def add(self, row: Any) -> None:
+        if getattr(row, "id", None) is None:
+            row.id = next(self._ids)  # as the database's identity column would
+        self.rows[row.id] = row
+
+    def delete(self, row: Any) -> None:
+        self.rows.pop(row.id, None)
+
+    def where(self, **values: Any) -> list[Any]:
+        return [row for row in self.rows.values()
+                if all(getattr(row, name) == value for name, value in values.items())]
+
+
+class FakeTasks(FakeRepository):
+    def of_case(self, case_id: str, state: str | None = None) -> list[Any]:
+        rows = self.where(case_id=case_id, **({"state": state} if state is not None else {}))
+        return sorted(rows, key=lambda row: (row.created_at, row.id))
+
+
+class FakeCases(FakeRepository):
+    def __init__(self, tasks: FakeTasks) -> None:
+        super().__init__()
+        self.tasks = tasks
+
+    def lock(self, case_id: str) -> Any:
+        case = self.get(case_id)
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return case
+
+    def lock_of_task(self, task_id: str) -> Any:
+        task = self.tasks.get(task_id)
+        return None if task is None else self.get(task.case_id)
+
+    def by_open_key(self, open_key: str) -> Any:
+        return next(iter(self.where(open_key=open_key)), None)
+
+
+class FakeEvents(FakeRepository):
+    def of_case(self, case_id: str) -> list[Any]:
+        return sorted(self.where(case_id=case_id), key=lambda row: row.id)
+
+
+class FakeJobs(FakeRepository):
+    def of_case(self, case_id: str) -> list[Any]:
+        return self.where(case_id=case_id)
+
+
+class FakeUsers(FakeRepository):
+    def by_name(self, name: str) -> Any:
+        return next(iter(self.where(name=name)), None)
+
+    def all(self) -> list[Any]:
+        return sorted(self.rows.values(), key=lambda u: (u.role, u.department or "", u.name))
+
+    def any(self) -> bool:
+        return bool(self.rows)
+
+
+class FakeRuntime:
+    """The clock (moved by hand) and no event handlers: a test sees what a service published."""
+
+    def __init__(self) -> None:
+        self.now = START
+        self.handlers: dict[type, list] = {}
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class FakeUnitOfWork:
+    _organisation: Organisation | None = None
+
+    def __init__(self) -> None:
+        self.runtime = FakeRuntime()
+        self.tasks = FakeTasks()
+        self.cases = FakeCases(self.tasks)
+        self.events = FakeEvents()
+        self.jobs = FakeJobs()
+        self.users = FakeUsers()
+        self.published: list[Any] = []
+        self.committed = False
+
+    def __enter__(self) -> "FakeUnitOfWork":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def publish(self, event: Any) -> None:
+        if event not in self.published:
+            self.published.append(event)
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.published = []
+
+    def lock_case(self, case_id: str) -> Any:
+        return self.cases.lock(case_id)
+
+    def lock_case_of_task(self, task_id: str) -> Any:
+        return self.cases.lock_of_task(task_id)
+
+    @property
+    def organisation(self) -> Organisation:
+        """The shipped organisation (a pure domain object), parsed once per test run."""
+        if FakeUnitOfWork._organisation is None:
+            FakeUnitOfWork._organisation = Organisation.load()
+        return FakeUnitOfWork._organisation
