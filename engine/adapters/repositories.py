@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import Case, Event, Task, TimerJob, User
+from engine.adapters.models import Case, Escalation, Event, Incident, Task, TimerJob, User
 from engine.errors import NotFound
 
 Row = TypeVar("Row")
@@ -37,6 +37,17 @@ class Repository(Generic[Row]):
 
     def delete(self, row: Row) -> None:
         self.session.delete(row)
+
+    def add_now(self, row: Row) -> Row:
+        """Add and write at once, so the row has its id (a history event names it)."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def reload(self, row: Row) -> Row:
+        """Read the row again (after a lock: the version another command committed)."""
+        self.session.refresh(row)
+        return row
 
 
 class CaseRepository(Repository[Case]):
@@ -64,6 +75,11 @@ class CaseRepository(Repository[Case]):
         """The open case holding a business key of a process (`cases.open_key`)."""
         return self.session.scalar(select(Case).where(Case.open_key == open_key))
 
+    def is_new(self, case_id: str) -> bool:
+        """Whether the case is being started in this unit of work (not written yet: it has no
+        rows elsewhere, which saves a query)."""
+        return any(isinstance(row, Case) and row.id == case_id for row in self.session.new)
+
 
 class TaskRepository(Repository[Task]):
     model = Task
@@ -74,6 +90,16 @@ class TaskRepository(Repository[Task]):
         if state is not None:
             query = query.where(Task.state == state)
         return list(self.session.scalars(query.order_by(Task.created_at, Task.id)))
+
+    def fresh(self, task_id: str) -> Task:
+        """The task as committed now (read after its case was locked)."""
+        return self.session.execute(select(Task).where(Task.id == task_id)
+                                    .execution_options(populate_existing=True)).scalar_one()
+
+    def departments_of_case(self, case_id: str) -> set[str]:
+        """The bodies a case has (or had) a task at."""
+        return set(self.session.scalars(select(Task.department).where(
+            Task.case_id == case_id, Task.department.is_not(None)).distinct()))
 
 
 class EventRepository(Repository[Event]):
@@ -90,6 +116,38 @@ class JobRepository(Repository[TimerJob]):
 
     def of_case(self, case_id: str) -> list[TimerJob]:
         return list(self.session.scalars(select(TimerJob).where(TimerJob.case_id == case_id)))
+
+    def by_ids(self, job_ids: list[int]) -> list[TimerJob]:
+        return list(self.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids))))
+
+
+class EscalationRepository(Repository[Escalation]):
+    """三级协调: the levels raised for overdue tasks."""
+    model = Escalation
+
+    def open_of_task(self, task_id: str) -> Escalation | None:
+        """The task's open escalation, the highest level first."""
+        return self.session.scalar(select(Escalation).where(
+            Escalation.task_id == task_id, Escalation.status == "open").order_by(Escalation.level.desc()))
+
+    def at_level(self, task_id: str, level: int) -> Escalation | None:
+        return self.session.scalar(select(Escalation).where(
+            Escalation.task_id == task_id, Escalation.level == level))
+
+    def of_case(self, case_id: str, *statuses: str) -> list[Escalation]:
+        return list(self.session.scalars(select(Escalation).where(
+            Escalation.case_id == case_id, Escalation.status.in_(statuses))))
+
+
+class IncidentRepository(Repository[Incident]):
+    model = Incident
+
+    def of_case(self, case_id: str, state: str = "open") -> list[Incident]:
+        """A case's incidents (`state` open, resolved or all), oldest first."""
+        query = select(Incident).where(Incident.case_id == case_id)
+        if state != "all":
+            query = query.where(Incident.state == state)
+        return list(self.session.scalars(query.order_by(Incident.created_at, Incident.id)))
 
 
 class UserRepository(Repository[User]):

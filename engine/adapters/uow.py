@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
-from engine.adapters.repositories import (CaseRepository, EventRepository, JobRepository, TaskRepository,
-                                          UserRepository)
+from engine.adapters.repositories import (CaseRepository, EscalationRepository, EventRepository,
+                                          IncidentRepository, JobRepository, TaskRepository, UserRepository)
 
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
 
-    It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`),
+    It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
+    `escalations`, `incidents`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -41,6 +42,8 @@ class UnitOfWork:
         self.events = EventRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.users = UserRepository(self.session)
+        self.escalations = EscalationRepository(self.session)
+        self.incidents = IncidentRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -131,8 +131,7 @@ def get_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
 
 
 def case_departments(uow: UnitOfWork, case_id: str) -> set[str]:
-    return set(uow.session.scalars(
-        select(Task.department).where(Task.case_id == case_id, Task.department.is_not(None)).distinct()))
+    return uow.tasks.departments_of_case(case_id)
 
 
 def case_tasks(uow: UnitOfWork, case_id: str) -> list[Task]:
@@ -146,8 +145,7 @@ def _task_for_update(uow: UnitOfWork, task_id: str) -> tuple[Task, Case]:
     case = uow.lock_case_of_task(task_id)
     if case is None:
         raise NotFound(f"task {task_id} does not exist")
-    row = uow.session.execute(select(Task).where(Task.id == task_id)
-                              .execution_options(populate_existing=True)).scalar_one()
+    row = uow.tasks.fresh(task_id)
     return row, case
 
 

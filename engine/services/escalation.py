@@ -32,14 +32,12 @@ STATUSES = ("open", "escalated", "resolved")
 
 
 def open_escalation(uow: "UnitOfWork", task_id: str) -> Escalation | None:
-    return uow.session.scalar(select(Escalation).where(
-        Escalation.task_id == task_id, Escalation.status == OPEN).order_by(Escalation.level.desc()))
+    return uow.escalations.open_of_task(task_id)
 
 
 def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escalation | None:
     """Raise `level` for an overdue task (idempotent: an existing level is returned as is)."""
-    existing = uow.session.scalar(select(Escalation).where(
-        Escalation.task_id == row.id, Escalation.level == level))
+    existing = uow.escalations.at_level(row.id, level)
     if existing is not None:
         return existing
     organisation = uow.organisation
@@ -61,8 +59,7 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
     escalation = Escalation(case_id=row.case_id, task_id=row.id, level=level, department=body.code,
                             role=role, item_department=row.department, status=OPEN, reason=reason,
                             raised_at=now, next_at=next_at)
-    uow.session.add(escalation)
-    uow.session.flush()
+    uow.escalations.add_now(escalation)
     history.record(uow, row.case_id, "escalated", "system", task_id=row.id, element_id=row.element_id,
                    data={"escalation_id": escalation.id, "level": level, "department": body.code,
                          "department_name": body.name_zh, "role": role, "reason": reason,
@@ -87,16 +84,11 @@ def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalati
     return raised
 
 
-def _not_inserted_yet(uow: "UnitOfWork", case_id: str) -> bool:
-    return any(isinstance(obj, Case) and obj.id == case_id for obj in uow.session.new)
-
-
 def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> None:
     """Close the escalations of tasks that are no longer open (answered, cancelled, consented)."""
-    if _not_inserted_yet(uow, case_id):
+    if uow.cases.is_new(case_id):
         return  # a case being started in this unit of work has no escalations (saves a query)
-    for escalation in list(uow.session.scalars(select(Escalation).where(
-            Escalation.case_id == case_id, Escalation.status.in_((OPEN, "escalated"))))):
+    for escalation in uow.escalations.of_case(case_id, OPEN, "escalated"):
         row = uow.tasks.get(escalation.task_id)
         if row is not None and row.state == TaskStatus.READY:
             continue
@@ -112,11 +104,11 @@ def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> 
 
 def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "") -> Escalation:
     """The body handling an open level records it as coordinated; no further level is raised."""
-    escalation = uow.session.get(Escalation, escalation_id)
+    escalation = uow.escalations.get(escalation_id)
     if escalation is None:
         raise NotFound(f"escalation {escalation_id} does not exist")
     uow.lock_case(escalation.case_id)
-    uow.session.refresh(escalation)
+    uow.escalations.reload(escalation)
     if not (actor.is_admin or (actor.department == escalation.department
                                and access.can_see_escalation(actor, escalation.department, escalation.role))):
         who = "the leaders of " if escalation.role == "leaders" else ""

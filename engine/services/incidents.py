@@ -127,7 +127,7 @@ def open_incident(flow: "CaseWorkflow", task: "SpiffTask | None", error: BaseExc
             element_name=(task.task_spec.bpmn_name or element) if task is not None else None,
             department=department, error_type=error_type, message=message, source=_source.get(),
             created_at=now, created_by=flow.actor, last_failed_at=now, retries=0, state="open")
-        uow.session.add(incident)
+        uow.incidents.add(incident)
         opened[task_id] = incident
     else:
         incident.message, incident.error_type, incident.last_failed_at = message, error_type, now
@@ -195,7 +195,7 @@ def job_failed(uow: "UnitOfWork", case_id: str, job_ids: list[int], error: BaseE
     incident and its failing jobs are parked until an operator retries (no endless retries
     every five minutes, as a Camunda job whose retries ran out). Returns the incident, if any.
     """
-    jobs = list(uow.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids))))
+    jobs = uow.jobs.by_ids(job_ids)
     exhausted = [job for job in jobs if (job.attempts or 0) >= JOB_ATTEMPTS]
     if not exhausted:
         return None
@@ -268,10 +268,7 @@ def list_incidents(uow: "UnitOfWork", actor: Actor, *, state: str = "open", proc
 
 
 def case_incidents(uow: "UnitOfWork", case_id: str, state: str = "open") -> list[Incident]:
-    query = select(Incident).where(Incident.case_id == case_id)
-    if state != "all":
-        query = query.where(Incident.state == state)
-    return list(uow.session.scalars(query.order_by(Incident.created_at, Incident.id)))
+    return uow.incidents.of_case(case_id, state)
 
 
 def as_row(incident: Incident) -> dict[str, Any]:

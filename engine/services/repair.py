@@ -25,7 +25,6 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.adapters import history
@@ -81,9 +80,7 @@ def _case_to_repair(uow: "UnitOfWork", actor: Actor, case_id: str) -> Case:
 
 
 def _ready_rows(uow: "UnitOfWork", case_id: str) -> list[Task]:
-    uow.session.flush()
-    return list(uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY)
-                                    .order_by(Task.created_at, Task.id)))
+    return uow.tasks.of_case(case_id, TaskStatus.READY)  # autoflush writes the rows a repair added
 
 
 def _result(uow: "UnitOfWork", flow: CaseWorkflow) -> Repaired:
@@ -173,7 +170,7 @@ def _retry_failed(uow: "UnitOfWork", flow: CaseWorkflow, retried: list[Incident]
     message = incidents.message_of(error)
     case = uow.cases.get(flow.case.id)
     for incident in retried:
-        uow.session.refresh(incident)
+        uow.incidents.reload(incident)
         incident.message = f"retry failed: {message}"[:incidents.MAX_MESSAGE]
         incident.error_type, incident.last_failed_at = incidents.error_type_of(error), now
     case.error = f"retry failed: {message}"[:incidents.MAX_MESSAGE]

@@ -33,6 +33,13 @@ class FakeRepository:
     def delete(self, row: Any) -> None:
         self.rows.pop(row.id, None)
 
+    def add_now(self, row: Any) -> Any:
+        self.add(row)
+        return row
+
+    def reload(self, row: Any) -> Any:
+        return row  # one process, one copy: nothing committed elsewhere
+
     def where(self, **values: Any) -> list[Any]:
         return [row for row in self.rows.values()
                 if all(getattr(row, name) == value for name, value in values.items())]
@@ -42,6 +49,12 @@ class FakeTasks(FakeRepository):
     def of_case(self, case_id: str, state: str | None = None) -> list[Any]:
         rows = self.where(case_id=case_id, **({"state": state} if state is not None else {}))
         return sorted(rows, key=lambda row: (row.created_at, row.id))
+
+    def fresh(self, task_id: str) -> Any:
+        return self.rows[task_id]
+
+    def departments_of_case(self, case_id: str) -> set[str]:
+        return {row.department for row in self.where(case_id=case_id) if row.department is not None}
 
 
 class FakeCases(FakeRepository):
@@ -62,6 +75,9 @@ class FakeCases(FakeRepository):
     def by_open_key(self, open_key: str) -> Any:
         return next(iter(self.where(open_key=open_key)), None)
 
+    def is_new(self, case_id: str) -> bool:
+        return False
+
 
 class FakeEvents(FakeRepository):
     def of_case(self, case_id: str) -> list[Any]:
@@ -71,6 +87,27 @@ class FakeEvents(FakeRepository):
 class FakeJobs(FakeRepository):
     def of_case(self, case_id: str) -> list[Any]:
         return self.where(case_id=case_id)
+
+    def by_ids(self, job_ids: list[int]) -> list[Any]:
+        return [self.rows[i] for i in job_ids if i in self.rows]
+
+
+class FakeEscalations(FakeRepository):
+    def open_of_task(self, task_id: str) -> Any:
+        rows = self.where(task_id=task_id, status="open")
+        return max(rows, key=lambda row: row.level, default=None)
+
+    def at_level(self, task_id: str, level: int) -> Any:
+        return next(iter(self.where(task_id=task_id, level=level)), None)
+
+    def of_case(self, case_id: str, *statuses: str) -> list[Any]:
+        return [row for row in self.where(case_id=case_id) if row.status in statuses]
+
+
+class FakeIncidents(FakeRepository):
+    def of_case(self, case_id: str, state: str = "open") -> list[Any]:
+        rows = [row for row in self.where(case_id=case_id) if state == "all" or row.state == state]
+        return sorted(rows, key=lambda row: (row.created_at, row.id))
 
 
 class FakeUsers(FakeRepository):
@@ -108,6 +145,8 @@ class FakeUnitOfWork:
         self.events = FakeEvents()
         self.jobs = FakeJobs()
         self.users = FakeUsers()
+        self.escalations = FakeEscalations()
+        self.incidents = FakeIncidents()
         self.published: list[Any] = []
         self.committed = False
 
