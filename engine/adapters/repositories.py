@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import Case, Escalation, Event, Incident, Task, TimerJob, User
+from engine.adapters.models import Case, Definition, Deployment, Escalation, Event, Incident, Task, TimerJob, User
 from engine.errors import NotFound
 
 Row = TypeVar("Row")
@@ -119,6 +119,39 @@ class JobRepository(Repository[TimerJob]):
 
     def by_ids(self, job_ids: list[int]) -> list[TimerJob]:
         return list(self.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids))))
+
+
+class DefinitionRepository(Repository[Definition]):
+    """Deployed versions of processes (a version never changes once deployed)."""
+    model = Definition
+
+    def latest(self, key: str) -> Definition | None:
+        return self.session.scalar(
+            select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1))
+
+    def id_of(self, key: str, version: int | None = None) -> int | None:
+        """The id of a version of `key` (the latest unless `version`): the row, with its large
+        spec, is read through the process's cache."""
+        query = select(Definition.id).where(Definition.key == key)
+        query = (query.order_by(Definition.version.desc()).limit(1) if version is None
+                 else query.where(Definition.version == version))
+        return self.session.scalar(query)
+
+    def versions(self, key: str) -> list[Definition]:
+        return list(self.session.scalars(select(Definition).where(Definition.key == key).order_by(Definition.version)))
+
+    def latest_of_each(self) -> list[Definition]:
+        """The latest version of every process key, by key."""
+        latest = (select(Definition.key, func.max(Definition.version).label("version"))
+                  .group_by(Definition.key).subquery())
+        return list(self.session.scalars(
+            select(Definition).join(latest, (Definition.key == latest.c.key)
+                                    & (Definition.version == latest.c.version)).order_by(Definition.key)))
+
+
+class DeploymentRepository(Repository[Deployment]):
+    """The deployed files, byte for byte."""
+    model = Deployment
 
 
 class EscalationRepository(Repository[Escalation]):

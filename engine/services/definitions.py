@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lxml import etree
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.domain import business_key
@@ -111,7 +110,7 @@ def _dependencies(uow: UnitOfWork, file: _File, upload: dict[str, _File]) -> lis
             if definition is None:
                 known.add(key)
                 continue  # SpiffWorkflow reports the missing target with its line
-            deployment = uow.session.get(Deployment, definition.deployment_id)
+            deployment = uow.deployments.get(definition.deployment_id)
             tree, name = parse_xml(deployment.bpmn_xml.encode(), deployment.file_name), deployment.file_name
         found.append((tree, name))
         known |= {p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS)}
@@ -250,13 +249,12 @@ def _insert(uow: UnitOfWork, actor: Actor, plans: list, now: datetime) -> tuple[
             deployment = deployments[file.name] = Deployment(
                 file_name=file.name, sha256=sha, bpmn_xml=file.data.decode("utf-8"),
                 deployed_at=now, deployed_by=actor.name)
-            uow.session.add(deployment)
-            uow.session.flush()
+            uow.deployments.add_now(deployment)
         definition = Definition(
             key=key, version=(previous.version + 1) if previous else 1, name=file.parsed.names.get(key),
             sha256=sha, deployment_id=deployment.id, spec_json=spec_json,
             elements=file.parsed.elements[key], deployed_at=now, deployed_by=actor.name)
-        uow.session.add(definition)
+        uow.definitions.add(definition)
         definitions.append(definition)
         new.append((definition, (file.parsed.specs[key], file.parsed.subprocess_specs[key]), planned))
     uow.session.flush()
@@ -264,20 +262,16 @@ def _insert(uow: UnitOfWork, actor: Actor, plans: list, now: datetime) -> tuple[
 
 
 def latest_definition(uow: UnitOfWork, key: str) -> Definition | None:
-    return uow.session.scalar(
-        select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1))
+    return uow.definitions.latest(key)
 
 
 def find_definition(uow: UnitOfWork, key: str, version: int | None = None) -> Definition:
     """A version of a process (the latest unless `version` is given). Only its id is read here:
     the row, with its large `spec_json`, comes from the process's cache, since a deployed
     version never changes (a case start pays one small query, not the whole row)."""
-    query = select(Definition.id).where(Definition.key == key)
-    query = (query.order_by(Definition.version.desc()).limit(1) if version is None
-             else query.where(Definition.version == version))
-    definition_id = uow.session.scalar(query)
+    definition_id = uow.definitions.id_of(key, version)
     definition = None if definition_id is None else uow.runtime.specs.definition(
-        definition_id, lambda: uow.session.get(Definition, definition_id))
+        definition_id, lambda: uow.definitions.get(definition_id))
     if definition is None:
         raise NotFound(f"process definition {key!r}" + (f" version {version}" if version else "")
                        + " is not deployed")
@@ -286,16 +280,11 @@ def find_definition(uow: UnitOfWork, key: str, version: int | None = None) -> De
 
 def list_definitions(uow: UnitOfWork) -> list[Definition]:
     """The latest version of every process key."""
-    latest = (select(Definition.key, func.max(Definition.version).label("version"))
-              .group_by(Definition.key).subquery())
-    return list(uow.session.scalars(
-        select(Definition).join(latest, (Definition.key == latest.c.key)
-                                & (Definition.version == latest.c.version)).order_by(Definition.key)))
+    return uow.definitions.latest_of_each()
 
 
 def definition_versions(uow: UnitOfWork, key: str) -> list[Definition]:
-    return list(uow.session.scalars(
-        select(Definition).where(Definition.key == key).order_by(Definition.version)))
+    return uow.definitions.versions(key)
 
 
 def definition_detail(uow: UnitOfWork, key: str) -> dict[str, Any]:
@@ -312,7 +301,7 @@ def definition_detail(uow: UnitOfWork, key: str) -> dict[str, Any]:
 
 
 def deployment_xml(uow: UnitOfWork, definition: Definition) -> str:
-    return uow.session.get(Deployment, definition.deployment_id).bpmn_xml
+    return uow.deployments.get(definition.deployment_id).bpmn_xml
 
 
 def bpmn_files(paths: Sequence[str | Path]) -> list[Path]:

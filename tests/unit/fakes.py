@@ -110,6 +110,21 @@ class FakeIncidents(FakeRepository):
         return sorted(rows, key=lambda row: (row.created_at, row.id))
 
 
+class FakeDefinitions(FakeRepository):
+    def latest(self, key: str) -> Any:
+        return max(self.where(key=key), key=lambda row: row.version, default=None)
+
+    def id_of(self, key: str, version: int | None = None) -> Any:
+        found = self.latest(key) if version is None else next(iter(self.where(key=key, version=version)), None)
+        return None if found is None else found.id
+
+    def versions(self, key: str) -> list[Any]:
+        return sorted(self.where(key=key), key=lambda row: row.version)
+
+    def latest_of_each(self) -> list[Any]:
+        return sorted((self.latest(key) for key in {row.key for row in self.rows.values()}), key=lambda row: row.key)
+
+
 class FakeUsers(FakeRepository):
     def by_name(self, name: str) -> Any:
         return next(iter(self.where(name=name)), None)
@@ -147,6 +162,8 @@ class FakeUnitOfWork:
         self.users = FakeUsers()
         self.escalations = FakeEscalations()
         self.incidents = FakeIncidents()
+        self.definitions = FakeDefinitions()
+        self.deployments = FakeRepository()
         self.published: list[Any] = []
         self.committed = False
 
