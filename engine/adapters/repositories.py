@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import Case, Definition, Deployment, Escalation, Event, Incident, Task, TimerJob, User
+from engine.adapters.models import (Case, ConsoleSession, Definition, Deployment, Escalation, Event, Incident, Task,
+                                    TimerJob, User)
 from engine.errors import NotFound
 
 Row = TypeVar("Row")
@@ -195,3 +198,33 @@ class UserRepository(Repository[User]):
 
     def any(self) -> bool:
         return self.session.scalar(select(User.id).limit(1)) is not None
+
+    def by_token_hash(self, token_hash: str) -> Any:
+        """(name, role, department, revoked_at) of the user with this API token: four columns, not
+        an entity (it runs on every request)."""
+        return self.session.execute(select(User.name, User.role, User.department, User.revoked_at)
+                                    .where(User.token_hash == token_hash)).first()
+
+
+class ConsoleSessionRepository(Repository[ConsoleSession]):
+    """Console sign-ins (the cookie's hash is the id)."""
+    model = ConsoleSession
+
+    def with_user(self, session_id: str) -> Any:
+        """(name, role, department, revoked_at, csrf_token, seen_at, expires_at) of a session and
+        its user: one indexed read per page."""
+        return self.session.execute(
+            select(User.name, User.role, User.department, User.revoked_at, ConsoleSession.csrf_token,
+                   ConsoleSession.seen_at, ConsoleSession.expires_at)
+            .join(User, User.id == ConsoleSession.user_id)
+            .where(ConsoleSession.id == session_id)).first()
+
+    def end(self, session_id: str) -> None:
+        self.session.execute(delete(ConsoleSession).where(ConsoleSession.id == session_id))
+
+    def end_of_user(self, user_id: int, expired_by: datetime | None = None) -> None:
+        """End a user's sessions (only those expired by `expired_by`, when given)."""
+        query = delete(ConsoleSession).where(ConsoleSession.user_id == user_id)
+        if expired_by is not None:
+            query = query.where(ConsoleSession.expires_at <= expired_by)
+        self.session.execute(query)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
-from engine.adapters.repositories import (CaseRepository, DefinitionRepository, DeploymentRepository,
+from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, DefinitionRepository,
+                                          DeploymentRepository,
                                           EscalationRepository, EventRepository,
                                           IncidentRepository, JobRepository, TaskRepository, UserRepository)
 
@@ -19,7 +20,7 @@ class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
-    `escalations`, `incidents`, `definitions`, `deployments`),
+    `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self.session)
         self.definitions = DefinitionRepository(self.session)
         self.deployments = DeploymentRepository(self.session)
+        self.console_sessions = ConsoleSessionRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

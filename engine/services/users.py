@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.adapters.models import ConsoleSession, User
@@ -161,9 +160,7 @@ def ensure_first_admin(uow: UnitOfWork, name: str = "admin") -> str | None:
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     """The actor behind a bearer token (None: unknown or revoked). Runs on every request, so it
     reads four columns rather than a `User` entity."""
-    found = uow.session.execute(
-        select(User.name, User.role, User.department, User.revoked_at)
-        .where(User.token_hash == hash_token(token))).first()
+    found = uow.users.by_token_hash(hash_token(token))
     if found is None or found.revoked_at is not None:
         return None
     return Actor(found.name, found.role, found.department)
@@ -200,10 +197,10 @@ def sign_in(uow: UnitOfWork, name: str, password: str) -> SignedIn:
         raise SignInRefused("wrong user name or password")
     user.failed_logins, user.locked_until = 0, None
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    uow.session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id,
-                                                     ConsoleSession.expires_at <= now))
-    uow.session.add(ConsoleSession(id=hash_token(token), user_id=user.id, csrf_token=csrf, created_at=now,
-                                   seen_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+    uow.console_sessions.end_of_user(user.id, expired_by=now)
+    uow.console_sessions.add(ConsoleSession(id=hash_token(token), user_id=user.id, csrf_token=csrf,
+                                            created_at=now, seen_at=now,
+                                            expires_at=now + timedelta(hours=SESSION_HOURS)))
     return SignedIn(token, csrf, Actor(user.name, user.role, user.department))
 
 
@@ -213,11 +210,7 @@ def session_of(uow: UnitOfWork, token: str) -> SessionInfo | None:
     if not token or len(token) > 200:
         return None
     now = uow.runtime.clock()
-    found = uow.session.execute(
-        select(User.name, User.role, User.department, User.revoked_at, ConsoleSession.csrf_token,
-               ConsoleSession.seen_at, ConsoleSession.expires_at)
-        .join(User, User.id == ConsoleSession.user_id)
-        .where(ConsoleSession.id == hash_token(token))).first()
+    found = uow.console_sessions.with_user(hash_token(token))
     if found is None or found.revoked_at is not None or found.expires_at <= now:
         return None
     if found.seen_at + timedelta(minutes=IDLE_MINUTES) <= now:
@@ -228,13 +221,13 @@ def session_of(uow: UnitOfWork, token: str) -> SessionInfo | None:
 
 def touch_session(uow: UnitOfWork, token: str) -> None:
     """Note that a session is in use, so it does not end as idle."""
-    row = uow.session.get(ConsoleSession, hash_token(token))
+    row = uow.console_sessions.get(hash_token(token))
     if row is not None:
         row.seen_at = uow.runtime.clock()
 
 
 def sign_out(uow: UnitOfWork, token: str) -> None:
-    uow.session.execute(delete(ConsoleSession).where(ConsoleSession.id == hash_token(token)))
+    uow.console_sessions.end(hash_token(token))
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
@@ -242,4 +235,4 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 
 def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
-    uow.session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user_id))
+    uow.console_sessions.end_of_user(user_id)

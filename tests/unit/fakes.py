@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from engine.domain.organisation import Organisation
@@ -135,6 +136,32 @@ class FakeUsers(FakeRepository):
     def any(self) -> bool:
         return bool(self.rows)
 
+    def by_token_hash(self, token_hash: str) -> Any:
+        user = next(iter(self.where(token_hash=token_hash)), None)
+        return None if user is None else SimpleNamespace(
+            name=user.name, role=user.role, department=user.department, revoked_at=user.revoked_at)
+
+
+class FakeConsoleSessions(FakeRepository):
+    def __init__(self, users: FakeUsers) -> None:
+        super().__init__()
+        self.users = users
+
+    def with_user(self, session_id: str) -> Any:
+        row = self.get(session_id)
+        user = None if row is None else self.users.get(row.user_id)
+        return None if user is None else SimpleNamespace(
+            name=user.name, role=user.role, department=user.department, revoked_at=user.revoked_at,
+            csrf_token=row.csrf_token, seen_at=row.seen_at, expires_at=row.expires_at)
+
+    def end(self, session_id: str) -> None:
+        self.rows.pop(session_id, None)
+
+    def end_of_user(self, user_id: int, expired_by: datetime | None = None) -> None:
+        for row in self.where(user_id=user_id):
+            if expired_by is None or row.expires_at <= expired_by:
+                self.rows.pop(row.id)
+
 
 class FakeRuntime:
     """The clock (moved by hand) and no event handlers: a test sees what a service published."""
@@ -164,6 +191,7 @@ class FakeUnitOfWork:
         self.incidents = FakeIncidents()
         self.definitions = FakeDefinitions()
         self.deployments = FakeRepository()
+        self.console_sessions = FakeConsoleSessions(self.users)
         self.published: list[Any] = []
         self.committed = False
 

@@ -46,3 +46,13 @@ def test_the_first_admin_is_made_once_on_an_empty_database(uow):
     password = users.ensure_first_admin(uow)
     assert password and uow.users.by_name("admin").role == "admin"
     assert users.ensure_first_admin(uow) is None and [u.name for u in uow.users.all()] == ["admin"]
+
+
+def test_signing_in_opens_a_session_that_revoking_the_user_ends(uow):
+    users.create_user(uow, "wang", "staff", "county.fgj", password="correct horse 9 battery")
+    signed = users.sign_in(uow, "wang", "correct horse 9 battery")
+    info = users.session_of(uow, signed.token)
+    assert info.actor.name == "wang" and users.csrf_matches(info.csrf_token, signed.csrf_token)
+    assert users.authenticate(uow, "ow_not-a-token") is None
+    users.revoke_user(uow, "wang")
+    assert users.session_of(uow, signed.token) is None and not uow.console_sessions.rows
