@@ -14,6 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import expressions, form_binding, history, incidents, routing, timers
 from engine.time import deadlines
+from engine.services import external_tasks
 from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
 from engine.errors import Conflict, NotFound
 from engine.store.models import Case, Definition, Task
@@ -354,6 +355,7 @@ class CaseWorkflow:
             stop_kind = self._property(task, self._meta(task), "clock_stop")
             if stop_kind:
                 deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
+        external_tasks.sync(self)  # the rows workers fetch (camunda:type="external")
         case_open = self.case.status in ("running", "suspended")
         for task_id, state in rows.items():
             if task_id in ready_ids:

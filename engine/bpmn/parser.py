@@ -20,6 +20,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import external_task_spec
 from engine.bpmn.standard_multi_instance import with_standard_multi_instance
 from engine.errors import InvalidDefinition
 
@@ -56,6 +57,9 @@ class OneWindowParser(CamundaParser):
             f"{{{BPMN_NS}}}receiveTask": (_CamundaReceiveTaskParser, ReceiveTask),
         }.items()
     }
+
+
+external_task_spec.install(OneWindowParser.OVERRIDE_PARSER_CLASSES)  # camunda:type="external"
 
 
 @dataclass
