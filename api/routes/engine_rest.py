@@ -241,15 +241,12 @@ def _locked(fetched: external_tasks.Fetched) -> dict[str, Any]:
            raw_body={"application/json": {"schema": dto.CamundaFetchSchema}},
            response=dto.LockedExternalTaskDtoSchema(many=True), responses=ERRORS,
            description="Workers and admins. As POST /api/v1/external-tasks/fetch-and-lock, with typed variables. "
-                       "`asyncResponseTimeout` is not waited for: the answer comes at once (possibly empty).")
+                       "With nothing to fetch, waits up to `asyncResponseTimeout` ms, at most 1 s, then answers `[]`.")
 def fetch_and_lock(actor):  # type: ignore[no-untyped-def]
     body = _body()
-    with runtime().unit_of_work() as uow:
-        fetched = external_tasks.fetch_and_lock(uow, actor, body.get("workerId"), body.get("topics"),
-                                                body.get("maxTasks", 1))
-        result = [_locked(f) for f in fetched]
-        uow.commit()
-    return jsonify(result)
+    fetched = external_tasks.fetch_and_lock_waiting(runtime(), actor, body.get("workerId"), body.get("topics"),
+                                                    body.get("maxTasks", 1), body.get("asyncResponseTimeout"))
+    return jsonify([_locked(f) for f in fetched])
 
 
 @blueprint.post("/external-task/<task_id>/complete")

@@ -32,13 +32,12 @@ def dump_locked(fetched: list[external_tasks.Fetched]) -> list[dict]:
            description=WHO + "Locks up to `maxTasks` tasks of the given topics that nobody holds, each for its "
                              "topic's `lockDuration` (ms), and returns them with the variables asked for. A task "
                              "is never handed to two workers; a lock that expires makes it fetchable again. "
-                             "Answers at once (an empty list: poll again later).")
+                             "With nothing to fetch it waits up to `asyncResponseTimeout` ms (at most 1 s, "
+                             "long polling) and answers an empty list.")
 def fetch_and_lock(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        fetched = external_tasks.fetch_and_lock(uow, actor, body["workerId"], body["topics"], body["maxTasks"])
-        result = dump_locked(fetched)
-        uow.commit()
-    return result
+    fetched = external_tasks.fetch_and_lock_waiting(runtime(), actor, body["workerId"], body["topics"],
+                                                    body["maxTasks"], body.get("asyncResponseTimeout"))
+    return dump_locked(fetched)
 
 
 @blueprint.get("/external-tasks")

@@ -34,7 +34,8 @@ class CamundaFetchSchema(_Lenient):
     workerId = fields.String(required=True)
     maxTasks = fields.Integer()
     topics = fields.List(fields.Nested(CamundaTopicSchema), required=True)
-    asyncResponseTimeout = fields.Integer(allow_none=True, metadata={"description": "ignored: answered at once"})
+    asyncResponseTimeout = fields.Integer(allow_none=True, metadata={
+        "description": "ms to wait for work when there is none, at most 1000"})
     usePriority = fields.Boolean(allow_none=True)
 
 

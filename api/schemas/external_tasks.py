@@ -33,7 +33,7 @@ class ExternalFetchAndLockSchema(_Lenient):
         "description": f"at most this many tasks (0 to {rules.MAX_TASKS})"})
     topics = fields.List(fields.Nested(ExternalTopicSchema), required=True)
     asyncResponseTimeout = fields.Integer(allow_none=True, metadata={
-        "description": "accepted and ignored: the answer comes at once (poll again when it is empty)"})
+        "description": "ms to wait for work when there is none (long polling), at most 1000; default 0"})
     usePriority = fields.Boolean(allow_none=True, metadata={
         "description": "accepted; tasks always come highest camunda:taskPriority first, then oldest"})
 

@@ -16,6 +16,8 @@ so task rows, incidents, timers and history stay consistent with the workflow.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,7 @@ from engine.store.models import Case, ExternalTaskRow
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task as SpiffTask
 
+    from engine.runtime import Runtime
     from engine.store.uow import UnitOfWork
     from engine.workflow import CaseWorkflow
 
@@ -139,6 +142,29 @@ def fetch_and_lock(uow: "UnitOfWork", actor: Actor, worker: Any, topics: Any, ma
         fetched.append(Fetched(row, rules.pick_variables(row.variables or {}, topic.variables)))
     uow.session.flush()
     return fetched
+
+
+#: The longest a fetch waits for work (Camunda's `asyncResponseTimeout`, long polling). Short:
+#: a waiting fetch holds one of the server's synchronous gunicorn workers; it is long enough
+#: that an idle worker polling in a loop (the Python client does not sleep between empty
+#: answers) asks about once a second instead of hundreds of times.
+MAX_WAIT_MS = 1000
+POLL_MS = 200
+
+
+def fetch_and_lock_waiting(runtime: "Runtime", actor: Actor, worker: Any, topics: Any, max_tasks: Any,
+                           wait_ms: Any = 0, sleep: Callable[[float], None] = time.sleep) -> list[Fetched]:
+    """`fetch_and_lock`, each attempt its own committed unit of work; when nothing is there,
+    tries again every `POLL_MS` for up to `wait_ms` (at most `MAX_WAIT_MS`, real time)."""
+    wait = wait_ms if isinstance(wait_ms, int) and not isinstance(wait_ms, bool) and wait_ms > 0 else 0
+    deadline = time.monotonic() + min(wait, MAX_WAIT_MS) / 1000
+    while True:
+        with runtime.unit_of_work() as uow:
+            fetched = fetch_and_lock(uow, actor, worker, topics, max_tasks)
+            uow.commit()
+        if fetched or time.monotonic() + POLL_MS / 1000 > deadline:
+            return fetched
+        sleep(POLL_MS / 1000)
 
 
 def get(uow: "UnitOfWork", actor: Actor, task_id: str) -> ExternalTaskRow:

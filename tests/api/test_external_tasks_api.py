@@ -160,3 +160,23 @@ def test_engine_rest_deploy_start_and_user_tasks_as_modeler_and_scripts_do(clien
     assert client.post(f"{REST}/task/{user_task['id']}/complete", headers=workers.header("alice"),
                        json={"variables": {}}).status_code == 204
     assert client.get(f"{REST}/process-instance/{case_id}", headers=workers.header("alice")).get_json()["ended"]
+
+
+def test_a_worker_uses_only_the_external_task_endpoints(client, workers, credit_case):
+    bot = workers.header("credit-bot")
+    for method, path in [("get", f"{V1}/cases"), ("get", f"{V1}/cases/{credit_case['id']}"), ("get", f"{V1}/tasks"),
+                         ("get", f"{V1}/incidents"), ("post", f"{V1}/cases"),
+                         ("post", f"{V1}/process-definitions"), ("get", f"{REST}/task"),
+                         ("get", f"{REST}/process-instance/{credit_case['id']}"),
+                         ("post", f"{REST}/process-definition/key/credit_check/start")]:
+        kwargs = {"json": {"process_key": "credit_check", "business_key": "P-2"}} if method == "post" else {}
+        if path.endswith("process-definitions"):
+            kwargs = {"data": b"<x/>", "content_type": "application/xml"}
+        assert getattr(client, method)(path, headers=bot, **kwargs).status_code == 403, path
+    assert client.get(f"{V1}/process-definitions", headers=bot).status_code == 200
+    for name in ("dora", "alice", "fgj", "fgj-leader", "gov"):
+        assert _fetch(client, workers.header(name)).status_code == 403, name
+        assert client.get(f"{V1}/external-tasks", headers=workers.header(name)).status_code == 403, name
+    assert _fetch(client, workers.header("root")).status_code == 200
+    assert client.post(f"{V1}/external-tasks/fetch-and-lock", json={}).status_code == 401
+    assert client.post(f"{REST}/external-task/fetchAndLock", json={}).get_json()["type"] == "AuthenticationException"

@@ -272,3 +272,22 @@ def test_java_delegates_and_connectors_are_refused_naming_file_line_and_element(
         deploy(uow, Actor("dora", "designer"), around("    " + element), "delegates.bpmn")
     [problem] = [p for p in error.value.problems if "camunda:type" in p]
     assert problem.startswith(f"delegates.bpmn:8: {message}") and 'use camunda:type="external"' in problem
+
+
+def test_a_fetch_waits_briefly_for_work_that_arrives(deployed):
+    calls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        if not calls:
+            _start(deployed, key="P-late")  # work arrives while the fetch waits
+        calls.append(seconds)
+
+    got = ext.fetch_and_lock_waiting(deployed, WORKER, "w1", CREDIT, 1, 30_000, sleep=sleep)
+    assert len(got) == 1 and got[0].row.business_key == "P-late" and len(calls) == 1
+    calls.clear()
+    counted = []
+    empty = ext.fetch_and_lock_waiting(deployed, WORKER, "w1", CREDIT, 1, 60_000,
+                                       sleep=lambda s: (counted.append(s), __import__("time").sleep(s)))
+    assert empty == [] and len(counted) <= ext.MAX_WAIT_MS // ext.POLL_MS  # capped at a second, not a minute
+    assert ext.fetch_and_lock_waiting(deployed, WORKER, "w1", CREDIT, 1, 0,
+                                      sleep=lambda s: pytest.fail("no wait was asked for")) == []
