@@ -291,3 +291,55 @@ def test_a_fetch_waits_briefly_for_work_that_arrives(deployed):
     assert empty == [] and len(counted) <= ext.MAX_WAIT_MS // ext.POLL_MS  # capped at a second, not a minute
     assert ext.fetch_and_lock_waiting(deployed, WORKER, "w1", CREDIT, 1, 0,
                                       sleep=lambda s: pytest.fail("no wait was asked for")) == []
+
+
+def _ready(runtime, case_id) -> list[str]:
+    with runtime.unit_of_work(write=False) as uow:
+        return [t.element_id for t in cases.case_tasks(uow, case_id) if t.state == "ready"]
+
+
+@pytest.fixture
+def structures(runtime):
+    deploy_file(runtime, "external_tasks_structures.bpmn")
+    return runtime
+
+
+def _start_records(runtime, records) -> str:
+    with runtime.unit_of_work() as uow:
+        started = cases.start_case(uow, AGENT, "record_exchange", "R-1", variables={"records": records})
+        uow.commit()
+        return started.case.id
+
+
+def test_a_multi_instance_external_task_has_one_task_per_item(structures):
+    case_id = _start_records(structures, ["land", "tax", "credit"])
+    fetched = _fetch(structures, topics=[{"topicName": "fetch-record", "lockDuration": 1000}])
+    assert sorted(f.variables["record"] for f in fetched) == ["credit", "land", "tax"]
+    for f in fetched:
+        _do(structures, ext.complete, f.row.id, "w1", {"found": True})
+    [verify] = _fetch(structures, topics=[{"topicName": "verify", "lockDuration": 1000}])
+    assert verify.row.element_id == "Verify" and verify.row.case_id == case_id
+
+
+def test_a_bpmn_error_inside_a_subprocess_is_caught_at_the_subprocess(structures):
+    case_id = _start_records(structures, ["land"])
+    [record] = _fetch(structures, topics=[{"topicName": "fetch-record", "lockDuration": 1000}])
+    _do(structures, ext.complete, record.row.id, "w1", {})
+    [verify] = _fetch(structures, topics=[{"topicName": "verify", "lockDuration": 1000}])
+    _do(structures, ext.bpmn_error, verify.row.id, "w1", "INVALID", "tax record missing", None)
+    assert _rows(structures) == [] and _ready(structures, case_id) == ["Fix_records"]
+
+
+def test_a_boundary_timer_takes_the_token_from_a_slow_worker(structures, clock):
+    from engine import timers
+    case_id = _start_records(structures, ["land"])
+    [record] = _fetch(structures, topics=[{"topicName": "fetch-record", "lockDuration": 1000}])
+    _do(structures, ext.complete, record.row.id, "w1", {})
+    [verify] = _fetch(structures, topics=[{"topicName": "verify", "lockDuration": 1000}])
+    _do(structures, ext.complete, verify.row.id, "w1", {})
+    [archive] = _fetch(structures, "slow", [{"topicName": "archive", "lockDuration": 7_200_000}])
+    clock.advance(hours=1, minutes=1)
+    timers.run_due(structures)
+    assert _rows(structures) == [] and _ready(structures, case_id) == ["Archive_by_hand"]
+    with pytest.raises(NotFound):
+        _do(structures, ext.complete, archive.row.id, "slow", {})
