@@ -28,6 +28,7 @@ from api.schemas import engine_rest as dto
 from engine import cases, definitions, queries
 from engine.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from engine.services import external_tasks
+from engine.workflow import load_definition
 
 PREFIX = "/engine-rest"
 CAMUNDA_VERSION = "7.21.0"  # the REST API level the subset follows
@@ -160,13 +161,29 @@ def _instance(case: Any) -> dict[str, Any]:
            description="Agents and admins. `businessKey` is the project code; omitted, one is generated. An open "
                        "case for the same process and business key is returned instead of a second one.")
 def start_by_key(actor, key):  # type: ignore[no-untyped-def]
+    return _start(actor, key, None)
+
+
+@blueprint.post("/process-definition/<int:definition_id>/start")
+@operation("Start a process instance of one definition version (Camunda Modeler's start)", tags=TAGS,
+           raw_body={"application/json": {"schema": dto.CamundaStartSchema}},
+           response=dto.ProcessInstanceDtoSchema, responses=ERRORS,
+           description="As start by key, for the version whose id `deployment/create` answered.")
+def start_by_id(actor, definition_id):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        definition = load_definition(uow, definition_id)
+    return _start(actor, definition.key, definition.version)
+
+
+def _start(actor: Any, key: str, version: int | None) -> dict[str, Any]:
     body = _body()
     variables = from_typed(body.get("variables"))
     business_key = body.get("businessKey")
     if business_key is not None and not isinstance(business_key, str):
         raise Invalid("businessKey must be a string", errors={"businessKey": ["must be a string"]})
     with runtime().unit_of_work() as uow:
-        started = cases.start_case(uow, actor, key, business_key or str(uuid.uuid4()), variables=variables)
+        started = cases.start_case(uow, actor, key, business_key or str(uuid.uuid4()), variables=variables,
+                                   version=version)
         uow.commit()
         return _instance(started.case)
 

@@ -160,6 +160,11 @@ def test_engine_rest_deploy_start_and_user_tasks_as_modeler_and_scripts_do(clien
     assert client.post(f"{REST}/task/{user_task['id']}/complete", headers=workers.header("alice"),
                        json={"variables": {}}).status_code == 204
     assert client.get(f"{REST}/process-instance/{case_id}", headers=workers.header("alice")).get_json()["ended"]
+    by_id = client.post(f"{REST}/process-definition/{definition['id']}/start", headers=workers.header("alice"),
+                        json={"businessKey": "P-8"})
+    assert by_id.status_code == 200 and by_id.get_json()["definitionId"] == definition["id"]
+    assert client.post(f"{REST}/process-definition/999999/start", headers=workers.header("alice"),
+                       json={}).status_code == 404
 
 
 def test_a_worker_uses_only_the_external_task_endpoints(client, workers, credit_case):
