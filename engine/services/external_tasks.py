@@ -242,7 +242,6 @@ def complete(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, variabl
                    data={"topic": row.topic, "worker": row.worker, "variables": variables,
                          "local_variables": local_variables})
     uow.session.delete(row)
-    uow.session.flush()
     _steps(flow, task.complete)
     flow.sync()
     flow.save()
