@@ -132,7 +132,7 @@ def is_fetchable(row: LockedRow, now: datetime) -> bool:
     return (row.lock_expires_at is None or row.lock_expires_at <= now) and row.retries != 0
 
 
-def require_holder(row: LockedRow, worker: str, now: datetime) -> None:
+def require_holder(row: LockedRow, worker: str) -> None:
     """Only the worker that fetched the task may finish it (also after its lock expired, as long
     as no other worker fetched it since); a 409 that names the holder otherwise."""
     if row.worker is None:
@@ -145,7 +145,7 @@ def require_holder(row: LockedRow, worker: str, now: datetime) -> None:
 
 def require_live_lock(row: LockedRow, worker: str, now: datetime) -> None:
     """Extending a lock needs one that has not expired (Camunda's rule)."""
-    require_holder(row, worker, now)
+    require_holder(row, worker)
     if row.lock_expires_at is None or row.lock_expires_at <= now:
         raise Conflict(f"the lock of external task {row.id} expired; fetch and lock it again")
 

@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -137,6 +137,8 @@ def fetch_and_lock(uow: "UnitOfWork", actor: Actor, worker: Any, topics: Any, ma
     now = uow.runtime.clock()
     fetched = []
     for row in store.fetchable(uow.session, list(by_name), now, count):
+        if not rules.is_fetchable(row, now):  # the query's rule, stated once more where it is defined
+            continue
         topic = by_name[row.topic]
         row.worker, row.lock_expires_at = worker, now + timedelta(milliseconds=topic.lock_ms)
         fetched.append(Fetched(row, rules.pick_variables(row.variables or {}, topic.variables)))
@@ -194,7 +196,7 @@ def _held(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any) -> tuple[E
     row = store.lock(uow.session, task_id)
     if row is None:  # completed or cancelled while we waited for the case
         raise NotFound(f"external task {task_id} does not exist")
-    rules.require_holder(row, worker, uow.runtime.clock())
+    rules.require_holder(row, worker)
     if case.status == "suspended":
         raise Conflict(f"case {case.id} is suspended; resume it first")
     if case.status != "running":
@@ -351,11 +353,6 @@ def bpmn_error(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, code:
     flow.sync()
     flow.save()
     return case
-
-
-def lock_remaining(row: ExternalTaskRow, now: datetime) -> bool:
-    """Whether someone holds the row now (for listings)."""
-    return row.lock_expires_at is not None and row.lock_expires_at > now and row.worker is not None
 
 
 def cases_by_id(uow: "UnitOfWork", case_ids: set[str]) -> dict[str, Case]:
