@@ -27,6 +27,7 @@ RESOURCES = [
     "regions",
     "batches",
     "diagrams",
+    "external_tasks",
 ]
 
 
@@ -34,6 +35,8 @@ def register_blueprints(app: Flask) -> None:
     for name in RESOURCES:
         module = importlib.import_module(f"api.routes.{name}")
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
+    from api.routes import engine_rest  # Camunda 7 compatible subset for existing tools (issue 12)
+    app.register_blueprint(engine_rest.blueprint, url_prefix=engine_rest.PREFIX)
     from api.routes import pages  # HTML for people, outside the API
     app.register_blueprint(pages.blueprint)
     from api import console  # the staff console at /console/ (issue 11)

@@ -351,3 +351,37 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- external tasks (issue 12)
+
+
+class ExternalTaskRow(Base):
+    """A task a worker outside the engine carries out (`camunda:type="external"`), as Camunda's
+    external tasks: fetched and locked by topic, completed, failed or ended with a BPMN error.
+
+    One row per waiting external task; its id is the SpiffWorkflow task's. The row goes when the
+    task completes or is cancelled (the case's history keeps what happened). `retries` is None
+    until a worker reports a failure; 0 means an incident is open and nobody can fetch it.
+    `variables` is the task's data when the row was last synchronised, so fetching needs no
+    workflow.
+    """
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (Index("ix_external_tasks_topic_lock", "topic", "lock_expires_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(Integer)
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str] = mapped_column(String(120))
+    element_id: Mapped[str] = mapped_column(String(255))
+    element_name: Mapped[str | None] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retries: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    variables: Mapped[dict] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -86,6 +86,9 @@ _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConv
 from engine.domain.bpmn import standard_multi_instance as _standard_multi_instance  # noqa: E402
 _standard_multi_instance.register(_SPEC_CONFIG)
 _standard_multi_instance.register(_STATE_CONFIG)
+from engine.domain.bpmn import external_task_spec as _external_task_spec  # noqa: E402
+_external_task_spec.register(_SPEC_CONFIG)
+_external_task_spec.register(_STATE_CONFIG)
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))

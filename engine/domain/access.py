@@ -16,7 +16,7 @@ from engine.errors import Forbidden
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
 
-ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "system")
+ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "system", "worker")
 
 
 @dataclass(frozen=True)

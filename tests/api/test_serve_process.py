@@ -55,12 +55,13 @@ def serve(runtime, tmp_path):
     mark = uuid.uuid4().hex
     started: list[subprocess.Popen] = []
 
-    def start(port: int) -> subprocess.Popen:
+    def start(port: int, workers: int = 1, with_worker: bool = True) -> subprocess.Popen:
         env = dict(os.environ, DATABASE_URL=runtime.settings.database_url, PYTHONPATH=str(REPO_ROOT),
                    HOME=str(tmp_path), OW_TEST_MARK=mark)
         log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the server
         process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                                    "--workers", "1", "--with-worker"], cwd=REPO_ROOT, env=env,
+                                    "--workers", str(workers), "--with-worker" if with_worker else "--no-worker"],
+                                   cwd=REPO_ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         process.log = log
         started.append(process)

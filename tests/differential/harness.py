@@ -29,12 +29,15 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing time
 # History kinds the raw run mirrors (the engine also records clocks, SLA levels...).
 MIRRORED_KINDS = frozenset({"started", "task_created", "task_completed", "task_cancelled",
@@ -204,6 +207,10 @@ class Driver:
     def advance(self, delta: timedelta) -> None:
         raise NotImplementedError
 
+    def external(self, topic: str, data: dict[str, Any]) -> int:
+        """Complete every external task waiting on `topic` with `data`; how many there were."""
+        raise NotImplementedError
+
     def failed(self) -> bool:
         raise NotImplementedError
 
@@ -231,6 +238,10 @@ class Driver:
             elif "advance" in step:
                 self.advance(timedelta(**step["advance"]))
                 actions.append(f"advance {step['advance']}")
+            elif "external" in step:  # a worker completes the waiting external tasks of a topic
+                count = self.external(step["external"], step.get("data") or {})
+                assert count, f"{self.scenario.name}: no external task waits on topic {step['external']}"
+                actions.append(f"external {step['external']} x{count}")
             else:
                 raise ValueError(f"unknown step {step}")
         return actions
@@ -359,6 +370,24 @@ class EngineDriver(Driver):
         timers.run_due(self.runtime)
         self._collect_events()
 
+    def external(self, topic: str, data: dict[str, Any]) -> int:
+        from engine.domain.access import Actor
+        from engine.services import external_tasks
+        worker = Actor("harness", "worker")
+        with self._uow() as uow:
+            fetched = external_tasks.fetch_and_lock(uow, worker, "harness", [{"topicName": topic,
+                                                                              "lockDuration": 60_000}], 100)
+            uow.commit()
+        with self.runtimes[0].unit_of_work(write=False) as uow:  # the same order as the raw run
+            workflow = self.workflow(uow)
+            order = {str(t.id): task_key(t, self.meta) for t in all_tasks(workflow)}
+        for task in sorted(fetched, key=lambda f: order[f.row.id]):
+            with self._uow() as uow:
+                external_tasks.complete(uow, worker, task.row.id, "harness", deepcopy(data))
+                uow.commit()
+        self._collect_events()
+        return len(fetched)
+
     def _check_saved_state(self) -> None:
         """The saved text is exactly what SpiffWorkflow's stock task converter writes for the
         workflow read back from it (`FastTaskConverter`'s shortcuts change nothing)."""
@@ -417,6 +446,26 @@ class _RawClock:
         return self.now
 
 
+class _ExternalCamundaParser(CamundaParser):
+    """SpiffWorkflow's Camunda parser with a service task that waits until completed, as any
+    SpiffWorkflow user models an asynchronous service (`camunda:type="external"`); service
+    tasks take its Camunda task parser (which reads `camunda:collection`), as user tasks do."""
+
+    OVERRIDE_PARSER_CLASSES = {**BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+                               f"{{{BPMN_NS}}}serviceTask": (CamundaTaskParser, ServiceTask)}
+
+
+def _raw_external() -> dict:
+    from engine.domain.bpmn import external_task_spec
+    external_task_spec.install(_ExternalCamundaParser.OVERRIDE_PARSER_CLASSES)
+    config = dict(CAMUNDA_CONFIG)
+    external_task_spec.register(config)
+    return config
+
+
+_RAW_CAMUNDA_CONFIG = _raw_external()
+
+
 class RawDriver(Driver):
     """SpiffWorkflow 3.2 with its stock serializer; a JSON round trip before every step."""
 
@@ -431,13 +480,13 @@ class RawDriver(Driver):
         self.clock = _RawClock()
         self.clock_scope = clock_scope
         camunda = scenario.raw_parser == "camunda"
-        parser = CamundaParser() if camunda else BpmnParser()
+        parser = _ExternalCamundaParser() if camunda else BpmnParser()
         for name, data in scenario.files.items():
             parser.add_bpmn_str(data, filename=name)
         spec = parser.get_spec(scenario.process)
         subprocess_specs = parser.get_subprocess_specs(scenario.process)
         self.serializer = BpmnWorkflowSerializer(
-            BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG if camunda else DEFAULT_CONFIG))
+            BpmnWorkflowSerializer.configure(_RAW_CAMUNDA_CONFIG if camunda else DEFAULT_CONFIG))
         self.rows: dict[Any, list[Any]] = {}
         self.step_events: list[list[tuple[str, str | None]]] = []
         self.error_element: str | None = None
@@ -506,6 +555,20 @@ class RawDriver(Driver):
 
     def ready(self) -> list[tuple[tuple, Any]]:
         return sorted(((task_key(t, self.meta), t.id) for t in ready_manual(self.workflow)), key=lambda e: e[0])
+
+    def external(self, topic: str, data: dict[str, Any]) -> int:
+        from engine.domain.bpmn.external_task_spec import ExternalTask
+        self._round_trip()
+        waiting = sorted((t for t in all_tasks(self.workflow) if isinstance(t.task_spec, ExternalTask)
+                          and t.state == TaskState.STARTED and t.task_spec.topic == topic),
+                         key=lambda t: task_key(t, self.meta))
+        events: list[tuple[str, str | None]] = []
+        for task in waiting:
+            task.data.update(deepcopy(data))
+            task.complete()
+            self._engine_steps(events)
+        self._finish(events)
+        return len(waiting)
 
     def failed(self) -> bool:
         return self.error_element is not None or self.workflow.is_completed()

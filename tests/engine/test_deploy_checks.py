@@ -145,13 +145,18 @@ def test_expressions_too_deep_to_compile_are_an_expression_error():
 
 
 @pytest.mark.parametrize("attributes, message", [
-    ('camunda:class="com.example.Approve"', 'camunda:class (Java code) cannot run here; service tasks need '
-                                            'camunda:type="external", which is not supported yet'),
+    ('camunda:class="com.example.Approve"', 'camunda:class (Java code) cannot run here; use '
+                                            'camunda:type="external" camunda:topic="..." and a worker instead'),
     ('camunda:delegateExpression="${approver}"', "camunda:delegateExpression (Java code) cannot run here"),
-    ("", 'a service task needs an implementation; service tasks need camunda:type="external"'),
-    ('camunda:type="external" camunda:topic="approve"', 'external service tasks (camunda:type="external") are not '
-                                                         'supported yet'),
-], ids=["class", "delegate", "bare", "external"])
+    ('camunda:expression="${mailer.send(execution)}"', 'camunda:expression (Java code) cannot run here; use '
+                                                       'camunda:type="external"'),
+    ("", 'a service task needs an implementation; use camunda:type="external" camunda:topic="..."'),
+    ('camunda:type="external"', 'camunda:type="external" needs a camunda:topic'),
+    ('camunda:type="external" camunda:topic="${topic}"', "camunda:topic must be a plain name"),
+    ('camunda:type="external" camunda:topic="t" camunda:taskPriority="high"', "camunda:taskPriority 'high' must "
+                                                                              "be a whole number"),
+    ('camunda:type="mail"', 'camunda:type="mail" is not supported; use camunda:type="external"'),
+], ids=["class", "delegate", "expression", "bare", "no-topic", "topic-expression", "priority", "other-type"])
 def test_service_tasks_are_refused_naming_the_element(runtime, attributes, message):
     element = f'    <bpmn:serviceTask id="T" {attributes}><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:serviceTask>'
     [problem] = _refused(runtime, around(element), "service.bpmn")

@@ -18,6 +18,7 @@ from engine.domain.bpmn import timer_values
 from engine.domain.bpmn.value_checks import MAX_INSTANCES, MAX_LOOPS
 from engine.domain.bpmn.parser import BPMN_NS, CAMUNDA_NS, element_metadata
 from engine.domain.bpmn.validation import format_problem
+from engine.domain.bpmn import external_task_spec
 
 # Elements whose text is an expression, and how it is evaluated.
 EXPRESSION_ELEMENTS = {
@@ -102,29 +103,58 @@ def timer_problems(tree: etree._ElementTree, filename: str, now: datetime) -> li
 
 
 def service_task_problems(tree: etree._ElementTree, filename: str) -> list[str]:
-    """Service tasks cannot run yet: Java delegates (`camunda:class`, `camunda:expression`,
-    `camunda:delegateExpression`) never will; external tasks (`camunda:type="external"`) are the
-    way, and come in a later version."""
+    """Service, send and business rule tasks that a worker carries out (`engine.domain.bpmn.
+    external_task_spec`) need `camunda:type="external"` and a `camunda:topic`. Java delegates
+    (`camunda:class`, `camunda:expression`, `camunda:delegateExpression`) and connectors
+    (`camunda:connector`) cannot run here, and a service task with no implementation at all is
+    refused as Camunda 7 refuses it (it could never do anything); send tasks without one keep
+    throwing their message, business rule tasks without one are DMN's (`business_rule_problems`)."""
     problems = []
-    for node in _bpmn_nodes(tree, "serviceTask"):
-        if node.get(f"{{{CAMUNDA_NS}}}type") == "external":
-            message = ('external service tasks (camunda:type="external") are not supported yet; '
-                       'model the step as a userTask for now')
-        else:
+    use = 'use camunda:type="external" camunda:topic="..." and a worker instead (docs/integrators.md)'
+    for local in external_task_spec.EXTERNAL_CAPABLE:
+        for node in _bpmn_nodes(tree, local):
             java = [a for a in ("class", "expression", "delegateExpression")
                     if node.get(f"{{{CAMUNDA_NS}}}{a}") is not None]
-            how = f"camunda:{java[0]} (Java code) cannot run here" if java else "a service task needs an implementation"
-            message = (f'{how}; service tasks need camunda:type="external", '
-                       f'which is not supported yet (model the step as a userTask for now)')
-        problems.append(format_problem(filename, node, message))
+            connector = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}connector")
+            kind = (node.get(f"{{{CAMUNDA_NS}}}type") or "").strip()
+            if java:
+                problems.append(format_problem(filename, node, f"camunda:{java[0]} (Java code) cannot run here; {use}"))
+            elif connector is not None:
+                problems.append(format_problem(filename, node, f"camunda:connector cannot run here; {use}"))
+            elif kind and kind != "external":
+                problems.append(format_problem(filename, node, f"camunda:type=\"{kind[:40]}\" is not supported; {use}"))
+            elif kind == "external":
+                problems += _external_problems(node, filename)
+            elif local == "serviceTask":
+                problems.append(format_problem(filename, node, f"a service task needs an implementation; {use}"))
     return problems
+
+
+def _external_problems(node: etree._Element, filename: str) -> list[str]:
+    """An external task's topic and priority, as the `external_tasks` columns keep them."""
+    problems = []
+    topic = external_task_spec.topic_of(node)
+    if not topic:
+        problems.append(format_problem(filename, node, 'camunda:type="external" needs a camunda:topic '
+                                                       '(the name workers fetch the task by)'))
+    elif len(topic) > MAX_TOPIC or routing.is_expression(topic):
+        problems.append(format_problem(filename, node, f"camunda:topic must be a plain name of at most "
+                                                       f"{MAX_TOPIC} characters"))
+    priority = (node.get(f"{{{CAMUNDA_NS}}}taskPriority") or "").strip()
+    if priority and not (priority.lstrip("-").isdigit() and len(priority) < 10):
+        problems.append(format_problem(filename, node, f"camunda:taskPriority '{priority[:20]}' must be a "
+                                                       f"whole number"))
+    return problems
+
+
+MAX_TOPIC = 255
 
 
 def business_rule_problems(tree: etree._ElementTree, filename: str) -> list[str]:
     """DMN decisions are not deployed here, so a business rule task could never run."""
     return [format_problem(filename, node, "business rule tasks (DMN decisions) are not supported; decide "
                                            "with an exclusiveGateway's conditions or a scriptTask")
-            for node in _bpmn_nodes(tree, "businessRuleTask")]
+            for node in _bpmn_nodes(tree, "businessRuleTask") if not external_task_spec.is_external(node)]
 
 
 def loop_problems(tree: etree._ElementTree, filename: str) -> list[str]:

@@ -20,6 +20,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.domain.bpmn import external_task_spec
 from engine.domain.bpmn.standard_multi_instance import with_standard_multi_instance
 from engine.errors import InvalidDefinition
 
@@ -46,7 +47,7 @@ class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser)
 
 class OneWindowParser(CamundaParser):
     """SpiffWorkflow's Camunda parser, also reading BPMN-standard multi-instance data input/output
-    (see `engine.bpmn.multi_instance`) and Camunda messages on send and receive tasks."""
+    (see `engine.domain.bpmn.multi_instance`) and Camunda messages on send and receive tasks."""
 
     OVERRIDE_PARSER_CLASSES = {
         tag: ((with_standard_multi_instance(parser), spec) if issubclass(parser, TaskParser) else (parser, spec))
@@ -56,6 +57,9 @@ class OneWindowParser(CamundaParser):
             f"{{{BPMN_NS}}}receiveTask": (_CamundaReceiveTaskParser, ReceiveTask),
         }.items()
     }
+
+
+external_task_spec.install(OneWindowParser.OVERRIDE_PARSER_CLASSES)  # camunda:type="external"
 
 
 @dataclass
