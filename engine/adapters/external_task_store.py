@@ -67,3 +67,10 @@ def listed(session: Session, topic: str | None = None, worker: str | None = None
         query = query.where(held if locked else or_(ExternalTaskRow.lock_expires_at.is_(None), ~held))
     query = query.order_by(ExternalTaskRow.created_at, ExternalTaskRow.id).limit(limit).offset(offset)
     return list(session.scalars(query))
+
+
+def cases_by_id(session: Session, case_ids: set[str]) -> dict[str, Case]:
+    """The cases of some task rows, in one query."""
+    if not case_ids:
+        return {}
+    return {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(sorted(case_ids))))}

@@ -15,7 +15,6 @@ so task rows, incidents, timers and history stay consistent with the workflow.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,20 +31,20 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.domain import expressions
 from engine.adapters import history
-from engine.services import timers
+from engine.adapters.spiff_clock import clock_scope
 from engine.domain.access import Actor, require_role
 from engine.adapters import external_task_store as store
-from engine.domain.bpmn.external_task_spec import ExternalTask, has_external_tasks
 from engine.domain import external_tasks as rules
 from engine.errors import Conflict, NotFound
 from engine.adapters.models import Case, ExternalTaskRow
+
+from engine.services.workflow import CaseWorkflow
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task as SpiffTask
 
     from engine.runtime import Runtime
     from engine.adapters.uow import UnitOfWork
-    from engine.services.workflow import CaseWorkflow
 
 WORKER_ROLES = ("worker",)  # admins and the system too (`require_role`)
 
@@ -65,64 +64,6 @@ class Fetched:
 
     row: ExternalTaskRow
     variables: dict[str, Any]
-
-
-# --------------------------------------------------------------------------- mirroring
-
-
-def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    """The task's data as JSON (dates as ISO text), for the row's snapshot."""
-    return json.loads(json.dumps(data, default=str))
-
-
-def _external_tasks(flow: "CaseWorkflow") -> dict[str, "SpiffTask"]:
-    """The case's external tasks with a token: waiting (STARTED) or failed (ERROR)."""
-    workflow = flow.workflow
-    found = {}
-    for process in (workflow, *workflow.subprocesses.values()):
-        for task in process.tasks.values():
-            if isinstance(task.task_spec, ExternalTask) and task._state in (TaskState.STARTED, TaskState.ERROR):
-                found[str(task.id)] = task
-    return found
-
-
-def sync(flow: "CaseWorkflow") -> None:
-    """Keep the case's `external_tasks` rows in step with its workflow (called by
-    `CaseWorkflow.sync`): a row for each newly waiting external task, a fresh variables snapshot
-    for each waiting one, a fresh start for one an operator's retry re-armed, and no row for one
-    that went away (cancelled by a boundary event, the case cancelled, moved)."""
-    workflow = flow.workflow
-    if not has_external_tasks(workflow.spec, workflow.subprocess_specs):
-        return
-    uow, case = flow.uow, flow.case
-    waiting = _external_tasks(flow) if case.status in ("running", "suspended") else {}
-    rows = store.of_case(uow.session, case.id)
-    now = uow.runtime.clock()
-    for task_id, task in waiting.items():
-        row = rows.get(task_id)
-        if row is None:
-            if task._state != TaskState.STARTED:
-                continue
-            spec: ExternalTask = task.task_spec
-            row = ExternalTaskRow(
-                id=task_id, case_id=case.id, definition_id=case.definition_id, process_key=case.process_key,
-                business_key=case.business_key, element_id=spec.bpmn_id or spec.name,
-                element_name=spec.bpmn_name, topic=spec.topic, priority=spec.priority,
-                variables=_json_safe(task.data), created_at=now)
-            uow.session.add(row)
-            history.record(uow, case.id, "external_task_created", flow.actor, task_id=task_id,
-                           element_id=row.element_id, data={"topic": row.topic})
-            continue
-        if task._state == TaskState.STARTED and row.retries == 0:  # an operator's retry re-armed it
-            row.retries, row.worker, row.lock_expires_at = None, None, None
-        snapshot = _json_safe(task.data)
-        if snapshot != row.variables:
-            row.variables = snapshot
-    for task_id, row in rows.items():
-        if task_id not in waiting:
-            uow.session.delete(row)
-            history.record(uow, case.id, "external_task_cancelled", flow.actor, task_id=task_id,
-                           element_id=row.element_id, data={"topic": row.topic, "worker": row.worker})
 
 
 # --------------------------------------------------------------------------- fetching
@@ -207,7 +148,6 @@ def _held(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any) -> tuple[E
 
 
 def _flow(uow: "UnitOfWork", actor: Actor, case: Case, task_id: str) -> tuple["CaseWorkflow", "SpiffTask"]:
-    from engine.services.workflow import CaseWorkflow
     flow = CaseWorkflow.load(uow, case)
     flow.actor = actor.name
     try:
@@ -223,7 +163,7 @@ def _steps(flow: "CaseWorkflow", step: Any) -> None:
     """Run `step` and then the case to its next waits; a failing step is an incident, as in
     `CaseWorkflow.complete`."""
     try:
-        with timers.clock_scope(flow.uow.runtime.clock), expressions.output_to(flow._script_output):
+        with clock_scope(flow.uow.runtime.clock), expressions.output_to(flow._script_output):
             step()
     except SQLAlchemyError:
         raise
@@ -360,7 +300,4 @@ def bpmn_error(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, code:
 def cases_by_id(uow: "UnitOfWork", case_ids: set[str]) -> dict[str, Case]:
     """The cases of some task rows, one query (for listings in Camunda's shape, which name the
     definition and whether the case is suspended)."""
-    from sqlalchemy import select
-    if not case_ids:
-        return {}
-    return {case.id: case for case in uow.session.scalars(select(Case).where(Case.id.in_(sorted(case_ids))))}
+    return store.cases_by_id(uow.session, case_ids)

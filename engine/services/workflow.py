@@ -24,7 +24,7 @@ from engine.domain import expressions
 from engine.domain import form_binding
 from engine.domain import routing
 from engine.domain.states import OPEN_CASE_STATUSES, CaseStatus, TaskStatus
-from engine.services import external_tasks
+from engine.services import external_task_rows
 from engine.errors import Conflict, NotFound
 from engine.services import deadlines
 from engine.services import incidents
@@ -345,7 +345,7 @@ class CaseWorkflow:
             stop_kind = self._property(task, self._meta(task), "clock_stop")
             if stop_kind:
                 deadlines.item_clock_stopped(self.uow, row, str(stop_kind), self.actor)
-        external_tasks.sync(self)  # the rows workers fetch (camunda:type="external")
+        external_task_rows.sync(self)  # the rows workers fetch (camunda:type="external")
         case_open = self.case.status in OPEN_CASE_STATUSES
         for task_id, state in rows.items():
             if task_id in ready_ids:

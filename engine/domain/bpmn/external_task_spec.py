@@ -4,7 +4,7 @@ Camunda Modeler writes a service task that a worker outside the engine carries o
 `camunda:type="external" camunda:topic="T"` (also on send and business rule tasks). Such a task
 runs no code here: when its token arrives, SpiffWorkflow runs the spec, whose `_run_hook`
 returns None, so the task is STARTED and stays so (a wait, like a user task, but not one a
-person works). `engine.services.external_tasks.sync` mirrors the STARTED external tasks into
+person works). `engine.services.external_task_rows.sync` mirrors the STARTED external tasks into
 `external_tasks` rows that workers fetch and lock; completing a row completes the task.
 
 The state lives in the task's SpiffWorkflow state (STARTED) and in the spec (topic, priority),
