@@ -120,10 +120,11 @@ def service_task_problems(tree: etree._ElementTree, filename: str) -> list[str]:
 
 
 def business_rule_problems(tree: etree._ElementTree, filename: str) -> list[str]:
-    """DMN decisions are not deployed here, so a business rule task could never run."""
-    return [format_problem(filename, node, "business rule tasks (DMN decisions) are not supported; decide "
-                                           "with an exclusiveGateway's conditions or a scriptTask")
-            for node in _bpmn_nodes(tree, "businessRuleTask")]
+    """A business rule task runs a DMN decision (`camunda:decisionRef`, engine.domain.dmn);
+    without one it has nothing to run."""
+    return [format_problem(filename, node, "a business rule task needs camunda:decisionRef naming a DMN "
+                                           "decision deployed with it")
+            for node in _bpmn_nodes(tree, "businessRuleTask") if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
 
 
 def loop_problems(tree: etree._ElementTree, filename: str) -> list[str]:

@@ -86,6 +86,10 @@ _STATE_CONFIG[Task] = FastTaskConverter  # same JSON as SpiffWorkflow's TaskConv
 from engine.bpmn import standard_multi_instance as _standard_multi_instance  # noqa: E402
 _standard_multi_instance.register(_SPEC_CONFIG)
 _standard_multi_instance.register(_STATE_CONFIG)
+# Business rule tasks deciding with a DMN table pinned into the spec (engine.domain.dmn).
+from engine.domain.dmn import business_rule_task as _business_rule_task  # noqa: E402
+_business_rule_task.register(_SPEC_CONFIG)
+_business_rule_task.register(_STATE_CONFIG)
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))

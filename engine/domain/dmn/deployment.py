@@ -1,0 +1,62 @@
+"""DMN files in a deployment: which decisions a business rule task may use, and keeping the files.
+
+A deployment may hold DMN files next to its BPMN files (multipart upload, `onewindow deploy
+DIR`, the shipped `processes/`). A task's `decisionRef` is looked up in the deployment's DMN
+files first, then in the DMN files deployed before (the latest file defining that decision):
+Camunda's `decisionRefBinding="latest"`, resolved at deploy because the table is pinned into
+the process version. Each DMN file is kept byte for byte as a `deployments` row (like a BPMN
+file) when it is new or changed, so its versions are on record and a later deployment of the
+BPMN alone still finds the decision.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Iterable
+
+from SpiffWorkflow.dmn.specs.model import DecisionTable
+from sqlalchemy import select
+
+from engine.bpmn.validation import parse_xml
+from engine.domain.dmn import decision_files
+from engine.errors import InvalidDefinition
+from engine.store.models import Deployment
+from engine.store.uow import UnitOfWork
+
+MAX_STORED_FILES = 200  # DMN files looked through for a decision not in the deployment
+
+
+def _stored_dmn(uow: UnitOfWork) -> Iterable[Deployment]:
+    return uow.session.scalars(select(Deployment).where(Deployment.file_name.like("%.dmn"))
+                               .order_by(Deployment.id.desc()).limit(MAX_STORED_FILES))
+
+
+def stored_decisions(uow: UnitOfWork, refs: Iterable[str]) -> dict[str, DecisionTable]:
+    """The latest stored table of each decision id in `refs` that a DMN file deployed before has."""
+    wanted, found = set(refs), {}
+    if not wanted:
+        return found
+    for row in _stored_dmn(uow):
+        try:
+            parsed = decision_files.read(parse_xml(row.bpmn_xml.encode(), row.file_name), row.file_name)
+        except InvalidDefinition:
+            continue
+        for decision_id in wanted & set(parsed.tables):
+            found[decision_id] = parsed.tables[decision_id]
+        wanted -= set(found)
+        if not wanted:
+            break
+    return found
+
+
+def store_files(uow: UnitOfWork, actor_name: str, files: Iterable[tuple[str, bytes]], now: datetime) -> None:
+    """A `deployments` row for each DMN file whose bytes differ from its latest stored version."""
+    for name, data in files:
+        sha = hashlib.sha256(data).hexdigest()
+        latest = uow.session.scalar(select(Deployment.sha256).where(Deployment.file_name == name)
+                                    .order_by(Deployment.id.desc()).limit(1))
+        if latest == sha:
+            continue
+        uow.session.add(Deployment(file_name=name, sha256=sha, bpmn_xml=data.decode("utf-8"),
+                                   deployed_at=now, deployed_by=actor_name))
+    uow.session.flush()
