@@ -11,7 +11,7 @@ from engine.access import Actor
 from engine.definitions import deploy_files
 from engine.queries import case_variables
 from engine.store.models import Case
-from tests.dmn.test_decisions import AGENT, DESIGNER
+from tests.engine.test_dmn_decisions import AGENT, DESIGNER
 
 PROCESSES = __import__("pathlib").Path(__file__).resolve().parents[2] / "processes"
 FILES = ("approval_checklist.bpmn", "approval_items.dmn")

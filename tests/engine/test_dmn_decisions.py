@@ -10,7 +10,7 @@ from engine.definitions import deploy_files, find_definition
 from engine.errors import Invalid, InvalidDefinition
 from engine.queries import case_variables
 from engine.store.models import Case
-from tests.dmn.dmn_text import DMN11, DMN12, table, rule_task_process
+from tests.dmn_text import DMN11, DMN12, table, rule_task_process
 
 DESIGNER = Actor("dora", "designer")
 AGENT = Actor("alice", "agent")
@@ -258,3 +258,19 @@ def test_a_case_decides_after_a_reload_from_storage(runtime, database_url, clock
     finally:
         other.close()
     assert found["result"] == "medium"
+
+
+# -- the designers' lint (no database) -------------------------------------------------------
+
+def test_dmn_problems_checks_files_without_a_database():
+    from engine.domain.dmn.checks import dmn_problems
+    from tests.scenarios.test_approval_items_decision import FILES, PROCESSES
+    assert dmn_problems([PROCESSES / name for name in FILES]) == []
+    bad = table([(["< 10"], ['"a"']), (["[1..]"], ['"b"'])], hit_policy="OUTPUT ORDER")
+    problems = dmn_problems([("p.bpmn", rule_task_process("fees")), ("d.dmn", bad), ("e.dmn", b"<definitions")])
+    assert any(p.startswith("d.dmn:4: decisionTable Table_decide: hit policy OUTPUT ORDER is not supported")
+               for p in problems), problems
+    assert any(p.startswith("d.dmn:13: rule Rule2: row 2, input 'amount':") for p in problems), problems
+    assert any(p.startswith("e.dmn:1:") for p in problems), problems
+    assert "p.bpmn:8: businessRuleTask Decide: decisionRef 'fees' names no decision; deploy the DMN file with " \
+           "it (decisions known: decide)" in problems
