@@ -86,3 +86,18 @@ def test_every_department_of_the_table_is_a_known_body(runtime):
     table = read(parse_xml(data, "approval_items.dmn"), "approval_items.dmn").tables["approval_items"]
     departments = {ast.literal_eval(rule.outputEntries[2].text) for rule in table.rules}
     assert departments and all(runtime.organisation.is_known(code) for code in departments)
+
+
+def test_the_agent_confirms_the_decided_items_or_changes_them(runtime):
+    items, _ = checklist(runtime, {"project_name": "德阳玉龙钢管厂（一期）", "project_type": "filing",
+                                   "land_use": "existing", "investment": 800, "hazardous": False})
+    with runtime.unit_of_work() as uow:
+        [confirm] = [t for c in uow.session.query(Case).all() for t in cases.case_tasks(uow, c.id)
+                     if t.state == "ready"]
+        assert confirm.prefill == {"items": items}  # the form starts from the decision
+        cases.complete_task(uow, AGENT, confirm.id, {"confirmed": True})
+        uow.commit()
+    with runtime.unit_of_work(write=False) as uow:
+        [row] = uow.session.query(Case).all()
+        assert row.status == "completed"
+        assert case_variables(uow, row)["checklist_confirmation"]["items"] == items
