@@ -274,3 +274,50 @@ def test_dmn_problems_checks_files_without_a_database():
     assert any(p.startswith("e.dmn:1:") for p in problems), problems
     assert "p.bpmn:8: businessRuleTask Decide: decisionRef 'fees' names no decision; deploy the DMN file with " \
            "it (decisions known: decide)" in problems
+
+
+MODELER_FILE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/" xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/" xmlns:modeler="http://camunda.org/schema/modeler/1.0" xmlns:camunda="http://camunda.org/schema/1.0/dmn" id="Definitions_0x1" name="DRD" namespace="http://camunda.org/schema/1.0/dmn" exporter="Camunda Modeler" exporterVersion="5.17.0" modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7.20.0">
+  <decision id="decide" name="Fee">
+    <decisionTable id="DecisionTable_1tq9">
+      <input id="Input_1" label="Amount" camunda:inputVariable="value">
+        <inputExpression id="InputExpression_1" typeRef="integer">
+          <text>amount</text>
+        </inputExpression>
+      </input>
+      <output id="Output_1" label="Result" name="result" typeRef="string" />
+      <rule id="DecisionRule_0a1">
+        <description>small</description>
+        <inputEntry id="UnaryTests_1">
+          <text>&lt; 10</text>
+        </inputEntry>
+        <outputEntry id="LiteralExpression_1">
+          <text>"low"</text>
+        </outputEntry>
+      </rule>
+      <rule id="DecisionRule_0a2">
+        <inputEntry id="UnaryTests_2">
+          <text>value &gt;= 10</text>
+        </inputEntry>
+        <outputEntry id="LiteralExpression_2">
+          <text>"high"</text>
+        </outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+  <dmndi:DMNDI>
+    <dmndi:DMNDiagram>
+      <dmndi:DMNShape dmnElementRef="decide">
+        <dc:Bounds height="80" width="180" x="160" y="100" />
+      </dmndi:DMNShape>
+    </dmndi:DMNDiagram>
+  </dmndi:DMNDI>
+</definitions>
+"""
+
+
+def test_a_camunda_modeler_file_deploys_and_names_its_unsupported_cell(runtime):
+    problems = refused(runtime, ("p.bpmn", rule_task_process()), ("fee.dmn", MODELER_FILE))
+    assert len(problems) == 1 and problems[0].startswith("fee.dmn:21: rule DecisionRule_0a2: row 2, input 'Amount':")
+    fixed = MODELER_FILE.replace(b"value &gt;= 10", b"&gt;= 10")
+    assert run(runtime, fixed, {"amount": 12})["result"] == "high"

@@ -82,3 +82,9 @@ def test_expressions_outside_the_subset_are_refused(text):
 def test_a_huge_cell_is_refused():
     with pytest.raises(feel.FeelError, match="longer than"):
         feel.unary_tests('"' + "x" * 5000 + '"')
+
+
+def test_the_input_value_may_be_named_as_camunda_does():
+    assert accepts("< cellInput", 5) is False  # the value is not below itself
+    source = feel.unary_tests("[0..limit], = x", input_variable="x")
+    assert expressions.evaluate(source, {feel.CELL_INPUT: 50, "limit": 10}) is True

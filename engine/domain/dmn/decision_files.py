@@ -36,6 +36,7 @@ _SCHEMA_FILES = {"1.1": "DMN.xsd", "1.3": "DMN13.xsd"}  # SpiffWorkflow's DMN12.
 _LOCAL_SCHEMAS = frozenset({"DMN.xsd", "DMN12.xsd", "DMN13.xsd", "DMNDI12.xsd", "DMNDI13.xsd", "DC.xsd"})
 SCHEMA_DIR = os.path.join(os.path.dirname(_spiff_dmn_parser.__file__), "schema")
 
+CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
 HIT_POLICIES = ("UNIQUE", "FIRST", "ANY", "COLLECT", "RULE ORDER")
 AGGREGATIONS = ("SUM", "COUNT", "MIN", "MAX")
 MAX_RULES = 5000
@@ -160,6 +161,7 @@ def _table(node: etree._Element, decision_id: str, ns: str, filename: str,
                                                        f"takes {', '.join(AGGREGATIONS)}"))
     table = DecisionTable(node.get("id") or decision_id, node.get("name") or "",
                           f"{policy} {aggregation}".strip())
+    input_variables: list[str | None] = []  # each column's camunda:inputVariable (only the cells use it)
     for index, input_node in enumerate(node.findall(f"{{{ns}}}input"), 1):
         expression_node = input_node.find(f"{{{ns}}}inputExpression")
         label = input_node.get("label") or f"input {index}"
@@ -177,6 +179,7 @@ def _table(node: etree._Element, decision_id: str, ns: str, filename: str,
         type_ref = expression_node.get("typeRef") if expression_node is not None else None
         table.inputs.append(Input(input_node.get("id") or f"{table.id}_input{index}", label,
                                   input_node.get("name") or "", translated, type_ref or ""))
+        input_variables.append(input_node.get(f"{{{CAMUNDA_DMN_NS}}}inputVariable"))
     names: set[str] = set()
     for index, output_node in enumerate(node.findall(f"{{{ns}}}output"), 1):
         name = (output_node.get("name") or "").strip()
@@ -201,13 +204,13 @@ def _table(node: etree._Element, decision_id: str, ns: str, filename: str,
         problems.append(format_problem(filename, node, f"the table has {len(rules)} rules; at most {MAX_RULES}"))
         return None
     for row, rule_node in enumerate(rules, 1):
-        rule = _rule(rule_node, row, table, ns, filename, problems)
+        rule = _rule(rule_node, row, table, input_variables, ns, filename, problems)
         table.rules.append(rule)
     return table if len(problems) == before else None
 
 
-def _rule(node: etree._Element, row: int, table: DecisionTable, ns: str, filename: str,
-          problems: list[str]) -> Rule:
+def _rule(node: etree._Element, row: int, table: DecisionTable, input_variables: list[str | None], ns: str,
+          filename: str, problems: list[str]) -> Rule:
     rule = Rule(node.get("id") or f"{table.id}_rule{row}")
     rule.row_number = row
     description = node.find(f"{{{ns}}}description")
@@ -219,11 +222,11 @@ def _rule(node: etree._Element, row: int, table: DecisionTable, ns: str, filenam
                                                        f"output cells; the table has {len(table.inputs)} inputs "
                                                        f"and {len(table.outputs)} outputs"))
         return rule
-    for index, (cell, column) in enumerate(zip(entries, table.inputs), 1):
+    for index, (cell, column, variable) in enumerate(zip(entries, table.inputs, input_variables), 1):
         entry = InputEntry(cell.get("id") or f"{rule.id}_in{index}", column)
         text = _text(cell, ns)
         try:
-            entry.lhs = [feel.unary_tests(text)]
+            entry.lhs = [feel.unary_tests(text, variable)]
         except feel.FeelError as error:
             problems.append(format_problem(filename, node, f"row {row}, input '{column.label}': {error} "
                                                            f"(construct: {error.construct})", line=cell.sourceline))

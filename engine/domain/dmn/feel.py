@@ -14,7 +14,9 @@ Camunda's own name for it):
 - intervals `[1..5]`, `(1..5]`, `]1..5[`, `[1..5)` (round or outward brackets: open end);
 - several of these separated by commas (any of them), and `not(...)` around a list.
 
-An endpoint may also name a variable (`< limit`, `[min..max]`, `a.b`). Dates compare as ISO
+An endpoint may also name a variable (`< limit`, `[min..max]`, `a.b`), or the input's value itself
+(`cellInput`, or the column's `camunda:inputVariable`: `[0..cellInput]` is rarely useful, but
+Camunda allows it). Dates compare as ISO
 text (`2026-05-01`), so an input holding a date, a datetime or an ISO string all work; a
 null input never satisfies a comparison or an interval.
 
@@ -97,8 +99,9 @@ def _tokens(source: str) -> list[_Token]:
 
 
 class _UnaryParser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, input_variable: str | None = None) -> None:
         self.source = source
+        self.input_variable = input_variable
         self.tokens = _tokens(source)
         self.pos = 0
         self.dated = False  # an endpoint is a date: compare the input as ISO text
@@ -190,6 +193,8 @@ class _UnaryParser:
             if token.text in ("and", "or", "not", "if", "for", "some", "every", "in", "instance"):
                 raise FeelError(f"'{token.text}' expressions are not supported in input entries; "
                                 f"supported: {SUPPORTED}", token.text)
+            if token.text in (CELL_INPUT, self.input_variable):
+                return CELL_INPUT  # the input's value under Camunda's name for it
             return _name(token.text)
         raise FeelError(f"unexpected {token.text or 'end'!r} at column {token.at + 1}; supported: {SUPPORTED}",
                         token.text or self.source)
@@ -209,13 +214,14 @@ def _checked(source: str, original: str) -> str:
     return source
 
 
-def unary_tests(text: str | None) -> str | None:
-    """The expression (over `cellInput`) for an input entry's unary tests; None: any value."""
+def unary_tests(text: str | None, input_variable: str | None = None) -> str | None:
+    """The expression (over `cellInput`) for an input entry's unary tests; None: any value.
+    `input_variable`: the column's `camunda:inputVariable`, another name for the input's value."""
     source = (text or "").strip()
     if len(source) > MAX_CELL:
         raise FeelError(f"the cell is longer than {MAX_CELL} characters", source[:40] + "...")
     try:
-        translated = _UnaryParser(source).parse()
+        translated = _UnaryParser(source, input_variable).parse()
     except juel.JuelError as error:
         raise FeelError(str(error), error.construct) from None
     return None if translated is None else _checked(translated, source)
