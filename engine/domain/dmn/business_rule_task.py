@@ -69,7 +69,7 @@ class DecisionTask(BusinessRuleTask):
         try:
             if self.result_variable:
                 try:
-                    value = map_result(engine.evaluate(my_task), self.map_decision_result)
+                    value = map_result(engine.results(my_task), self.map_decision_result)
                 except ValueError as error:
                     raise WorkflowTaskException(f"decision '{engine.decision_id}': {error}", task=my_task) from None
                 my_task.data[self.result_variable] = value

@@ -87,7 +87,11 @@ class DecisionEngine(DMNEngine):
                 raise
         return out
 
-    def evaluate(self, task: Any) -> DecisionResult:  # type: ignore[override]
+    def decide(self, task: Any) -> list[Rule]:
+        """SpiffWorkflow's name for the matching rules (its own matching evaluates cells as Python)."""
+        return self.matches(task)
+
+    def results(self, task: Any) -> DecisionResult:
         """The decision result: one entry per rule result (an aggregation gives one entry)."""
         policy, aggregation = self.policy
         matched = self.matches(task)
@@ -118,7 +122,7 @@ class DecisionEngine(DMNEngine):
     def result(self, task: Any) -> dict[str, Any]:
         """SpiffWorkflow's shape (used without camunda:resultVariable): one result's outputs as
         variables; several results: each output name holds the list of its values."""
-        results = self.evaluate(task)
+        results = self.results(task)
         outputs = [output.name for output in self.decision_table.outputs]
         if self.policy[0] not in ("COLLECT", "RULE ORDER") or self.policy[1] is not None:
             first = results[0] if results else {}
