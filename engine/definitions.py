@@ -25,7 +25,6 @@ from engine.bpmn.parser import BPMN_NS, NS, ParsedFile, parse_specs
 from engine.bpmn.serializer import dump_specs
 from engine.bpmn.validation import (MAX_BPMN_BYTES, format_problem, parse_xml, reference_problems,
                                     schema_problems)
-from engine.domain.dmn import checks as dmn_checks
 from engine.domain.dmn import decision_files, deployment as dmn_deployment
 from engine.errors import Conflict, Invalid, InvalidDefinition, NotFound, TooLarge
 from engine.store.models import Definition, Deployment
@@ -184,26 +183,18 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
                 file.problems.append(format_problem(file.name, node, f"process '{pid}' is also defined in "
                                                                      f"{other.name}"))
             upload.setdefault(pid, file)
-    dmn_files = [f.decisions for f in files if f.decisions is not None]
-    if len(dmn_files) == len(files):
-        raise Invalid("a deployment needs at least one BPMN file: decisions are deployed with the processes "
-                      "that use them", errors={"file": ["no BPMN file"]})
-    files[0].problems += dmn_checks.duplicate_problems(dmn_files)
-    decisions = {key: table for dmn in dmn_files for key, table in dmn.tables.items()}
+    decisions = dmn_deployment.Decisions.of([f.decisions for f in files], unreadable=any(f.tree is None for f in files))
+    files[0].problems += decisions.duplicate_problems()
     structurally_sound = [f for f in files if f.tree is not None and not f.problems and f.decisions is None]
     for file in structurally_sound:
         dependencies = _dependencies(uow, file, upload)
         file.problems += checks.call_cycle_problems(file.tree, file.name, [tree for tree, _ in dependencies])
-        trees = [file.tree] + [tree for tree, _ in dependencies]
-        decisions.update(dmn_deployment.stored_decisions(uow, dmn_checks.decision_refs(trees) - set(decisions)))
-        broken = {key for dmn in dmn_files for key in dmn.lines if key not in dmn.tables}  # reported already
-        if any(f.tree is None for f in files):  # an unreadable file may hold any decision: say nothing
-            broken |= dmn_checks.decision_refs(trees) - set(decisions)
-        file.problems += dmn_checks.task_problems(file.tree, file.name, {**dict.fromkeys(broken), **decisions})
-        if file.problems or dmn_checks.decision_refs(trees) & broken:
+        problems, decidable = decisions.check(uow, file.tree, file.name, [tree for tree, _ in dependencies])
+        file.problems += problems
+        if file.problems or not decidable:
             continue
         try:
-            file.parsed = parse_specs(file.tree, file.name, dependencies, decisions)
+            file.parsed = parse_specs(file.tree, file.name, dependencies, decisions.tables)
         except InvalidDefinition as error:
             file.problems += error.problems
             continue

@@ -11,19 +11,56 @@ BPMN alone still finds the decision.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Sequence
 
+from lxml import etree
 from SpiffWorkflow.dmn.specs.model import DecisionTable
 from sqlalchemy import select
 
 from engine.bpmn.validation import parse_xml
-from engine.domain.dmn import decision_files
-from engine.errors import InvalidDefinition
+from engine.domain.dmn import checks, decision_files
+from engine.errors import Invalid, InvalidDefinition
 from engine.store.models import Deployment
 from engine.store.uow import UnitOfWork
 
 MAX_STORED_FILES = 200  # DMN files looked through for a decision not in the deployment
+
+
+@dataclass
+class Decisions:
+    """The decisions the business rule tasks of one deployment may use while it is checked."""
+
+    files: list[decision_files.DecisionFile]
+    unreadable: bool = False  # a file of the deployment is not even XML: it may hold any decision
+    tables: dict[str, DecisionTable] = field(default_factory=dict)  # decision id -> table
+
+    @classmethod
+    def of(cls, files: Sequence[decision_files.DecisionFile | None], unreadable: bool) -> "Decisions":
+        """The DMN files among a deployment's files (None: a BPMN file); at least one BPMN file."""
+        found = [f for f in files if f is not None]
+        if len(found) == len(files):
+            raise Invalid("a deployment needs at least one BPMN file: decisions are deployed with the processes "
+                          "that use them", errors={"file": ["no BPMN file"]})
+        return cls(found, unreadable, {key: table for dmn in found for key, table in dmn.tables.items()})
+
+    def duplicate_problems(self) -> list[str]:
+        return checks.duplicate_problems(self.files)
+
+    def check(self, uow: UnitOfWork, tree: etree._ElementTree, filename: str,
+              dependencies: Sequence[etree._ElementTree]) -> tuple[list[str], bool]:
+        """(problems of the file's business rule tasks, whether its processes can be built): a
+        decision missing from the deployment is looked up among the DMN files stored before; one
+        whose file has problems (reported there) or may be in an unreadable file is not reported
+        again, but the file cannot be built."""
+        refs = checks.decision_refs([tree, *dependencies])
+        self.tables.update(stored_decisions(uow, refs - set(self.tables)))
+        broken = {key for dmn in self.files for key in dmn.lines if key not in dmn.tables}
+        if self.unreadable:
+            broken |= refs - set(self.tables)
+        problems = checks.task_problems(tree, filename, {**dict.fromkeys(broken), **self.tables})
+        return problems, not refs & broken
 
 
 def _stored_dmn(uow: UnitOfWork) -> Iterable[Deployment]:
