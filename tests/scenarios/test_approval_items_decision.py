@@ -101,3 +101,10 @@ def test_the_agent_confirms_the_decided_items_or_changes_them(runtime):
         [row] = uow.session.query(Case).all()
         assert row.status == "completed"
         assert case_variables(uow, row)["checklist_confirmation"]["items"] == items
+
+
+def test_the_diagram_marks_the_decision_with_a_table_not_a_gear():
+    from engine.diagram import parse_layout, render_svg
+    svg = render_svg(parse_layout((PROCESSES / "approval_checklist.bpmn").read_bytes(), "approval_checklist"))
+    assert 'height="3.5"' in svg  # the table's header row
+    assert 'stroke-dasharray="2.5 2"' not in svg  # a service task's gear
