@@ -321,3 +321,22 @@ def test_a_camunda_modeler_file_deploys_and_names_its_unsupported_cell(runtime):
     assert len(problems) == 1 and problems[0].startswith("fee.dmn:21: rule DecisionRule_0a2: row 2, input 'Amount':")
     fixed = MODELER_FILE.replace(b"value &gt;= 10", b"&gt;= 10")
     assert run(runtime, fixed, {"amount": 12})["result"] == "high"
+
+
+def test_an_incident_of_a_decision_is_repaired_by_fixing_the_variables_and_retrying(runtime):
+    from engine import repair
+    admin = Actor("root", "admin")
+    dmn = table([(["< 10"], ['"a"']), (["< 20"], ['"b"'])])
+    deploy(runtime, ("p.bpmn", rule_task_process()), ("d.dmn", dmn))
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, AGENT, "decided", KEY, variables={"amount": 5}).case
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        repair.patch_variables(uow, admin, case.id, {"amount": 15})
+        repair.retry_case(uow, admin, case.id)
+        uow.commit()
+    with runtime.unit_of_work(write=False) as uow:
+        row = uow.session.get(Case, case.id)
+        assert case_variables(uow, row)["result"] == "b"
+        assert not incidents.case_incidents(uow, case.id, "open")
+        assert [t.element_id for t in cases.case_tasks(uow, case.id) if t.state == "ready"] == ["Look"]
