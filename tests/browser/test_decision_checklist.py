@@ -43,3 +43,18 @@ def test_an_agent_gets_the_decided_checklist(chrome, server, screenshots, runtim
         from engine.store.models import Case
         [case] = uow.session.query(Case).all()
         assert case.status == "completed"
+
+
+def test_a_designer_deploys_a_process_with_its_decision_from_the_console(chrome, server, screenshots, runtime,
+                                                                         tmp_path):
+    from tests.scenarios.test_approval_items_decision import FILES, PROCESSES
+    People(runtime).add("dora", "designer")
+    me = Person(chrome, server, screenshots)
+    me.sign_in("dora")
+    me.go("/console/definitions#upload")
+    paths = [str(PROCESSES / name) for name in FILES]
+    chrome.find_element(By.ID, "bpmn-file").send_keys("\n".join(paths))
+    me.shot("designer-upload-bpmn-and-dmn")
+    me.submit()
+    me.shot("designer-deployed-checklist")
+    assert "/console/definitions/approval_checklist" in chrome.current_url and "流程已部署" in me.text()
