@@ -340,3 +340,23 @@ def test_an_incident_of_a_decision_is_repaired_by_fixing_the_variables_and_retry
         assert case_variables(uow, row)["result"] == "b"
         assert not incidents.case_incidents(uow, case.id, "open")
         assert [t.element_id for t in cases.case_tasks(uow, case.id) if t.state == "ready"] == ["Look"]
+
+
+@pytest.mark.parametrize("variables, fee, collects", [
+    ({"floor_area": 2000, "building_use": "office", "applied_on": "2026-05-01"}, 200, True),
+    ({"floor_area": 12000, "building_use": "factory", "applied_on": "2026-05-01"}, 1200, True),
+    ({"floor_area": 12000, "building_use": "residential", "applied_on": "2026-05-01"}, 200, True),
+    ({"floor_area": 500, "building_use": "school", "applied_on": "2026-05-01"}, 0, False),
+    ({"floor_area": 500, "building_use": "school", "applied_on": "2027-01-04"}, 200, True),
+])
+def test_a_modeler_fee_table_sums_its_rules(runtime, variables, fee, collects):
+    """tests/bpmn/modeler/permit_fee.{bpmn,dmn} as Camunda Modeler saves them: COLLECT SUM,
+    empty cells, not(...), lists, date intervals, a computed output, a JUEL condition on the result."""
+    from tests.conftest import BPMN
+    deploy(runtime, *[(name, (BPMN / "modeler" / name).read_bytes()) for name in ("permit_fee.bpmn", "permit_fee.dmn")])
+    found, open_incidents = decide(runtime, variables, process="permit_fee")
+    assert not open_incidents and found["fee"] == fee
+    with runtime.unit_of_work(write=False) as uow:
+        [row] = uow.session.query(Case).all()
+        ready = [t.element_id for t in cases.case_tasks(uow, row.id) if t.state == "ready"]
+        assert (ready == ["Activity_0pay"]) is collects and row.status == ("running" if collects else "completed")
