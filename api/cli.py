@@ -63,7 +63,8 @@ def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
 
 
 @click.command("deploy", help="Deploy BPMN files or directories of them, all as one deployment "
-                              "(a call activity may call a process of another file).")
+                              "(a call activity may call a process of another file; a directory's "
+                              ".dmn files hold the decisions of its business rule tasks).")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", is_flag=True, help="run every check and say what would be deployed; store nothing")
 @with_appcontext

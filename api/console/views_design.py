@@ -34,24 +34,26 @@ def definitions_page() -> Response:
 def deploy() -> Response:
     who = actor()
     access.require_role(who, "designer")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    uploads = [f for f in request.files.getlist("file") if f and f.filename]  # a BPMN file and its DMN files
+    if not uploads:
         return _overview(status=422, problems=["请选择一个 .bpmn 文件。"])
-    data = upload.read(MAX_BPMN + 1)
-    if not data:
-        return _overview(status=422, problems=[f"{upload.filename}: 文件是空的。"])
+    files = [(upload.read(MAX_BPMN + 1), upload.filename) for upload in uploads]
+    empty = [name for data, name in files if not data]
+    if empty:
+        return _overview(status=422, problems=[f"{empty[0]}: 文件是空的。"])
+    file_name = "、".join(name for _, name in files)
     dry_run = request.form.get("dry_run") == "1"
     try:
         with runtime().unit_of_work() as uow:
-            result = definitions.deploy(uow, who, data, upload.filename)
+            result = definitions.deploy_files(uow, who, [(data, name) for data, name in files])
             deployed = [(d.key, d.version) for d in result.definitions]
             if not dry_run:
                 uow.commit()
     except InvalidDefinition as error:
-        return _overview(status=422, problems=error.problems, file_name=upload.filename)
+        return _overview(status=422, problems=error.problems, file_name=file_name)
     except Invalid as error:
         problems = [m for ms in error.errors.values() for m in ms] or [error.detail]
-        return _overview(status=422, problems=problems, file_name=upload.filename)
+        return _overview(status=422, problems=problems, file_name=file_name)
     if dry_run:
         words = "检查通过，可以部署：" if result.created else "与已部署的最新版本相同："
         return _overview(checked=words + "、".join(f"{k} v{v}" for k, v in deployed))

@@ -51,7 +51,9 @@ def _uploads(filename: str) -> list[tuple[bytes, str]]:
                        "errors (422) list every problem of every file: `errors.file` = "
                        "[`name.bpmn:42: userTask Review: ...`]. `warnings` lists what deploys but deserves a "
                        "look (a formKey that names no deployed form). `?dry_run=true` runs every check and "
-                       "answers what would be deployed, storing nothing.")
+                       "answers what would be deployed, storing nothing. DMN files (`.dmn`, DMN 1.1-1.3) in the "
+                       "same upload hold the decision tables of business rule tasks (`camunda:decisionRef`); "
+                       "a DMN file alone is a 422.")
 def deploy(actor, query):  # type: ignore[no-untyped-def]
     uploads = _uploads(query["filename"])
     if len(uploads) == 1 and not uploads[0][0]:

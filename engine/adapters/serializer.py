@@ -89,6 +89,10 @@ _standard_multi_instance.register(_STATE_CONFIG)
 from engine.domain.bpmn import external_task_spec as _external_task_spec  # noqa: E402
 _external_task_spec.register(_SPEC_CONFIG)
 _external_task_spec.register(_STATE_CONFIG)
+# Business rule tasks deciding with a DMN table pinned into the spec (engine.domain.dmn).
+from engine.domain.dmn import business_rule_task as _business_rule_task  # noqa: E402
+_business_rule_task.register(_SPEC_CONFIG)
+_business_rule_task.register(_STATE_CONFIG)
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))

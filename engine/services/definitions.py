@@ -25,6 +25,7 @@ from engine.domain.bpmn.parser import BPMN_NS, NS, ParsedFile, parse_specs
 from engine.adapters.serializer import dump_specs
 from engine.domain.bpmn.validation import (MAX_BPMN_BYTES, format_problem, parse_xml, reference_problems,
                                     schema_problems)
+from engine.domain.dmn import decision_files, deployment as dmn_deployment
 from engine.errors import Conflict, Invalid, InvalidDefinition, NotFound, TooLarge
 from engine.adapters.models import Definition, Deployment
 from engine.adapters.uow import UnitOfWork
@@ -54,6 +55,7 @@ class _File:
     tree: etree._ElementTree | None = None
     problems: list[str] = field(default_factory=list)
     parsed: ParsedFile | None = None
+    decisions: decision_files.DecisionFile | None = None  # a DMN file's decision tables
 
     @property
     def process_ids(self) -> list[str]:
@@ -84,6 +86,10 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
                              f"(as Camunda Modeler and bpmn.io do)")
         return
     tree, name = file.tree, file.name
+    if decision_files.is_dmn(tree):  # a DMN file: its decisions serve the deployment's business rule tasks
+        file.decisions = decision_files.read(tree, name)
+        file.problems += file.decisions.problems
+        return
     file.problems += schema_problems(tree, name) + reference_problems(tree, name)
     file.problems += (checks.reserved_id_problems(tree, name) + checks.expression_problems(tree, name)
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
@@ -177,14 +183,18 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
                 file.problems.append(format_problem(file.name, node, f"process '{pid}' is also defined in "
                                                                      f"{other.name}"))
             upload.setdefault(pid, file)
-    structurally_sound = [f for f in files if f.tree is not None and not f.problems]
+    decisions = dmn_deployment.Decisions.of([f.decisions for f in files], unreadable=any(f.tree is None for f in files))
+    files[0].problems += decisions.duplicate_problems()
+    structurally_sound = [f for f in files if f.tree is not None and not f.problems and f.decisions is None]
     for file in structurally_sound:
         dependencies = _dependencies(uow, file, upload)
         file.problems += checks.call_cycle_problems(file.tree, file.name, [tree for tree, _ in dependencies])
-        if file.problems:
+        problems, decidable = decisions.check(uow, file.tree, file.name, [tree for tree, _ in dependencies])
+        file.problems += problems
+        if file.problems or not decidable:
             continue
         try:
-            file.parsed = parse_specs(file.tree, file.name, dependencies)
+            file.parsed = parse_specs(file.tree, file.name, dependencies, decisions.tables)
         except InvalidDefinition as error:
             file.problems += error.problems
             continue
@@ -195,6 +205,8 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
 
     warnings: list[str] = []
     for file in files:
+        if file.decisions is not None:
+            continue
         warnings += checks.form_key_warnings(file.tree, file.name, uow.runtime.forms)
     return _store(uow, actor, files, now, warnings)
 
@@ -204,6 +216,8 @@ def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, war
     plans = []  # (file, key, previous, spec_json)
     problems: list[str] = []
     for file in files:
+        if file.parsed is None:  # a DMN file: stored below, its tables live in the specs that use them
+            continue
         sha = hashlib.sha256(file.data).hexdigest()
         for key, spec in file.parsed.specs.items():
             previous = latest_definition(uow, key)
@@ -224,6 +238,7 @@ def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, war
         definitions, new = _insert(uow, actor, plans, now)
     except IntegrityError as error:
         raise Conflict("another deployment of the same process happened at the same time; retry") from error
+    dmn_deployment.store_files(uow, actor.name, [(f.name, f.data) for f in files if f.decisions is not None], now)
     for definition, specs, planned in new:
         start_timers.replace_for(uow, definition, planned)
         # Cached as restored from the stored JSON, exactly what any other process loads (never
@@ -305,11 +320,12 @@ def deployment_xml(uow: UnitOfWork, definition: Definition) -> str:
 
 
 def bpmn_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The .bpmn files named by `paths` (files as given, directories searched recursively)."""
+    """The .bpmn files named by `paths` (files as given, directories searched recursively), and
+    the .dmn files of those directories (decisions deploy with the processes using them)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        found += sorted(path.glob("**/*.bpmn")) if path.is_dir() else [path]
+        found += sorted(path.glob("**/*.bpmn")) + sorted(path.glob("**/*.dmn")) if path.is_dir() else [path]
     return found
 
 

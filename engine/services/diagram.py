@@ -368,7 +368,12 @@ def _task_icon(kind: str, x: float, y: float, stroke: str) -> str:
         return (f'<rect {_attrs(x=_n(x + 6), y=_n(y + 5), width=12, height=15, fill="none", stroke=stroke, stroke_width=1.2)}/>'
                 + "".join(f'<line {_attrs(x1=_n(x + 8), y1=_n(y + 9 + i * 3.5), x2=_n(x + 16), y2=_n(y + 9 + i * 3.5), stroke=stroke, stroke_width=1)}/>'
                           for i in range(3)))
-    if kind in ("serviceTask", "businessRuleTask"):
+    if kind == "businessRuleTask":  # BPMN's table marker: a header row over a grid
+        return (f'<rect {_attrs(x=_n(x + 5), y=_n(y + 6), width=16, height=12, fill="none", stroke=stroke, stroke_width=1.2)}/>'
+                f'<rect {_attrs(x=_n(x + 5), y=_n(y + 6), width=16, height=3.5, fill=stroke, stroke=stroke, stroke_width=1)}/>'
+                f'<line {_attrs(x1=_n(x + 5), y1=_n(y + 13.5), x2=_n(x + 21), y2=_n(y + 13.5), stroke=stroke, stroke_width=1)}/>'
+                f'<line {_attrs(x1=_n(x + 10), y1=_n(y + 9.5), x2=_n(x + 10), y2=_n(y + 18), stroke=stroke, stroke_width=1)}/>')
+    if kind == "serviceTask":
         return (f'<circle {_attrs(cx=_n(x + 12), cy=_n(y + 12), r=6, fill="none", stroke=stroke, stroke_width=2.5, stroke_dasharray="2.5 2")}/>'
                 f'<circle {_attrs(cx=_n(x + 12), cy=_n(y + 12), r=2.5, fill="none", stroke=stroke, stroke_width=1.2)}/>')
     if kind in ("sendTask", "receiveTask"):

@@ -236,3 +236,22 @@ def test_a_failed_step_shows_on_the_case_page_and_the_admin_list_and_can_be_retr
     staff.sign_in("fgj")
     staff.get(f"/console/cases/{case_id}")
     assert staff.post(f"/console/cases/{case_id}/retry").status_code == 403
+
+
+def test_the_designer_uploads_a_bpmn_with_its_dmn_decision(app, people):
+    from tests.dmn_text import rule_task_process, table
+    b = Browser(app)
+    b.sign_in("dora")
+    b.get("/console/definitions")
+    io = __import__("io")
+    dmn = table([(["< 10"], ['"a"']), (['matches("x")'], ['"b"'])])
+    refused = b.post("/console/definitions", {"file": [(io.BytesIO(rule_task_process()), "p.bpmn"),
+                                                       (io.BytesIO(dmn), "d.dmn")]},
+                     content_type="multipart/form-data")
+    html = _text(refused)
+    assert refused.status_code == 422 and "p.bpmn、d.dmn 未部署" in html and "d.dmn:13: rule Rule2" in html
+    fixed = table([(["< 10"], ['"a"']), ([">= 10"], ['"b"'])])
+    deployed = b.post("/console/definitions", {"file": [(io.BytesIO(rule_task_process()), "p.bpmn"),
+                                                        (io.BytesIO(fixed), "d.dmn")]},
+                      content_type="multipart/form-data")
+    assert deployed.status_code == 303 and "/console/definitions/decided" in deployed.headers["Location"]

@@ -180,7 +180,9 @@ def metadata(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     """Per-element routing metadata of every process in the files (the engine's parser's view)."""
     from engine.domain.bpmn.parser import NS, element_metadata
     found: dict[str, dict[str, Any]] = {}
-    for data in files.values():
+    for name, data in files.items():
+        if name.endswith(".dmn"):
+            continue
         root = etree.fromstring(data)
         for process in root.iterfind("bpmn:process", NS):
             found.update(element_metadata(process))
@@ -482,7 +484,10 @@ class RawDriver(Driver):
         camunda = scenario.raw_parser == "camunda"
         parser = _ExternalCamundaParser() if camunda else BpmnParser()
         for name, data in scenario.files.items():
-            parser.add_bpmn_str(data, filename=name)
+            if name.endswith(".dmn"):  # a decision table (SpiffWorkflow's own DMN engine decides)
+                parser.add_dmn_str(data, filename=name)
+            else:
+                parser.add_bpmn_str(data, filename=name)
         spec = parser.get_spec(scenario.process)
         subprocess_specs = parser.get_subprocess_specs(scenario.process)
         self.serializer = BpmnWorkflowSerializer(

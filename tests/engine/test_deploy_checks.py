@@ -208,12 +208,13 @@ def test_a_refused_deploy_stores_nothing(runtime):
 
 # -- more that hung or gave a 500 (found by trying every BPMN element) ---------------------------
 
-def test_business_rule_tasks_are_refused_naming_the_element(runtime):
-    for attributes in ('camunda:decisionRef="permit_fee"', ""):
+def test_business_rule_tasks_without_a_deployed_decision_are_refused_naming_the_element(runtime):
+    for attributes, message in (('camunda:decisionRef="permit_fee"', "decisionRef 'permit_fee' names no decision"),
+                                ("", "a business rule task needs camunda:decisionRef")):
         element = (f'    <bpmn:businessRuleTask id="T" {attributes}><bpmn:incoming>F1</bpmn:incoming>'
                    f'<bpmn:outgoing>F2</bpmn:outgoing></bpmn:businessRuleTask>')
         [problem] = _refused(runtime, around(element), "dmn.bpmn")
-        assert problem.startswith("dmn.bpmn:8: businessRuleTask T: business rule tasks (DMN decisions) are not supported")
+        assert problem.startswith(f"dmn.bpmn:8: businessRuleTask T: {message}")
 
 
 def test_a_receive_task_waits_for_its_message(runtime):

@@ -12,7 +12,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI = "http://www.omg.org/spec/BPMN/20100524/DI"
 FILES = sorted(PROCESSES.glob("*.bpmn"))
 SHAPED = ("startEvent", "endEvent", "intermediateCatchEvent", "boundaryEvent", "userTask", "scriptTask",
-          "serviceTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+          "serviceTask", "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
           "inclusiveGateway", "eventBasedGateway", "lane", "participant")
 
 

@@ -151,10 +151,12 @@ MAX_TOPIC = 255
 
 
 def business_rule_problems(tree: etree._ElementTree, filename: str) -> list[str]:
-    """DMN decisions are not deployed here, so a business rule task could never run."""
-    return [format_problem(filename, node, "business rule tasks (DMN decisions) are not supported; decide "
-                                           "with an exclusiveGateway's conditions or a scriptTask")
-            for node in _bpmn_nodes(tree, "businessRuleTask") if not external_task_spec.is_external(node)]
+    """A business rule task runs a DMN decision (`camunda:decisionRef`, engine.domain.dmn) or is
+    carried out by a worker (`camunda:type="external"`); without either it has nothing to run."""
+    return [format_problem(filename, node, "a business rule task needs camunda:decisionRef naming a DMN "
+                                           "decision deployed with it (or camunda:type=\"external\")")
+            for node in _bpmn_nodes(tree, "businessRuleTask")
+            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None and not external_task_spec.is_external(node)]
 
 
 def loop_problems(tree: etree._ElementTree, filename: str) -> list[str]:

@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.domain.bpmn import external_task_spec
 from engine.domain.bpmn.standard_multi_instance import with_standard_multi_instance
+from engine.domain.dmn.business_rule_task import DecisionTask, DecisionTaskParser
 from engine.errors import InvalidDefinition
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -55,6 +56,7 @@ class OneWindowParser(CamundaParser):
             **BpmnParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
             f"{{{BPMN_NS}}}sendTask": (_CamundaSendTaskParser, SendTask),
             f"{{{BPMN_NS}}}receiveTask": (_CamundaReceiveTaskParser, ReceiveTask),
+            f"{{{BPMN_NS}}}businessRuleTask": (DecisionTaskParser, DecisionTask),  # engine.domain.dmn
         }.items()
     }
 
@@ -141,15 +143,18 @@ def problem_from(error: ValidationException, filename: str,
 
 
 def parse_specs(tree: etree._ElementTree, filename: str,
-                dependencies: list[tuple[etree._ElementTree, str]] = ()) -> ParsedFile:
+                dependencies: list[tuple[etree._ElementTree, str]] = (),
+                decisions: dict[str, Any] | None = None) -> ParsedFile:
     """Build specs for every executable process in `tree`, reporting a problem for each process
     SpiffWorkflow refuses (not only the first).
 
     `dependencies` are other files (of the same upload, or deployed before) whose processes may
     be the targets of call activities; their specs are embedded as subprocess specs, pinned at
     deploy time, and the routing/form metadata of their elements travels with them.
+    `decisions` (decision id → DMN decision table) are the tables business rule tasks may use.
     """
     parser = OneWindowParser()
+    parser.decision_tables = decisions or {}
     parsed = ParsedFile()
     trees = {filename: tree}
     try:
