@@ -25,7 +25,8 @@ from engine.domain.bpmn.parser import BPMN_NS, NS, ParsedFile, parse_specs
 from engine.adapters.serializer import dump_specs
 from engine.domain.bpmn.validation import (MAX_BPMN_BYTES, format_problem, parse_xml, reference_problems,
                                     schema_problems)
-from engine.domain.dmn import decision_files, deployment as dmn_deployment
+from engine.domain.dmn import decision_files
+from engine.services import decision_files as dmn_deployment
 from engine.errors import Conflict, Invalid, InvalidDefinition, NotFound, TooLarge
 from engine.adapters.models import Definition, Deployment
 from engine.adapters.uow import UnitOfWork

@@ -113,7 +113,7 @@ def service_task_problems(tree: etree._ElementTree, filename: str) -> list[str]:
     use = 'use camunda:type="external" camunda:topic="..." and a worker instead (docs/integrators.md)'
     for local in external_task_spec.EXTERNAL_CAPABLE:
         for node in _bpmn_nodes(tree, local):
-            java = [a for a in ("class", "expression", "delegateExpression")
+            java = [a for a in JAVA_ATTRIBUTES
                     if node.get(f"{{{CAMUNDA_NS}}}{a}") is not None]
             connector = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}connector")
             kind = (node.get(f"{{{CAMUNDA_NS}}}type") or "").strip()
@@ -156,7 +156,12 @@ def business_rule_problems(tree: etree._ElementTree, filename: str) -> list[str]
     return [format_problem(filename, node, "a business rule task needs camunda:decisionRef naming a DMN "
                                            "decision deployed with it (or camunda:type=\"external\")")
             for node in _bpmn_nodes(tree, "businessRuleTask")
-            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None and not external_task_spec.is_external(node)]
+            if node.get(f"{{{CAMUNDA_NS}}}decisionRef") is None and not external_task_spec.is_external(node)
+            and not any(node.get(f"{{{CAMUNDA_NS}}}{java}") is not None for java in JAVA_ATTRIBUTES)]
+
+
+#: Java implementations `service_task_problems` refuses (one problem per element is enough).
+JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
 
 
 def loop_problems(tree: etree._ElementTree, filename: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 Each returns every problem as `file:line: element: message`. `dmn_problems` runs them all on a
 set of files without a database (what `onewindow lint` calls); the deploy runs the same checks
-with the decisions stored before as a fallback for references (`engine.domain.dmn.deployment`).
+with the decisions stored before as a fallback for references (`engine.services.decision_files`).
 """
 from __future__ import annotations
 
