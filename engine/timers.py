@@ -82,11 +82,19 @@ install_clock()
 # --------------------------------------------------------------------------- what is due when
 
 
+def _is_timer(definition: Any) -> bool:
+    """A timer, or an event-based gateway waiting on one (SpiffWorkflow waits on the gateway with
+    a `Multiple` event that holds the timer's value)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
 def _timer_tasks(workflow: Any) -> list[Any]:
     out = []
     for task in list(workflow.event_manager.tasks.values()):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition) and task.state == TaskState.WAITING:
+        if _is_timer(getattr(task.task_spec, "event_definition", None)) and task.state == TaskState.WAITING:
             out.append(task)
     return out
 
@@ -340,6 +348,8 @@ class Worker:
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
         fired = self.start_cases()
+        from engine.services import case_migration  # running cases moved to a new version (issue 12)
+        fired += case_migration.work(self.runtime, self.batch)
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
