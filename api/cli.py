@@ -622,9 +622,10 @@ for _repair in REPAIR_COMMANDS:
 
 
 from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
-from api.cli_designers import DESIGNER_COMMANDS, alias_command  # noqa: E402 - issue 12
+from api.cli_designers import DESIGNER_COMMANDS, alias_command, organisation_export  # noqa: E402 - issue 12
 
 departments_group.add_command(alias_command)
+organisation_group.add_command(organisation_export)
 
 
 def all_commands() -> list[click.Command]:

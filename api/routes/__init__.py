@@ -27,6 +27,9 @@ RESOURCES = [
     "regions",
     "batches",
     "diagrams",
+    "department_aliases",
+    "definition_diff",
+    "migrations",
 ]
 
 

@@ -38,7 +38,7 @@ def list_aliases(uow: "UnitOfWork") -> list[dict[str, Any]]:
     return out
 
 
-def _document(uow: "UnitOfWork") -> tuple[dict[str, Any], str]:
+def document_in_force(uow: "UnitOfWork") -> tuple[dict[str, Any], str]:
     """The organisation document in force (recorded version, else the configured file), parsed."""
     current = uow.organisation
     if current.version is not None:
@@ -77,7 +77,7 @@ def set_alias(uow: "UnitOfWork", actor: Actor, name: str, department: str) -> di
                       errors={"department": ["unknown department"]})
     if organisation.group_aliases.get(name) == department:
         return {"name": name, "department": department, "version": organisation.version, "unchanged": True}
-    document, source = _document(uow)
+    document, source = document_in_force(uow)
     document[group_aliases.FIELD] = {**(document.get(group_aliases.FIELD) or {}), name: department}
     result = _record(uow, actor, document, source)
     return {"name": name, "department": department, "version": result["version"], "unchanged": False}
@@ -111,7 +111,7 @@ def remove_alias(uow: "UnitOfWork", actor: Actor, name: str) -> dict[str, Any]:
         raise Conflict(f"open cases of {', '.join(users)} route tasks through the alias {name!r}; "
                        f"let them finish or migrate them to a version that names a department",
                        errors={"name": [f"used by {u}" for u in users]})
-    document, source = _document(uow)
+    document, source = document_in_force(uow)
     aliases = dict(document.get(group_aliases.FIELD) or {})
     aliases.pop(name, None)
     if aliases:
