@@ -15,7 +15,7 @@ TAGS = ["migrations"]
 
 @blueprint.post("/migrations")
 @operation("Migrate running cases to another version (admin)", tags=TAGS, body=MigrationBodySchema,
-           response=MigrationSchema, status=202,
+           response=MigrationSchema, status=202, not_found=True,
            responses={200: ("a dry run: each case, whether it can move and why not", DryRunSchema)},
            description="The plan: `process_key`, `from_version`, `to_version`, and `mapping` for elements whose "
                        "id changed (`{\"Activity_review\": \"Activity_technical_review\"}`); other elements map by "
