@@ -12,7 +12,7 @@ from engine.definitions import deploy_files
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.services import case_migration
 from engine.services.case_migration import Plan
-from engine.store.models import Case, Task
+from engine.store.models import Case, Event, Task
 from tests import modeler_corpus
 from tests.differential.harness import empty_caches
 from tests.engine.test_cases import open_tasks
@@ -233,3 +233,48 @@ def test_other_tables_follow_through_a_hook(two_versions):
     [(hooked_case, v1, v2, tokens)] = seen
     assert (hooked_case, v1, v2) == (case_id, 1, 2)
     assert ("Activity_review", "Activity_technical_review") in tokens.values()
+
+
+def test_two_movers_and_a_busy_inbox_at_once_move_each_case_once_and_lose_no_completion(two_versions):
+    """Two workers run the same migration while staff complete tasks of the same cases: every
+    case moves exactly once, and every completion is kept (the case lock orders them)."""
+    import threading
+    runtime = two_versions
+    ids = [start(runtime, n) for n in range(1, 9)]
+    checks = {case_id: task_at(runtime, case_id, "Activity_check").id for case_id in ids}
+    deploy_version(runtime, V2)
+    with runtime.unit_of_work() as uow:
+        migration_id = case_migration.start(uow, ADMIN, Plan("permit_review", 1, 2, {}), 2).id
+        uow.commit()
+    errors: list[BaseException] = []
+
+    def mover() -> None:
+        try:
+            while case_migration.run_batch(runtime, migration_id, 2):
+                pass
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    def staff() -> None:
+        try:
+            for case_id in ids[::2]:
+                complete(runtime, checks[case_id])
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+    threads = [threading.Thread(target=mover), threading.Thread(target=mover), threading.Thread(target=staff)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    with runtime.unit_of_work(write=False) as uow:
+        result = case_migration.progress(uow, ADMIN, migration_id)
+        migrated = [e.case_id for e in uow.session.query(Event).filter_by(type="migrated")]
+        assert sorted(migrated) == sorted(c.id for c in uow.session.query(Case) if c.process_version == 2)
+        assert len(migrated) == len(set(migrated))
+        for case_id in ids[::2]:
+            assert uow.session.get(Task, checks[case_id]).state == "completed"
+    # a case completed before its move is at the renamed review: it cannot move without a pair
+    assert result["migrated"] + result["skipped"] == 8 and result["failed"] == 0
+    for case_id in ids[1::2]:
+        assert task_at(runtime, case_id, "Activity_check").id == checks[case_id]
