@@ -178,20 +178,22 @@ def _move(uow: "UnitOfWork", migration: CaseMigration, item_id: int) -> None:
 
 
 def _retarget_rows(uow: "UnitOfWork", flow: CaseWorkflow, tokens: dict[str, tuple[str, str]]) -> list[str]:
-    """Open task rows whose element was mapped to another id take the new element's id, name and
-    form; their id, department, assignee, due date and clock stay."""
+    """Open task rows follow their element: the new version's name (a renamed step reads as the
+    new version calls it) and, for an element mapped to another id, that id and its form. Their
+    id, department, assignee, due date and clock stay. Returns the ids of rows that changed."""
     moved = []
     for task_id, (before, after) in tokens.items():
-        if before == after:
-            continue
         row = uow.session.get(Task, task_id)
         if row is None or row.state not in ("ready", "error"):
             continue
         spiff = flow.workflow.get_task_from_id(UUID(task_id))
-        meta = flow.definition.elements.get(after, {})
-        row.element_id = after
-        row.name = _task_name(spiff.task_spec.bpmn_name or after, row.item)
-        row.form_key = meta.get("formKey", row.form_key)
+        name = _task_name(spiff.task_spec.bpmn_name or after, row.item)
+        if before == after and name == row.name:
+            continue
+        if before != after:
+            row.element_id = after
+            row.form_key = flow.definition.elements.get(after, {}).get("formKey", row.form_key)
+        row.name = name
         moved.append(task_id)
     return moved
 

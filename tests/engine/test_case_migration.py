@@ -278,3 +278,34 @@ def test_two_movers_and_a_busy_inbox_at_once_move_each_case_once_and_lose_no_com
     assert result["migrated"] + result["skipped"] == 8 and result["failed"] == 0
     for case_id in ids[1::2]:
         assert task_at(runtime, case_id, "Activity_check").id == checks[case_id]
+
+
+def test_a_case_inside_a_call_activity_waits_and_one_past_it_moves_and_ends(runtime):
+    set_aliases(runtime)
+    names = ["permit_with_inspection.bpmn", "site_inspection.bpmn"]
+    files = [((modeler_corpus.DIR / n).read_bytes(), n) for n in names]
+    with runtime.unit_of_work() as uow:
+        deploy_files(uow, Actor("dora", "designer"), files)
+        inside = cases.start_case(uow, AGENT, "permit_with_inspection", "2026-510117-34-01-000001").case.id
+        past = cases.start_case(uow, AGENT, "permit_with_inspection", "2026-510117-34-01-000002").case.id
+        uow.commit()
+    complete(runtime, task_at(runtime, past, "Activity_visit").id)
+    changed = files[0][0].replace(b'name="Issue permit"', b'name="Issue the permit"')
+    with runtime.unit_of_work() as uow:
+        deploy_files(uow, Actor("dora", "designer"), [(changed, names[0]), files[1]])
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        migration = case_migration.start(uow, ADMIN, Plan("permit_with_inspection", 1, 2, {}))
+        uow.commit()
+        migration_id = migration.id
+    case_migration.run_batch(runtime, migration_id)
+    with runtime.unit_of_work(write=False) as uow:
+        result = case_migration.progress(uow, ADMIN, migration_id)
+    [skipped] = result["cases"]
+    assert skipped["case_id"] == inside and "inside sub-process or call activity 'site_inspection'" in skipped["reason"]
+    issue = task_at(runtime, past, "Activity_issue")
+    assert issue.name == "Issue the permit"  # the open task reads as the new version names it
+    complete(runtime, issue.id)
+    with runtime.unit_of_work(write=False) as uow:
+        case = uow.session.get(Case, past)
+        assert (case.status, case.process_version) == ("completed", 2)
