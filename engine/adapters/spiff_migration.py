@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
+from uuid import uuid4
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.util.task import TaskState
@@ -84,6 +85,8 @@ def _rewrite(tree: dict[str, Any], old: Any, new: Any, mapping: dict[str, str], 
     """Rewrite one (sub)process's task dictionary in place against `new`'s task specs."""
     tasks: dict[str, dict[str, Any]] = tree["tasks"]
     kept: dict[str, dict[str, Any]] = {}
+    full = _full_data(tasks, tree["root"])
+    added: dict[str, str] = {}  # task id → the boundary-event split put above it
 
     def visit(task_id: str) -> list[str]:
         task = tasks[task_id]
@@ -115,9 +118,16 @@ def _rewrite(tree: dict[str, Any], old: Any, new: Any, mapping: dict[str, str], 
             return children  # a finished step the target lacks: cut out, its children move up
         task["task_spec"] = new_name
         task["children"] = children
+        task["data"], task["delta"] = full[task_id], {}  # whole: its parent may change
         for child in children:
             kept[child]["parent"] = task_id
         kept[task_id] = task
+        if state & ACTIVE and new_spec is not None:
+            split = _new_split(task, tasks, new)
+            if split is not None:
+                kept[split["id"]] = split
+                added[task_id] = split["id"]
+                return [split["id"]]
         return [task_id]
 
     roots = visit(tree["root"])
@@ -125,9 +135,49 @@ def _rewrite(tree: dict[str, Any], old: Any, new: Any, mapping: dict[str, str], 
         out.reasons.append(f"the start of the process{where} has no counterpart")
         return
     tasks[tree["root"]]["parent"] = None
-    tree["tasks"] = {task_id: kept[task_id] for task_id in tasks if task_id in kept}
+    order = [i for task_id in tasks if task_id in kept for i in (added.get(task_id), task_id) if i is not None]
+    tree["tasks"] = {task_id: kept[task_id] for task_id in order}
     if tree.get("last_task") not in kept:
         tree["last_task"] = None
+
+
+def _new_split(task: dict[str, Any], tasks: dict[str, dict[str, Any]], new: Any) -> dict[str, Any] | None:
+    """The split a token needs above it when the target gives its element boundary events it
+    did not have (SpiffWorkflow arms an activity's boundary events through that split; the
+    events themselves are armed after loading, `_arm_new_boundary_events`)."""
+    element = element_of(task["task_spec"])
+    name = f"{element}.BoundaryEventSplit"
+    parent = tasks.get(task["parent"]) if task.get("parent") else None
+    if element is None or name not in new.task_specs or (parent is not None and parent["task_spec"] == name):
+        return None
+    split = {"id": str(uuid4()), "parent": task["parent"], "children": [task["id"]],
+             "last_state_change": task["last_state_change"], "state": TaskState.COMPLETED, "task_spec": name,
+             "triggered": False, "internal_data": {}, "data": task["data"], "delta": {},
+             "typename": task.get("typename", "Task")}
+    task["parent"] = split["id"]
+    return split
+
+
+def _full_data(tasks: dict[str, dict[str, Any]], root: str) -> dict[str, Any]:
+    """Each task's whole data (as saved: converted values). A saved task keeps only its changes
+    against its parent's data (SpiffWorkflow's delta), which would read wrong under another
+    parent once a step is cut out, so every kept task is written with its whole data."""
+    full: dict[str, Any] = {}
+    pending = [root]
+    while pending:
+        task_id = pending.pop()
+        task = tasks[task_id]
+        delta, parent = task.get("delta"), task.get("parent")
+        if delta and parent in full:
+            data = dict(full[parent])
+            data.update(delta.get("updates") or {})
+            for key in delta.get("deletions") or ():
+                data.pop(key, None)
+        else:
+            data = task["data"]
+        full[task_id] = data
+        pending.extend(child for child in task["children"] if child in tasks)
+    return full
 
 
 def rebuild(state_text: str, old: Specs, new: Specs, mapping: dict[str, str],
@@ -176,6 +226,8 @@ def _arm_new_boundary_events(workflow: Any) -> None:
                 continue
             present = {c.task_spec for c in task.children}
             for spec in task.task_spec.outputs:
-                if spec not in present:
-                    child = task._add_child(spec, TaskState.FUTURE)
-                    child.task_spec._update(child)
+                if spec not in present:  # as the split's own run does: predicted, then waiting
+                    child = task._add_child(spec, TaskState.MAYBE)
+                    spec._predict(child)
+                    child._set_state(TaskState.WAITING)
+                    spec._update(child)  # the timer's instant is counted from now

@@ -309,3 +309,63 @@ def test_a_case_inside_a_call_activity_waits_and_one_past_it_moves_and_ends(runt
     with runtime.unit_of_work(write=False) as uow:
         case = uow.session.get(Case, past)
         assert (case.status, case.process_version) == ("completed", 2)
+
+
+def test_variables_survive_when_a_finished_step_the_new_version_lacks_is_cut_out(two_versions):
+    """The review a case already passed is gone from version 2 (no pair maps it): the step is cut
+    out of the case's tree, and what the case knows (its variables) stays whole."""
+    from engine import queries
+    runtime = two_versions
+    case_id = start(runtime, 1)
+    complete(runtime, task_at(runtime, case_id, "Activity_check").id, {"documents": ["plan.pdf"]})
+    complete(runtime, task_at(runtime, case_id, "Activity_review").id, {"approved": True, "note": "fine"})
+    issue = task_at(runtime, case_id, "Activity_issue")
+    with runtime.unit_of_work(write=False) as uow:
+        before = queries.case_variables(uow, uow.session.get(Case, case_id))
+    deploy_version(runtime, V2)
+    result = migrate(runtime)
+    assert result["migrated"] == 1, result
+    with runtime.unit_of_work(write=False) as uow:
+        after = queries.case_variables(uow, uow.session.get(Case, case_id))
+    assert after == before and after["note"] == "fine" and after["documents"] == ["plan.pdf"]
+    assert task_at(runtime, case_id, "Activity_issue").id == issue.id
+    complete(runtime, issue.id)
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).status == "completed"
+
+
+def test_a_boundary_timer_the_new_version_adds_to_an_open_task_starts_at_the_move(two_versions, clock):
+    runtime = two_versions
+    case_id = start(runtime, 1)
+    complete(runtime, task_at(runtime, case_id, "Activity_check").id)
+    late = ('<bpmn:boundaryEvent id="Event_review_late" attachedToRef="Activity_review" cancelActivity="false">'
+            '<bpmn:outgoing>Flow_late</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H'
+            '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+            '<bpmn:userTask id="Activity_chase" name="Chase the review" camunda:candidateGroups="management">'
+            '<bpmn:incoming>Flow_late</bpmn:incoming><bpmn:outgoing>Flow_chased</bpmn:outgoing></bpmn:userTask>'
+            '<bpmn:endEvent id="Event_chased"><bpmn:incoming>Flow_chased</bpmn:incoming></bpmn:endEvent>'
+            '<bpmn:sequenceFlow id="Flow_late" sourceRef="Event_review_late" targetRef="Activity_chase" />'
+            '<bpmn:sequenceFlow id="Flow_chased" sourceRef="Activity_chase" targetRef="Event_chased" />'
+            '</bpmn:process>')
+    text = V1.read_text(encoding="utf-8").replace("</bpmn:process>", late)
+    with runtime.unit_of_work() as uow:
+        deploy_files(uow, Actor("dora", "designer"), [(text.encode(), V1.name)])
+        uow.commit()
+    clock.advance(hours=5)
+    moved_at = clock()
+    with runtime.unit_of_work() as uow:
+        migration_id = case_migration.start(uow, ADMIN, Plan("permit_review", 1, 2, {})).id
+        uow.commit()
+    case_migration.run_batch(runtime, migration_id)
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).process_version == 2
+        [job] = timers.pending_jobs(uow, case_id)
+    assert moved_at + timedelta(hours=1) <= job.due_at < moved_at + timedelta(hours=1, seconds=1)
+    clock.advance(hours=2)
+    timers.run_due(runtime)
+    chase = task_at(runtime, case_id, "Activity_chase")
+    complete(runtime, chase.id)
+    complete(runtime, task_at(runtime, case_id, "Activity_review").id, {"approved": True})
+    complete(runtime, task_at(runtime, case_id, "Activity_issue").id)
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).status == "completed"
