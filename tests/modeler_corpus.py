@@ -144,10 +144,12 @@ def _bounds(process: Process, dy: int) -> dict[str, tuple[int, int, int, int]]:
     kinds = {n.id: _KIND.get(n.tag, "task") for n in process.nodes}
     hosts = {n.id: n.attached for n in process.nodes}
     out: dict[str, tuple[int, int, int, int]] = {}
+    lane_of = {m: i for i, (_, members) in enumerate(process.lanes) for m in members}
     for n in process.nodes:
         if n.attached:
             continue
         col, row = place[n.id]
+        row = lane_of.get(n.id, row)  # in a lane: on the lane's row
         w, h = _SIZE[kinds[n.id]]
         cx, cy = 230 + col * 160, dy + 120 + row * 130
         out[n.id] = (cx - w // 2, cy - h // 2, w, h)
@@ -241,11 +243,13 @@ def render(file: File) -> str:
         bounds = _bounds(p, dy)
         right = max(x + w for x, y, w, h in bounds.values()) + 60
         top, bottom = min(y for _, y, _, _ in bounds.values()) - 50, max(y + h for _, y, _, h in bounds.values()) + 60
+        if p.lanes:  # one 130-high band per lane, its nodes on its middle
+            top, bottom = dy + 55, dy + 55 + 130 * len(p.lanes)
         if file.pools:
             parts.append(f'      <bpmndi:BPMNShape id="Participant_{_hid(p.id)}_di" bpmnElement="Participant_{_hid(p.id)}" '
                          f'isHorizontal="true"><dc:Bounds x="130" y="{top}" width="{right - 130}" '
                          f'height="{bottom - top}" /></bpmndi:BPMNShape>\n')
-            lane_height = (bottom - top) // max(1, len(p.lanes)) if p.lanes else 0
+            lane_height = 130
             for i, (lane, _members) in enumerate(p.lanes):
                 parts.append(f'      <bpmndi:BPMNShape id="Lane_{_hid(p.id, lane)}_di" bpmnElement="Lane_{_hid(p.id, lane)}" '
                              f'isHorizontal="true"><dc:Bounds x="160" y="{top + i * lane_height}" '
