@@ -33,7 +33,7 @@ from engine.adapters import spiff_migration
 from engine.bpmn.serializer import load_state
 from engine.definitions import find_definition
 from engine.errors import Invalid, NotFound
-from engine.store.models import Case, CaseMigration, CaseMigrationCase, Definition, Task
+from engine.store.models import Case, CaseMigration, CaseMigrationCase, Definition, Incident, Task
 from engine.workflow import CaseWorkflow, _task_name, load_definition, specs_of
 
 if TYPE_CHECKING:
@@ -193,6 +193,9 @@ def _retarget_rows(uow: "UnitOfWork", flow: CaseWorkflow, tokens: dict[str, tupl
         if before != after:
             row.element_id = after
             row.form_key = flow.definition.elements.get(after, {}).get("formKey", row.form_key)
+            for incident in uow.session.scalars(select(Incident).where(Incident.task_id == task_id,
+                                                                       Incident.state == "open")):
+                incident.element_id, incident.element_name = after, spiff.task_spec.bpmn_name
         row.name = name
         moved.append(task_id)
     return moved
