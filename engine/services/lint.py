@@ -36,6 +36,10 @@ def register(hook: LintHook) -> LintHook:
     return hook
 
 
+# Further checks register here, one line each, so every `onewindow lint` runs them:
+# register(dmn_problems)  # e.g. from the DMN module, once it exists
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
