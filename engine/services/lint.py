@@ -65,18 +65,21 @@ def lint_files(paths: Sequence[str | Path], organisation: Any, forms: Any | None
     now = now or datetime.now(timezone.utc)
     found: list[Problem] = []
     inputs: list[tuple[str, bytes]] = []
+    for raw in paths:
+        if Path(raw).is_dir() and not _files([raw]):
+            found.append(Problem(str(raw), 1, 1, "", "no .bpmn or .dmn file in this directory"))
     for path in _files(paths):
         try:
             inputs.append((str(path), path.read_bytes()))
         except OSError as error:
-            found.append(Problem(str(path), 0, 0, "", f"cannot be read: {error.strerror or error}"))
+            found.append(Problem(str(path), 1, 1, "", f"cannot be read: {error.strerror or error}"))
     texts = {name: data for name, data in inputs}
     bpmn = [definitions.CheckedFile(name, data) for name, data in inputs if not name.endswith(".dmn")]
     names = {f.name for f in bpmn}
     try:
         definitions.check_files(bpmn, now, organisation, lambda key: None)
     except DomainError as error:  # a file over the size limit
-        found.append(Problem(bpmn[0].name if len(bpmn) == 1 else "", 0, 0, "", error.detail))
+        found.append(Problem(bpmn[0].name if len(bpmn) == 1 else "", 1, 1, "", error.detail))
     for file in bpmn:
         for problem in dict.fromkeys(file.problems):
             found.append(_problem(problem, names, texts))
@@ -120,7 +123,7 @@ def _problem(text: str, names: set[str], texts: dict[str, bytes], severity: str 
     if message.startswith("warning: "):
         message = message[len("warning: "):]
     column = _column(texts.get(name), line, element.split(" ", 1)[1] if " " in element else None)
-    return Problem(name, line, column, element, message, severity)
+    return Problem(name, max(line, 1), column, element, message, severity)  # no line: the file's start
 
 
 def _column(data: bytes | None, line: int, element_id: str | None) -> int:

@@ -138,3 +138,10 @@ def test_the_pre_commit_hook_runs_lint_on_bpmn_and_dmn_files():
     assert hook.get("require_serial") is True  # call targets are looked for among the files of one run
     from api.cli import cli
     assert "lint" in cli.commands  # what `entry` runs
+
+
+def test_a_missing_file_or_an_empty_directory_is_an_error(tmp_path):
+    result = run(str(tmp_path / "missing.bpmn"), str(tmp_path))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'missing.bpmn'}:1:1: cannot be read: No such file or directory" in result.stdout
+    assert f"{tmp_path}:1:1: no .bpmn or .dmn file in this directory" in result.stdout
