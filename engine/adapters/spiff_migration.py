@@ -122,8 +122,8 @@ def _rewrite(tree: dict[str, Any], old: Any, new: Any, mapping: dict[str, str], 
         for child in children:
             kept[child]["parent"] = task_id
         kept[task_id] = task
-        if state & ACTIVE and new_spec is not None:
-            split = _new_split(task, tasks, new)
+        if state & ACTIVE and new_spec is not None and element_of(name) == name:
+            split = _new_split(task, tasks, new, mapping)
             if split is not None:
                 kept[split["id"]] = split
                 added[task_id] = split["id"]
@@ -141,14 +141,17 @@ def _rewrite(tree: dict[str, Any], old: Any, new: Any, mapping: dict[str, str], 
         tree["last_task"] = None
 
 
-def _new_split(task: dict[str, Any], tasks: dict[str, dict[str, Any]], new: Any) -> dict[str, Any] | None:
-    """The split a token needs above it when the target gives its element boundary events it
-    did not have (SpiffWorkflow arms an activity's boundary events through that split; the
-    events themselves are armed after loading, `_arm_new_boundary_events`)."""
+def _new_split(task: dict[str, Any], tasks: dict[str, dict[str, Any]], new: Any,
+               mapping: dict[str, str]) -> dict[str, Any] | None:
+    """The split an activity's token needs above it when the target gives the activity boundary
+    events it did not have (SpiffWorkflow arms an activity's boundary events through that split;
+    the events themselves are armed after loading, `_arm_new_boundary_events`). `task` is already
+    renamed; its parent is not yet (a parent is renamed after its children)."""
     element = element_of(task["task_spec"])
     name = f"{element}.BoundaryEventSplit"
     parent = tasks.get(task["parent"]) if task.get("parent") else None
-    if element is None or name not in new.task_specs or (parent is not None and parent["task_spec"] == name):
+    if element is None or name not in new.task_specs or (
+            parent is not None and target_name(parent["task_spec"], mapping) == name):
         return None
     split = {"id": str(uuid4()), "parent": task["parent"], "children": [task["id"]],
              "last_state_change": task["last_state_change"], "state": TaskState.COMPLETED, "task_spec": name,

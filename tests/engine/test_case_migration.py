@@ -369,3 +369,31 @@ def test_a_boundary_timer_the_new_version_adds_to_an_open_task_starts_at_the_mov
     complete(runtime, task_at(runtime, case_id, "Activity_issue").id)
     with runtime.unit_of_work(write=False) as uow:
         assert uow.session.get(Case, case_id).status == "completed"
+
+
+def test_a_renamed_activity_keeps_its_boundary_timer(two_versions, clock):
+    runtime = two_versions
+    case_id = start(runtime, 1)
+    with runtime.unit_of_work(write=False) as uow:
+        [job] = timers.pending_jobs(uow, case_id)
+        due = job.due_at
+    renamed = V1.read_text(encoding="utf-8").replace("Activity_check", "Activity_check_documents")
+    with runtime.unit_of_work() as uow:
+        deploy_files(uow, Actor("dora", "designer"), [(renamed.encode(), V1.name)])
+        uow.commit()
+    migrate(runtime, {"Activity_check": "Activity_check_documents"})
+    check = task_at(runtime, case_id, "Activity_check_documents")
+    with runtime.unit_of_work(write=False) as uow:
+        from engine.workflow import CaseWorkflow
+        workflow = CaseWorkflow.load(uow, uow.session.get(Case, case_id)).workflow
+        splits = [t for t in workflow.get_tasks() if t.task_spec.name.endswith("BoundaryEventSplit")]
+        [job] = timers.pending_jobs(uow, case_id)
+    assert len(splits) == 1 and job.due_at == due
+    clock.set(due)
+    timers.run_due(runtime)
+    complete(runtime, task_at(runtime, case_id, "Activity_remind").id)
+    complete(runtime, check.id)
+    complete(runtime, task_at(runtime, case_id, "Activity_review").id, {"approved": True})
+    complete(runtime, task_at(runtime, case_id, "Activity_issue").id)
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).status == "completed"
