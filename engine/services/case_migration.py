@@ -98,10 +98,20 @@ def _check(uow: "UnitOfWork", case: Case, source: Definition, target: Definition
 
 
 def _open_cases(uow: "UnitOfWork", source: Definition, case_ids: Iterable[str] | None = None) -> list[Case]:
+    """The open cases of the from version (of `case_ids`: each must be one, else 422 naming it)."""
     query = select(Case).where(Case.definition_id == source.id, Case.status.in_(OPEN))
     if case_ids is not None:
-        query = query.where(Case.id.in_(list(case_ids)))
-    return list(uow.session.scalars(query.order_by(Case.started_at, Case.id)))
+        wanted = list(dict.fromkeys(case_ids))
+        query = query.where(Case.id.in_(wanted))
+    found = list(uow.session.scalars(query.order_by(Case.started_at, Case.id)))
+    if case_ids is not None:
+        missing = [c for c in wanted if c not in {f.id for f in found}]
+        if missing:
+            raise Invalid(f"not open cases of {source.key} v{source.version}: {', '.join(missing[:10])}"
+                          + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""),
+                          errors={"case_ids": [f"{c}: not an open case of version {source.version}"
+                                               for c in missing[:100]]})
+    return found
 
 
 def dry_run(uow: "UnitOfWork", actor: Actor, plan: Plan, case_ids: list[str] | None = None) -> dict[str, Any]:

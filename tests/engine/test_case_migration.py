@@ -106,6 +106,9 @@ def test_the_plan_is_checked_before_anything_moves(two_versions):
             case_migration.dry_run(uow, Actor("dora", "designer"), Plan("permit_review", 1, 2, {}))
         with pytest.raises(Invalid):
             case_migration.parse_pairs(["Activity_review"])
+        with pytest.raises(Invalid) as not_open:
+            case_migration.dry_run(uow, ADMIN, Plan("permit_review", 1, 2, {}), ["no-such-case"])
+        assert "no-such-case" in not_open.value.detail
 
 
 def test_open_tasks_keep_id_assignee_due_date_and_clock_and_the_history_says_so(two_versions, clock):
