@@ -158,7 +158,8 @@ def definitions_diff(key: str, v1: int, v2: int, as_json: bool) -> None:
 @click.command("migrate", help="Move the open cases of process KEY from version --from to version --to. Elements "
                                "map by id; --map OLD=NEW for elements whose id changed (repeatable). --dry-run "
                                "lists per case whether it can move and why not; otherwise the cases move in "
-                               "batches, each in its own transaction, with a progress bar.")
+                               "batches, each in its own transaction, with a progress bar. Exit status 3 when "
+                               "some case cannot (or could not) move.")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the version the cases run now")
 @click.option("--to", "to_version", type=int, required=True, help="the version to move them to")
