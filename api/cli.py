@@ -475,6 +475,8 @@ def departments_list(level: str | None, region: str | None, as_json: bool) -> No
         return
     for d in bodies:
         click.echo(f"{d.code:<16} {d.level:<9} {d.region:<9} {d.name_zh}  ({d.name_en})")
+    from api.cli_designers import echo_aliases
+    echo_aliases()
 
 
 @click.group("regions", help="The regions (province → cities → counties) and their bodies.")
@@ -527,7 +529,8 @@ def _read_organisation(path: str | None) -> tuple[bytes, str]:
 
 def _changes_line(result: dict) -> str:
     labels = {"regions_added": "+regions", "regions_removed": "-regions", "departments_added": "+bodies",
-              "departments_removed": "-bodies", "departments_changed": "~bodies"}
+              "departments_removed": "-bodies", "departments_changed": "~bodies",
+              "aliases_added": "+aliases", "aliases_removed": "-aliases"}
     parts = [f"{labels[k]} {', '.join(v)}" for k, v in result["changes"].items() if v]
     return "; ".join(parts) or "no body or region added or removed"
 
@@ -592,13 +595,17 @@ for _repair in REPAIR_COMMANDS:
 
 
 from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
+from api.cli_designers import DESIGNER_COMMANDS, alias_command, organisation_export  # noqa: E402 - issue 12
+
+departments_group.add_command(alias_command)
+organisation_group.add_command(organisation_export)
 
 
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group, demo_group]
+            regions_group, organisation_group, demo_group, *DESIGNER_COMMANDS]
 
 
 def register_commands(app: Flask) -> None:

@@ -28,6 +28,9 @@ RESOURCES = [
     "batches",
     "diagrams",
     "external_tasks",
+    "department_aliases",
+    "definition_diff",
+    "migrations",
 ]
 
 

@@ -385,3 +385,44 @@ class ExternalTaskRow(Base):
     error_details: Mapped[str | None] = mapped_column(Text)
     variables: Mapped[dict] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- case migrations (issue 12)
+
+
+class CaseMigration(Base):
+    """Moving the open cases of one process version to another (`POST /migrations`,
+    `onewindow migrate`): the plan (element mapping) and its progress. Its cases are
+    `CaseMigrationCase` rows, moved in batches, each case in its own transaction."""
+
+    __tablename__ = "case_migrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    from_version: Mapped[int] = mapped_column(Integer)
+    to_version: Mapped[int] = mapped_column(Integer)
+    from_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    to_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    mapping: Mapped[dict] = mapped_column(JsonType, default=dict)  # explicit pairs {from element: to element}
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running | completed
+    batch_size: Mapped[int] = mapped_column(Integer, default=50)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseMigrationCase(Base):
+    """One case of a migration: pending, migrated, skipped (it could not move, `reason` says
+    why) or failed (the move raised; the case was left as it was)."""
+
+    __tablename__ = "case_migration_cases"
+    __table_args__ = (
+        UniqueConstraint("migration_id", "case_id", name="uq_case_migration_case"),
+        Index("ix_case_migration_cases_status", "migration_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    migration_id: Mapped[int] = mapped_column(ForeignKey("case_migrations.id"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

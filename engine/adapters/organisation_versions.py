@@ -117,7 +117,11 @@ def _changes(current: Organisation, new: Organisation) -> dict[str, list[str]]:
     return {"regions_added": sorted(new_r - old_r), "regions_removed": sorted(old_r - new_r),
             "departments_added": sorted(set(new_d) - set(old_d)),
             "departments_removed": sorted(set(old_d) - set(new_d)),
-            "departments_changed": sorted(c for c in set(old_d) & set(new_d) if old_d[c] != new_d[c])}
+            "departments_changed": sorted(c for c in set(old_d) & set(new_d) if old_d[c] != new_d[c]),
+            "aliases_added": sorted(f"{a}={c}" for a, c in new.group_aliases.items()
+                                    if current.group_aliases.get(a) != c),
+            "aliases_removed": sorted(f"{a}={c}" for a, c in current.group_aliases.items()
+                                      if new.group_aliases.get(a) != c)}
 
 
 def check(uow: "UnitOfWork", data: bytes | str, source: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from engine.domain import json_source
+from engine.domain import group_aliases
 from engine.config import shipped_dir
 from engine.errors import Invalid, NotFound
 
@@ -42,7 +43,8 @@ LEVEL_ROLES: tuple[str, ...] = ("coordinator", "leaders")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 DIVISION_RE = re.compile(r"^\d{6}$")
-_TOP_FIELDS = {"version", "description", "default_region", "functions", "regions", "coordination"}
+_TOP_FIELDS = {"version", "description", "default_region", "functions", "regions", "coordination",
+               "group_aliases"}
 _FUNCTION_FIELDS = {"key", "name_zh", "name_en", "aliases"}
 _REGION_FIELDS = {"code", "name_zh", "name_en", "level", "parent", "division", "bodies"}
 _BODY_FIELDS = {"code", "name_zh", "name_en", "function", "kind", "roles"}
@@ -135,7 +137,10 @@ class Organisation:
 
     def __init__(self, regions: list[Region], departments: list[Department], functions: list[Function],
                  coordination: list[CoordinationLevel], default_region: str, sha256: str = "",
-                 version: int | None = None, source: str = "organisation.json") -> None:
+                 version: int | None = None, source: str = "organisation.json",
+                 group_aliases: dict[str, str] | None = None) -> None:
+        #: Foreign candidate-group names → department codes (engine/domain/group_aliases.py).
+        self.group_aliases: dict[str, str] = dict(group_aliases or {})
         self._regions = {r.code: r for r in regions}
         self._region_order = [r.code for r in regions]
         self._by_code = {d.code: d for d in departments}
@@ -208,8 +213,11 @@ class Organisation:
                                      f"no department); known: {', '.join(by_region) or 'none'}")
         known = {d.code for d in bodies}
         coordination = _coordination(raw.get("coordination"), known, spelling, err)
+        aliases = group_aliases.validate(
+            raw.get(group_aliases.FIELD),
+            lambda c: c in known or (c.partition(".")[0] in LEVELS and c.partition(".")[2] in spelling), err)
         err.raise_if_any()
-        return cls(regions, bodies, functions, coordination, default, sha256=sha256)
+        return cls(regions, bodies, functions, coordination, default, sha256=sha256, group_aliases=aliases)
 
     # ------------------------------------------------------------------ bodies
     def get(self, code: str) -> Department:
@@ -336,16 +344,18 @@ class Organisation:
         return (level, function) if level in LEVELS and function else None
 
     def is_known(self, code: str) -> bool:
-        """A concrete body code or a generic LEVEL.FUNCTION code (what a process may name)."""
-        return code in self._by_code or self.generic(code) is not None
+        """A concrete body code, a generic LEVEL.FUNCTION code or an alias (what a process may name)."""
+        return code in self._by_code or self.generic(code) is not None or code in self.group_aliases
 
     def resolve(self, code: str, region: str | None = None) -> str:
         """The concrete body a process means by `code` in a case of `region` (None: the default).
 
         A generic code is looked up in the case's region at its level (a region below that level
         starts from its ancestor there; a region above it from itself), then up the tree until
-        a region has a body of that function. Any other code must be a concrete body's.
+        a region has a body of that function. Any other code must be a concrete body's. An
+        alias resolves as the code it stands for.
         """
+        code = self.group_aliases.get(code, code)
         generic = self.generic(code)
         if generic is None:
             if code in self._by_code:

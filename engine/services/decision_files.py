@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from lxml import etree
 from SpiffWorkflow.dmn.specs.model import DecisionTable
@@ -24,6 +24,9 @@ from engine.domain.dmn import checks, decision_files
 from engine.errors import Invalid, InvalidDefinition
 from engine.adapters.models import Deployment
 from engine.adapters.uow import UnitOfWork
+
+#: The decisions stored before, by id (the database at deploy; none for `onewindow lint`).
+StoredDecisions = Callable[[set[str]], dict[str, DecisionTable]]
 
 MAX_STORED_FILES = 200  # DMN files looked through for a decision not in the deployment
 
@@ -48,14 +51,14 @@ class Decisions:
     def duplicate_problems(self) -> list[str]:
         return checks.duplicate_problems(self.files)
 
-    def check(self, uow: UnitOfWork, tree: etree._ElementTree, filename: str,
+    def check(self, stored: "StoredDecisions", tree: etree._ElementTree, filename: str,
               dependencies: Sequence[etree._ElementTree]) -> tuple[list[str], bool]:
         """(problems of the file's business rule tasks, whether its processes can be built): a
         decision missing from the deployment is looked up among the DMN files stored before; one
         whose file has problems (reported there) or may be in an unreadable file is not reported
         again, but the file cannot be built."""
         refs = checks.decision_refs([tree, *dependencies])
-        self.tables.update(stored_decisions(uow, refs - set(self.tables)))
+        self.tables.update(stored(refs - set(self.tables)))
         broken = {key for dmn in self.files for key in dmn.lines if key not in dmn.tables}
         if self.unreadable:
             broken |= refs - set(self.tables)

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from lxml import etree
 from sqlalchemy.exc import IntegrityError
@@ -65,12 +65,15 @@ class _File:
         return [p.get("id") for p in self.tree.getroot().iterfind("bpmn:process", NS) if p.get("id")]
 
 
+CheckedFile = _File  # what `check_files` takes (also `onewindow lint`)
+
+
 def _called(tree: etree._ElementTree) -> set[str]:
     return {c.get("calledElement").strip() for c in tree.getroot().iter(f"{{{BPMN_NS}}}callActivity")
             if (c.get("calledElement") or "").strip()}
 
 
-def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
+def _check_file(organisation: Any, file: _File, now: datetime) -> None:
     """The checks that need only the file itself; fills `file.tree` and `file.problems`."""
     if len(file.data) > MAX_BPMN_BYTES:
         raise TooLarge(f"{file.name}: {len(file.data)} bytes is over the 5 MB limit")
@@ -96,10 +99,23 @@ def _check_file(uow: UnitOfWork, file: _File, now: datetime) -> None:
                       + checks.timer_problems(tree, name, now) + checks.service_task_problems(tree, name)
                       + checks.business_rule_problems(tree, name) + checks.loop_problems(tree, name)
                       + checks.length_problems(tree, name)
-                      + checks.department_problems(tree, name, uow.organisation))
+                      + checks.department_problems(tree, name, organisation))
 
 
-def _dependencies(uow: UnitOfWork, file: _File, upload: dict[str, _File]) -> list[tuple[etree._ElementTree, str]]:
+# The file of the latest deployed version of a process key (None: not deployed), for call targets.
+DeployedLookup = Callable[[str], "tuple[etree._ElementTree, str] | None"]
+
+
+def _deployed_file(uow: UnitOfWork, key: str) -> tuple[etree._ElementTree, str] | None:
+    definition = latest_definition(uow, key)
+    if definition is None:
+        return None
+    deployment = uow.deployments.get(definition.deployment_id)
+    return parse_xml(deployment.bpmn_xml.encode(), deployment.file_name), deployment.file_name
+
+
+def _dependencies(deployed: DeployedLookup, file: _File,
+                  upload: dict[str, _File]) -> list[tuple[etree._ElementTree, str]]:
     """The files holding the processes `file` calls, directly or through other calls: a file of
     the same deployment first, else the file of the latest deployed version."""
     found: list[tuple[etree._ElementTree, str]] = []
@@ -113,12 +129,11 @@ def _dependencies(uow: UnitOfWork, file: _File, upload: dict[str, _File]) -> lis
         if source is not None and source.tree is not None:
             tree, name = source.tree, source.name
         else:
-            definition = latest_definition(uow, key)
-            if definition is None:
+            found_file = deployed(key)
+            if found_file is None:
                 known.add(key)
                 continue  # SpiffWorkflow reports the missing target with its line
-            deployment = uow.deployments.get(definition.deployment_id)
-            tree, name = parse_xml(deployment.bpmn_xml.encode(), deployment.file_name), deployment.file_name
+            tree, name = found_file
         found.append((tree, name))
         known |= {p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS)}
         wanted += sorted(_called(tree) - known)
@@ -173,8 +188,26 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
                       errors={"file": [f"{name}: named twice" for name in twice]})
 
     now = uow.runtime.clock()
+    check_files(files, now, uow.organisation, lambda key: _deployed_file(uow, key),
+                lambda refs: dmn_deployment.stored_decisions(uow, refs))
+    if any(f.problems for f in files):
+        raise InvalidDefinition(_sorted_problems(files))
+
+    warnings: list[str] = []
     for file in files:
-        _check_file(uow, file, now)
+        if file.decisions is not None:
+            continue
+        warnings += checks.form_key_warnings(file.tree, file.name, uow.runtime.forms)
+    return _store(uow, actor, files, now, warnings)
+
+
+def check_files(files: list[_File], now: datetime, organisation: Any, deployed: DeployedLookup,
+                stored: dmn_deployment.StoredDecisions = lambda refs: {}) -> None:
+    """Every deploy check of every file, without storing anything: fills each file's `problems`
+    (and `parsed` when it has none). `deployed` finds call targets and `stored` decisions
+    outside the files (the database at deploy; nothing for `onewindow lint`)."""
+    for file in files:
+        _check_file(organisation, file, now)
     upload: dict[str, _File] = {}
     for file in files:
         for pid in file.process_ids:
@@ -188,9 +221,9 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
     files[0].problems += decisions.duplicate_problems()
     structurally_sound = [f for f in files if f.tree is not None and not f.problems and f.decisions is None]
     for file in structurally_sound:
-        dependencies = _dependencies(uow, file, upload)
+        dependencies = _dependencies(deployed, file, upload)
         file.problems += checks.call_cycle_problems(file.tree, file.name, [tree for tree, _ in dependencies])
-        problems, decidable = decisions.check(uow, file.tree, file.name, [tree for tree, _ in dependencies])
+        problems, decidable = decisions.check(stored, file.tree, file.name, [tree for tree, _ in dependencies])
         file.problems += problems
         if file.problems or not decidable:
             continue
@@ -201,15 +234,6 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
             continue
         for key, elements in file.parsed.elements.items():  # a business key format nobody knows
             file.problems += business_key.deploy_problems(elements, key, file.name)
-    if any(f.problems for f in files):
-        raise InvalidDefinition(_sorted_problems(files))
-
-    warnings: list[str] = []
-    for file in files:
-        if file.decisions is not None:
-            continue
-        warnings += checks.form_key_warnings(file.tree, file.name, uow.runtime.forms)
-    return _store(uow, actor, files, now, warnings)
 
 
 def _store(uow: UnitOfWork, actor: Actor, files: list[_File], now: datetime, warnings: list[str]) -> Deployed:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
@@ -26,11 +27,18 @@ if TYPE_CHECKING:
 
 
 
+def _is_timer(definition: Any) -> bool:
+    """A timer, or an event-based gateway waiting on one (SpiffWorkflow waits on the gateway with
+    a `Multiple` event that holds the timer's value)."""
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
 def _timer_tasks(workflow: Any) -> list[Any]:
     out = []
     for task in list(workflow.event_manager.tasks.values()):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition) and task.state == TaskState.WAITING:
+        if _is_timer(getattr(task.task_spec, "event_definition", None)) and task.state == TaskState.WAITING:
             out.append(task)
     return out
 

@@ -33,7 +33,7 @@ from engine.adapters.spiff_clock import clock_scope, install_clock
 from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
-from engine.services import cases, deadlines, escalation, incidents, start_timers, timer_jobs
+from engine.services import case_migration, cases, deadlines, escalation, incidents, start_timers, timer_jobs
 from engine.services.timer_jobs import _timer_signature, _timer_tasks, pending_jobs, schedule
 from engine.services.workflow import CaseWorkflow
 
@@ -223,6 +223,7 @@ class Worker:
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
         fired = self.start_cases()
+        fired += case_migration.work(self.runtime, self.batch)  # running cases moved to a new version
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}

@@ -167,9 +167,15 @@ def merged_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, Any]]:
+    """Waiting timers, an event-based gateway's too (SpiffWorkflow's `refresh_timers` updates
+    its `Multiple` event, so a timer behind the gateway fires in a raw run)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
     out = {}
     for task in list(workflow.event_manager.tasks.values()):
         definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition) and any(
+                isinstance(d, TimerEventDefinition) for d in definition.event_definitions):
+            definition = next(d for d in definition.event_definitions if isinstance(d, TimerEventDefinition))
         if isinstance(definition, TimerEventDefinition) and task.state == TaskState.WAITING:
             value = task._get_internal_data("event_value")
             out[task.id] = (task, (value.get("cycles"), value.get("next")) if isinstance(value, dict) else value)

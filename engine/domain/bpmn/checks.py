@@ -19,6 +19,7 @@ from engine.domain.bpmn.value_checks import MAX_INSTANCES, MAX_LOOPS
 from engine.domain.bpmn.parser import BPMN_NS, CAMUNDA_NS, element_metadata
 from engine.domain.bpmn.validation import format_problem
 from engine.domain.bpmn import external_task_spec
+from engine.domain import group_aliases
 
 # Elements whose text is an expression, and how it is evaluated.
 EXPRESSION_ELEMENTS = {
@@ -265,7 +266,7 @@ def department_problems(tree: etree._ElementTree, filename: str, organisation: A
     for node, meta in _elements(tree):
         for code in routing.literal_departments(meta):
             if not organisation.is_known(code):
-                problems.append(format_problem(filename, node, f"candidate group '{code}' is not a known department"))
+                problems.append(format_problem(filename, node, group_aliases.unknown_group_message(code, organisation)))
         lane = meta.get("lane")
         if lane and not meta.get("candidateGroups") and routing.lane_department(lane, organisation) is None:
             problems.append(format_problem(filename, node, f"lane '{lane}' is not a known department "
