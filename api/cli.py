@@ -475,7 +475,6 @@ def departments_list(level: str | None, region: str | None, as_json: bool) -> No
         return
     for d in bodies:
         click.echo(f"{d.code:<16} {d.level:<9} {d.region:<9} {d.name_zh}  ({d.name_en})")
-    from api.cli_designers import echo_aliases
     echo_aliases()
 
 
@@ -595,7 +594,7 @@ for _repair in REPAIR_COMMANDS:
 
 
 from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
-from api.cli_designers import DESIGNER_COMMANDS, alias_command, organisation_export  # noqa: E402 - issue 12
+from api.cli_designers import DESIGNER_COMMANDS, alias_command, echo_aliases, organisation_export  # noqa: E402 - issue 12
 
 departments_group.add_command(alias_command)
 organisation_group.add_command(organisation_export)

@@ -10,13 +10,17 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from api.cli_common import fail as _fail
 from api.runtime import runtime
+from engine.config import Settings
+from engine.domain.access import SYSTEM
+from engine.domain.forms import FormRegistry
+from engine.domain.organisation import Organisation
 from engine.errors import DomainError
-
-
-def _fail(error: DomainError) -> None:
-    from api.cli import _fail as fail
-    fail(error)
+from engine.services import case_migration
+from engine.services import definition_diff
+from engine.services import department_aliases
+from engine.services import lint
 
 
 # --------------------------------------------------------------------------- lint
@@ -36,10 +40,6 @@ def _fail(error: DomainError) -> None:
 @click.option("--strict", is_flag=True, help="warnings (a form key naming no form) fail too")
 def lint_command(paths: tuple[str, ...], output: str, organisation_file: str | None, forms_dir: str | None,
                  strict: bool) -> None:
-    from engine.config import Settings
-    from engine.domain.forms import FormRegistry
-    from engine.domain.organisation import Organisation
-    from engine.services import lint
 
     settings = Settings()
     try:
@@ -72,7 +72,6 @@ def lint_command(paths: tuple[str, ...], output: str, organisation_file: str | N
 
 def echo_aliases() -> None:
     """The aliases in force, under `departments list`."""
-    from engine.services import department_aliases
     with runtime().unit_of_work(write=False) as uow:
         aliases = department_aliases.list_aliases(uow)
     if aliases:
@@ -89,8 +88,6 @@ def echo_aliases() -> None:
 @click.option("--remove", is_flag=True, help="remove the alias NAME")
 @with_appcontext
 def alias_command(name: str, code: str | None, remove: bool) -> None:
-    from engine.domain.access import SYSTEM
-    from engine.services import department_aliases
     if remove == bool(code):
         click.echo("error: give NAME CODE to add an alias, or --remove NAME", err=True)
         sys.exit(2)
@@ -131,7 +128,6 @@ def _value(value: object) -> str:
 @click.option("--json", "as_json", is_flag=True, help="print JSON (as GET /process-definitions/KEY/diff)")
 @with_appcontext
 def definitions_diff(key: str, v1: int, v2: int, as_json: bool) -> None:
-    from engine.services import definition_diff
     try:
         with runtime().unit_of_work(write=False) as uow:
             result = definition_diff.diff_versions(uow, key, v1, v2)
@@ -170,8 +166,6 @@ def definitions_diff(key: str, v1: int, v2: int, as_json: bool) -> None:
 @with_appcontext
 def migrate_command(key: str, from_version: int, to_version: int, pairs: tuple[str, ...], dry_run: bool,
                     batch: int, case_ids: tuple[str, ...]) -> None:
-    from engine.domain.access import SYSTEM
-    from engine.services import case_migration
     try:
         plan = case_migration.Plan(key, from_version, to_version, case_migration.parse_pairs(pairs))
         if dry_run:
@@ -217,7 +211,6 @@ def migrate_command(key: str, from_version: int, to_version: int, pairs: tuple[s
                               "`onewindow lint --organisation`.")
 @with_appcontext
 def organisation_export() -> None:
-    from engine.services import department_aliases
     with runtime().unit_of_work(write=False) as uow:
         document, _source = department_aliases.document_in_force(uow)
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -31,7 +31,7 @@ from uuid import uuid4
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.util.task import TaskState
 
-from engine.services import timers
+from engine.adapters.spiff_clock import clock_scope
 from engine.adapters.serializer import dump_state, load_state
 
 PREDICTED = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE
@@ -206,7 +206,7 @@ def rebuild(state_text: str, old: Specs, new: Specs, mapping: dict[str, str],
     if out.reasons:
         return out
     workflow = load_state(json.dumps(state), new_spec, new_subs)
-    with timers.clock_scope(clock):
+    with clock_scope(clock):
         for process in [workflow, *workflow.subprocesses.values()]:
             process._predict()
         _arm_new_boundary_events(workflow)

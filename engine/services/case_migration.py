@@ -31,6 +31,7 @@ from engine.adapters import history
 from engine.domain.access import Actor, require_role
 from engine.adapters import spiff_migration
 from engine.adapters.serializer import load_state
+from engine.services import external_task_rows
 from engine.services.definitions import find_definition
 from engine.errors import Invalid, NotFound
 from engine.adapters.models import Case, CaseMigration, CaseMigrationCase, Definition, Incident, Task
@@ -44,7 +45,7 @@ OPEN = ("running", "suspended")
 MAX_BATCH = 500
 MAX_LISTED = 1000  # cases a dry run or a progress report lists one by one
 CaseHook = Callable[["UnitOfWork", Case, Definition, Definition, dict[str, tuple[str, str]]], None]
-HOOKS: list[CaseHook] = []
+HOOKS: list[CaseHook] = [external_task_rows.follow_migration]
 
 
 def register_hook(hook: CaseHook) -> CaseHook:

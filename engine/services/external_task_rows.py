@@ -10,13 +10,14 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.adapters import external_task_store as store
 from engine.adapters import history
-from engine.adapters.models import ExternalTaskRow
+from engine.adapters.models import Case, Definition, ExternalTaskRow
 from engine.domain.bpmn.external_task_spec import ExternalTask, has_external_tasks
 from engine.domain.states import OPEN_CASE_STATUSES
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task as SpiffTask
 
+    from engine.adapters.uow import UnitOfWork
     from engine.services.workflow import CaseWorkflow
 
 
@@ -74,3 +75,14 @@ def sync(flow: "CaseWorkflow") -> None:
             uow.session.delete(row)
             history.record(uow, case.id, "external_task_cancelled", flow.actor, task_id=task_id,
                            element_id=row.element_id, data={"topic": row.topic, "worker": row.worker})
+
+
+def follow_migration(uow: "UnitOfWork", case: Case, source: Definition, target: Definition,
+                     tokens: dict[str, tuple[str, str]]) -> None:
+    """A case moved to another version (`engine.services.case_migration`): its waiting external
+    tasks keep their ids and locks but name the target's version and element, so workers and
+    `GET /external-tasks` see where the token is now."""
+    for task_id, row in store.of_case(uow.session, case.id).items():
+        row.definition_id = target.id
+        if task_id in tokens:
+            row.element_id = tokens[task_id][1]

@@ -16,10 +16,12 @@ from engine.config import Settings
 from engine.services.definitions import deploy
 from engine.errors import Conflict, Forbidden, Invalid, InvalidDefinition, NotFound
 from engine.runtime import Runtime
+from engine.services import case_migration
 from engine.services import external_tasks as ext
+from engine.services.case_migration import Plan
 from engine.adapters.models import Case, Event, ExternalTaskRow, Task
 from tests.bpmn_text import around
-from tests.conftest import deploy_file
+from tests.conftest import BPMN, deploy_file
 
 AGENT = Actor("alice", "agent")
 WORKER = Actor("credit-bot", "worker")
@@ -345,3 +347,28 @@ def test_a_boundary_timer_takes_the_token_from_a_slow_worker(structures, clock):
     assert _rows(structures) == [] and _ready(structures, case_id) == ["Archive_by_hand"]
     with pytest.raises(NotFound):
         _do(structures, ext.complete, archive.row.id, "slow", {})
+
+
+def test_a_waiting_external_task_follows_its_case_to_a_new_version(deployed):
+    """Case migration (issue 12): the row keeps its id and lock, names the new version and the
+    mapped element, and the worker that holds it completes it on the new version."""
+    case_id = _start(deployed, amount=5)
+    [got] = _fetch(deployed, "w1")
+    renamed = (BPMN / "external_tasks.bpmn").read_text().replace('"Check_credit"', '"Check_credit_v2"') \
+        .replace('targetRef="Check_credit"', 'targetRef="Check_credit_v2"') \
+        .replace('sourceRef="Check_credit"', 'sourceRef="Check_credit_v2"') \
+        .replace('attachedToRef="Check_credit"', 'attachedToRef="Check_credit_v2"')
+    with deployed.unit_of_work() as uow:
+        deploy(uow, Actor("dora", "designer"), renamed.encode(), "external_tasks.bpmn")
+        uow.commit()
+    with deployed.unit_of_work() as uow:
+        migration = case_migration.start(uow, ADMIN, Plan("credit_check", 1, 2, {"Check_credit": "Check_credit_v2"}), 10)
+        uow.commit()
+    while case_migration.run_batch(deployed, migration.id):
+        pass
+    [row] = _rows(deployed)
+    assert (row.id, row.worker, row.element_id) == (got.row.id, "w1", "Check_credit_v2")
+    assert row.definition_id == _case(deployed, case_id).definition_id != got.row.definition_id
+    _do(deployed, ext.complete, row.id, "w1", {"score": 7})
+    [row] = _rows(deployed)
+    assert row.topic == "notify"
