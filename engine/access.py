@@ -16,7 +16,10 @@ from engine.errors import Forbidden
 if TYPE_CHECKING:
     from engine.organisation import Organisation
 
-ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "system")
+ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "enterprise", "system")
+#: `enterprise`: a project's enterprise contact (issue 13), scoped to its projects by
+#: `project_contacts`; reads their progress, asks questions, answers 补正 requests — nothing else
+#: (engine/services/projects.py).
 
 
 @dataclass(frozen=True)

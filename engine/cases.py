@@ -148,9 +148,13 @@ def _task_for_update(uow: UnitOfWork, task_id: str) -> tuple[Task, Case]:
     return row, case
 
 
-def _require_task_access(actor: Actor, row: Task, case: Case) -> None:
+def _require_task_access(actor: Actor, row: Task, case: Case, uow: UnitOfWork | None = None) -> None:
     if actor.role == "agent" and row.department is None and case.started_by == actor.name:
         return
+    if actor.role == "enterprise" and uow is not None:  # its project's 补正 requests (issue 13)
+        from engine.services.projects import enterprise_may_answer
+        if enterprise_may_answer(uow, actor, case, row):
+            return
     access.require_task(actor, row.department, row.assignee)
 
 
@@ -175,7 +179,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     if not isinstance(data, dict):
         raise Invalid("data must be an object", errors={"data": ["must be an object"]})
     row, case = _task_for_update(uow, task_id)
-    _require_task_access(actor, row, case)
+    _require_task_access(actor, row, case, uow)
     if row.state != "ready":
         raise Conflict(f"task {task_id} is already {row.state}")
     if case.status == "suspended":
@@ -227,6 +231,8 @@ def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     query = select(Task).where(Task.case_id == case.id, Task.state == "ready")
     if actor.role in ("staff", "leader"):
         query = query.where(Task.department == actor.department)
+    elif actor.role == "enterprise":  # the 补正 requests it answers, nothing else
+        query = query.where(Task.department.is_(None), Task.form_key == "correction_response")
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 

@@ -339,7 +339,7 @@ class Worker:
         case delays the rest of its batch by that much at most. Should the batch still outlast
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
-        fired = self.start_cases()
+        fired = self.start_cases() + self.tick_questions()
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
@@ -391,6 +391,15 @@ class Worker:
                     start_timers.back_off(uow, timer_id, self.name)
                     uow.commit()
         return len(ids)
+
+    def tick_questions(self) -> int:
+        """Work-group questions' clocks (the 24-hour rule): yellow, red, coordination levels."""
+        from engine.services import questions
+        try:
+            return questions.run_due(self.runtime)
+        except Exception:  # noqa: BLE001 - a bad row must not stop the cases' timers
+            log.exception("question clocks failed")
+            return 0
 
     def process(self, case_id: str, job_ids: list[int]) -> None:
         from engine import incidents

@@ -351,3 +351,7 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- work groups (issue 13)
+from engine.adapters import project_tables  # noqa: E402,F401  - registers its tables on Base
