@@ -25,6 +25,9 @@ EVENT_NAMES = {"project.added": "加入工作群", "project.members_changed": "�
                "project.contact_added": "企业联系人开通账号", "question.asked": "提出问题",
                "question.answered": "部门答复", "question.yellow": "答复临近期限（黄牌）",
                "question.red": "答复超期（红牌）", "question.escalated": "超期问题提交协调"}
+LABELS = {"code": "项目代码", "name": "项目名称", "enterprise.name": "企业名称", "enterprise.credit_code": "统一社会信用代码",
+          "contact.name": "企业联系人", "contact.phone": "联系电话", "investment": "总投资", "agent": "代办员",
+          "members": "工作群成员部门", "region": "地区"}
 ASKED_AS = {"enterprise": "企业", "agent": "代办员", "member": "成员部门", "admin": "管理员"}
 
 
@@ -63,7 +66,8 @@ def project_new() -> Response:
         region = body.region if body is not None else uow.organisation.default_region
         candidates = uow.organisation.bodies_of(region)
         defaults = set(rules.default_members(uow.organisation, region))
-    return page("project_new.html", candidates=candidates, defaults=defaults, region=region, values={}, errors={})
+    return page("project_new.html", candidates=candidates, defaults=defaults, region=region, values={}, errors={},
+                labels=LABELS)
 
 
 def _form_project() -> dict[str, Any]:
@@ -92,8 +96,9 @@ def _form_project() -> dict[str, Any]:
 @blueprint.post("/projects")
 def project_add() -> Response:
     who = actor()
-    data = _form_project()
+    data: dict[str, Any] = {"members": request.form.getlist("members")}
     try:
+        data = _form_project()
         with runtime().unit_of_work() as uow:
             project = projects.add_project(uow, who, data)
             uow.commit()
@@ -103,7 +108,7 @@ def project_add() -> Response:
             region = body.region if body is not None else uow.organisation.default_region
             candidates = uow.organisation.bodies_of(region)
         return page("project_new.html", status=422, candidates=candidates, defaults=set(data["members"]),
-                    region=region, values=request.form, errors=error.errors)
+                    region=region, values=request.form, errors=error.errors, labels=LABELS)
     return see_other("console.project_page", code=project.code, done="added")
 
 

@@ -270,7 +270,7 @@ def remove_project(uow: UnitOfWork, actor: Actor, code: str, reason: Any, note: 
     reason_code = rules.removal_reason(reason)
     _require_active(project)
     now = uow.runtime.clock()
-    why = f"project removed from the work group: {rules.REMOVAL_REASONS[reason_code]}"
+    why = f"项目移出工作群（{rules.REMOVAL_REASONS[reason_code]}）"
     closed = []
     for question in store.open_questions(uow, code):
         question.state, question.closed_at, question.closed_reason = "closed", now, why
@@ -406,9 +406,12 @@ def view(uow: UnitOfWork, actor: Actor, code: str) -> ProjectView:
     from engine.services import questions as question_service
     project = visible(uow, code, actor)
     organisation = uow.organisation
+    order = {d.code: i for i, d in enumerate(organisation)}  # the organisation's order: window, bureaus...
+    order.update({d.code: i - 10**5 for i, d in enumerate(organisation.bodies_of(project.region))})
     members = [{"department": m.department,
                 "name": organisation.get(m.department).name_zh if m.department in organisation else m.department,
-                "added_at": m.added_at, "added_by": m.added_by} for m in store.members(uow, code)]
+                "added_at": m.added_at, "added_by": m.added_by}
+               for m in sorted(store.members(uow, code), key=lambda m: (order.get(m.department, 10**6), m.department))]
     found = store.cases_of(uow, code)
     tasks = store.tasks_of(uow, [c.id for c in found])
     own_body_only = actor.role in ("staff", "leader") and access.oversight(actor, organisation) is None \

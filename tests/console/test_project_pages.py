@@ -71,4 +71,5 @@ def test_a_bad_project_form_says_what_is_wrong_and_keeps_the_input(group):
     response = group.post("/console/projects", {"code": "2026-1234", "name": "x", "enterprise_name": "",
                                                 "contact_name": "王雪", "members": ["county.zjj"]})
     text = response.get_data(as_text=True)
-    assert response.status_code == 422 and "code" in text and "enterprise.name" in text and 'value="2026-1234"' in text
+    assert response.status_code == 422 and "项目代码：must look like" in text and "企业名称：required" in text
+    assert text.count('class="field invalid"') == 2 and 'value="2026-1234"' in text
