@@ -9,9 +9,9 @@ _CODE = {"description": "the national project code (项目代码) YYYY-DDDDDD-II
          "example": "2026-510117-34-01-000001"}
 
 
-def _bodies(description: str) -> fields.List:
+def _bodies(description: str, allow_none: bool = False) -> fields.List:
     return fields.List(fields.String(validate=validate.Length(min=1, max=120)), validate=validate.Length(max=200),
-                       metadata={"description": description})
+                       allow_none=allow_none, metadata={"description": description})
 
 
 class ProjectSchema(Schema):
@@ -68,7 +68,8 @@ class ProjectCreateSchema(Schema):
     contact = fields.Dict(keys=fields.String(), required=True, metadata={"description": "{name, phone}"})
     agent = fields.String(validate=validate.Length(min=1, max=120), allow_none=True,
                           metadata={"description": "the agent (代办员) assigned"})
-    members = _bodies("body codes; default every department of the region (not its government nor utilities)")
+    members = _bodies("body codes; default (absent or null) every department of the region, not its government "
+                      "nor utilities", allow_none=True)
 
 
 class MembersChangeSchema(Schema):
