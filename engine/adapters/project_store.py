@@ -143,11 +143,15 @@ def questions(uow: "UnitOfWork", code: str) -> list[Question]:
                                     .order_by(Question.asked_at, Question.id)))
 
 
-def addressees(uow: "UnitOfWork", question_ids: list[int]) -> list[QuestionAddressee]:
+def addressees(uow: "UnitOfWork", question_ids: list[int], *, lock: bool = False) -> list[QuestionAddressee]:
+    """The addressed bodies' rows; `lock`: for update (an answer racing the worker's clock)."""
     if not question_ids:
         return []
-    return list(uow.session.scalars(select(QuestionAddressee).where(QuestionAddressee.question_id.in_(question_ids))
-                                    .order_by(QuestionAddressee.question_id, QuestionAddressee.department)))
+    query = (select(QuestionAddressee).where(QuestionAddressee.question_id.in_(question_ids))
+             .order_by(QuestionAddressee.question_id, QuestionAddressee.department))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(uow.session.scalars(query))
 
 
 def get_question(uow: "UnitOfWork", question_id: int) -> Question:

@@ -89,7 +89,7 @@ def answer(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, An
     department = data.get("department") if actor.is_admin else actor.department
     if not actor.is_admin and actor.role not in ("staff", "leader"):
         raise Forbidden(f"{actor.name} may not answer questions: the addressed body's staff do")
-    rows = {a.department: a for a in store.addressees(uow, [question.id])}
+    rows = {a.department: a for a in store.addressees(uow, [question.id], lock=True)}
     row = rows.get(department) if isinstance(department, str) else None
     if row is None:
         if actor.is_admin:

@@ -282,3 +282,26 @@ def test_the_command_line(runtime, people):
     assert "enterprise" in cli("users", "list")
     assert "removed (completed)" in cli("projects", "remove", CODE, "--reason", "办结", "--as", "fgj")
     assert "restored" in cli("projects", "restore", CODE, "--as", "fgj")
+
+
+def test_the_remaining_cells_of_the_matrix(client, people, group):
+    people.create("other-ent", "enterprise")  # an enterprise user of no project here
+    question = ask(client, people)
+    for who in ("gov", "dora", "bob", "other-ent", "sthjj"):
+        ask(client, people, who=who, expect=403)
+    for who in ("alice", "bob", "dora", "wx", "other-ent"):
+        call(client, people, who, "GET", "/questions", 403)
+    for who in ("tcj", "fgj", "sthjj", "zwfw"):
+        call(client, people, who, "GET", "/questions", 200)
+    assert call(client, people, "sthjj", "GET", "/questions", 200)["items"] == []
+    call(client, people, "other-ent", "GET", f"/projects/{CODE}", 403)
+    assert call(client, people, "other-ent", "GET", "/projects", 200)["items"] == []
+    for who in ("tcj", "alice", "gov", "dora"):
+        call(client, people, who, "POST", f"/questions/{question['id']}/answer", 403,
+             json={"answer": "a", "preliminary_opinion": "b"})
+    call(client, people, None, "POST", f"/questions/{question['id']}/answer", 401,
+         json={"answer": "a", "preliminary_opinion": "b"})
+    for who in ("fgj", "zjj", "gov", "dora", "bob"):
+        call(client, people, who, "POST", f"/projects/{CODE}/enterprise-users", 403, json={"name": "z"})
+    call(client, people, "root", "POST", f"/questions/{question['id']}/answer", 200,
+         json={"answer": "a", "preliminary_opinion": "b", "department": "county.zjj"})

@@ -2,6 +2,8 @@
 member body and 发改局 use them: add, ask, answer (both fields), remove; the list's filters."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.services import projects
@@ -42,10 +44,11 @@ def test_add_ask_answer_remove_through_the_pages(group, people, browser, runtime
     body = browser("zjj")
     page = body.get(f"/console/projects/{CODE}").get_data(as_text=True)
     assert page.count("提交答复") == 1  # its own row only
-    refused = body.post("/console/questions/1/answer", {"answer": "可以", "preliminary_opinion": " "})
+    answer_url = re.search(r'action="(/console/questions/\d+/answer)"', page).group(1)
+    refused = body.post(answer_url, {"answer": "可以", "preliminary_opinion": " "})
     assert refused.status_code == 422 and "preliminary_opinion" in refused.get_data(as_text=True)
     assert "初步意见" in refused.get_data(as_text=True)
-    done = body.post("/console/questions/1/answer", {"answer": "可以同步办理", "preliminary_opinion": "3个工作日内核发"})
+    done = body.post(answer_url, {"answer": "可以同步办理", "preliminary_opinion": "3个工作日内核发"})
     assert done.status_code == 303
     page = enterprise.get(f"/console/projects/{CODE}").get_data(as_text=True)
     assert "可以同步办理" in page and "3个工作日内核发" in page and "按时答复" in page
