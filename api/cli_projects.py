@@ -6,7 +6,6 @@ Operators act as the system (an admin) unless `--as USER` names a user; the rule
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import click
@@ -15,16 +14,10 @@ from flask.cli import with_appcontext
 from api.runtime import runtime
 from engine.errors import DomainError
 
-BEIJING = timezone(timedelta(hours=8))
-
 
 def _cli():  # type: ignore[no-untyped-def]
     from api import cli  # the shared helpers (_fail, _actor); imported late: cli.py imports this module
     return cli
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def _json_option(value: str | None, name: str) -> Any:

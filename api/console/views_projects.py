@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, request
 
 from api.console import blueprint
 from api.console.web import actor, page, see_other
@@ -204,7 +204,3 @@ def project_start_case(code: str) -> Response:
     if actor().role == "agent" or actor().is_admin:
         return see_other("console.case", case_id=case_id, done="started")
     return see_other("console.project_page", code=code, done="started")
-
-
-def project_url(code: str) -> str:
-    return url_for("console.project_page", code=code)

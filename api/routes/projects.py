@@ -143,8 +143,7 @@ def ask(actor, body, code):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
         question = questions.ask(uow, actor, code, body)
         uow.commit()
-        item = next(q for q in questions.thread(uow, project_store.get(uow, code)) if q["id"] == question.id)
-    return QuestionSchema().dump(item), 201
+        return QuestionSchema().dump(questions.one(uow, question.id)), 201
 
 
 @blueprint.post("/questions/<int:question_id>/answer")
@@ -154,11 +153,9 @@ def ask(actor, body, code):  # type: ignore[no-untyped-def]
                        "or the question was closed.")
 def answer(actor, body, question_id):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
-        row = questions.answer(uow, actor, question_id, body)
+        questions.answer(uow, actor, question_id, body)
         uow.commit()
-        item = next(q for q in questions.thread(uow, project_store.get(uow, row.project_code))
-                    if q["id"] == question_id)
-    return QuestionSchema().dump(item)
+        return QuestionSchema().dump(questions.one(uow, question_id))
 
 
 @blueprint.get("/questions")

@@ -26,7 +26,7 @@ from engine.adapters import project_store as store
 from engine.adapters.project_tables import Project, ProjectContact, ProjectMember
 from engine.domain import project_events as events
 from engine.domain import projects as rules
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid
 from engine.store.models import Case, Task, User
 from engine.store.uow import UnitOfWork
 
@@ -458,4 +458,4 @@ def enterprise_may_answer(uow: UnitOfWork, actor: Actor, case: Case, task: Task)
 
 
 __all__ = ["add_project", "list_projects", "change_members", "remove_project", "restore_project", "start_case",
-           "create_enterprise_user", "view", "project_dict", "NotFound"]
+           "create_enterprise_user", "view", "project_dict"]

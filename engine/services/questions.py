@@ -126,6 +126,13 @@ def thread(uow: "UnitOfWork", project: Project) -> list[dict[str, Any]]:
             for q in questions]
 
 
+def one(uow: "UnitOfWork", question_id: int) -> dict[str, Any]:
+    """One question with its addressed bodies, as in the thread (after ask or answer)."""
+    question = store.get_question(uow, question_id)
+    rows = store.addressees(uow, [question.id])
+    return {**question_dict(question), "addressees": [addressee_dict(a, uow.organisation) for a in rows]}
+
+
 def question_dict(question: Question) -> dict[str, Any]:
     return {c: getattr(question, c) for c in ("id", "project_code", "text", "asked_by", "asked_as", "asked_at",
                                               "state", "closed_at", "closed_reason")}

@@ -4,8 +4,6 @@ per-region answer limit, and the CLI."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-
 import pytest
 
 from api.app import create_app
