@@ -18,13 +18,14 @@ from engine.services import projects, questions
 
 NOTICES = {"added": "项目已加入工作群。", "asked": "问题已发送，各被问部门开始计时（24小时）。",
            "answered": "答复已提交。", "members": "工作群成员已更新。", "removed": "项目已移出工作群，未答复的问题已关闭。",
-           "restored": "项目已恢复到工作群。", "started": "代办案件已创建，由代办员办理。"}
+           "restored": "项目已恢复到工作群。", "coordinated": "已记录为已协调，不再提交上一级；被问部门仍须答复。", "started": "代办案件已创建，由代办员办理。"}
 STATE_NAMES = {"active": "工作群中", "removed": "已移出"}
 EVENT_NAMES = {"project.added": "加入工作群", "project.members_changed": "成员变更", "project.removed": "移出工作群",
                "project.restored": "恢复到工作群", "project.case_started": "代办案件立案",
                "project.contact_added": "企业联系人开通账号", "question.asked": "提出问题",
                "question.answered": "部门答复", "question.yellow": "答复临近期限（黄牌）",
-               "question.red": "答复超期（红牌）", "question.escalated": "超期问题提交协调"}
+               "question.red": "答复超期（红牌）", "question.escalated": "超期问题提交协调",
+               "question.coordinated": "超期问题已协调"}
 LABELS = {"code": "项目代码", "name": "项目名称", "enterprise.name": "企业名称", "enterprise.credit_code": "统一社会信用代码",
           "contact.name": "企业联系人", "contact.phone": "联系电话", "investment": "总投资", "agent": "代办员",
           "members": "工作群成员部门", "region": "地区"}
@@ -165,6 +166,15 @@ def question_answer(question_id: int) -> Response:
         row = questions.answer(uow, actor(), question_id, data)
         uow.commit()
     return see_other("console.project_page", code=row.project_code, done="answered")
+
+
+@blueprint.post("/questions/<int:question_id>/coordinate")
+def question_coordinate(question_id: int) -> Response:
+    with runtime().unit_of_work() as uow:
+        row = questions.coordinate(uow, actor(), question_id, request.form.get("department", ""),
+                                   request.form.get("note", "")[:2000])
+        uow.commit()
+    return see_other("console.project_page", code=row.project_code, done="coordinated")
 
 
 @blueprint.post("/projects/<code>/members")

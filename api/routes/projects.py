@@ -6,7 +6,7 @@ from flask import Blueprint
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.cases import CaseSchema, StartedCaseSchema
-from api.schemas.projects import (AnswerSchema, AskSchema, EnterpriseTokenSchema, EnterpriseUserSchema,
+from api.schemas.projects import (AnswerSchema, AskSchema, CoordinateSchema, EnterpriseTokenSchema, EnterpriseUserSchema,
                                   InboxQuerySchema, InboxSchema, MembersChangeSchema, ProjectCaseStartSchema,
                                   ProjectCreateSchema, ProjectDetailSchema, ProjectListSchema, ProjectQuerySchema,
                                   ProjectSchema, QuestionListSchema, QuestionSchema, RemoveSchema, RestoreSchema)
@@ -154,6 +154,17 @@ def ask(actor, body, code):  # type: ignore[no-untyped-def]
 def answer(actor, body, question_id):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
         questions.answer(uow, actor, question_id, body)
+        uow.commit()
+        return QuestionSchema().dump(questions.one(uow, question_id))
+
+
+@blueprint.post("/questions/<int:question_id>/coordinate")
+@operation("Record an overdue answer as coordinated at its current level (the coordinating body)", tags=Q_TAGS,
+           body=CoordinateSchema, response=QuestionSchema, conflicts=True,
+           description="As for approval items: no further level is raised; the body still owes its answer.")
+def coordinate(actor, body, question_id):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work() as uow:
+        questions.coordinate(uow, actor, question_id, body["department"], body.get("note", ""))
         uow.commit()
         return QuestionSchema().dump(questions.one(uow, question_id))
 

@@ -109,6 +109,8 @@ class AddresseeSchema(Schema):
     level_department = fields.String(allow_none=True)
     level_department_name = fields.String(allow_none=True)
     level_role = fields.String(allow_none=True)
+    next_level_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the next coordination level is raised unless answered (null: none, or coordinated)"})
     answer = fields.String(allow_none=True)
     preliminary_opinion = fields.String(allow_none=True)
     answered_by = fields.String(allow_none=True)
@@ -161,6 +163,12 @@ class AnswerSchema(Schema):
                                         metadata={"description": "初步（拟办）意见"})
     department = fields.String(validate=validate.Length(min=1, max=120),
                                metadata={"description": "admins only: which addressed body answers"})
+
+
+class CoordinateSchema(Schema):
+    department = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                               metadata={"description": "the addressed body whose overdue answer was coordinated"})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class CorrectionSchema(Schema):

@@ -11,6 +11,7 @@ Who is told:
 - QUESTION_ANSWERED: the person who asked (`users`).
 - QUESTION_YELLOW / QUESTION_RED: the addressed body that has not answered.
 - QUESTION_ESCALATED: the body coordinating at the new level (its leaders only at a `leaders` level).
+- QUESTION_COORDINATED: the addressed body that still owes the answer, and the asker.
 - PROJECT_REMOVED / PROJECT_RESTORED: the member bodies and the project's agent.
 """
 from __future__ import annotations
@@ -25,10 +26,11 @@ QUESTION_ANSWERED = "question.answered"
 QUESTION_YELLOW = "question.yellow"
 QUESTION_RED = "question.red"
 QUESTION_ESCALATED = "question.escalated"
+QUESTION_COORDINATED = "question.coordinated"
 PROJECT_REMOVED = "project.removed"
 PROJECT_RESTORED = "project.restored"
 
-NOTIFIED = (QUESTION_ASKED, QUESTION_ANSWERED, QUESTION_YELLOW, QUESTION_RED, QUESTION_ESCALATED,
+NOTIFIED = (QUESTION_ASKED, QUESTION_ANSWERED, QUESTION_YELLOW, QUESTION_RED, QUESTION_ESCALATED, QUESTION_COORDINATED,
             PROJECT_REMOVED, PROJECT_RESTORED)
 
 

@@ -115,6 +115,32 @@ def answer(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, An
     return row
 
 
+def coordinate(uow: "UnitOfWork", actor: Actor, question_id: int, department: Any, note: str = "") -> QuestionAddressee:
+    """The body handling an overdue answer's current level records it as coordinated (as for
+    approval items): no further level is raised; the addressed body still owes its answer."""
+    question = store.get_question(uow, question_id)
+    project = project_service.visible(uow, question.project_code, actor, lock=True)
+    rows = {a.department: a for a in store.addressees(uow, [question.id], lock=True)}
+    row = rows.get(department) if isinstance(department, str) else None
+    if row is None:
+        raise Invalid("which addressed body?", errors={"department": [f"one of {', '.join(sorted(rows))}"]})
+    if not row.level:
+        raise Conflict(f"the answer of {department} to question {question_id} is not escalated")
+    if not (actor.is_admin or (actor.department == row.level_department
+                               and access.can_see_escalation(actor, row.level_department, row.level_role or ""))):
+        raise Forbidden(f"{actor.name} does not coordinate level {row.level} of question {question_id}")
+    if row.state != "open" or row.next_at is None:
+        raise Conflict(f"the answer of {department} to question {question_id} is "
+                       f"{'coordinated already' if row.state == 'open' else row.state}")
+    row.next_at = None
+    events.raise_event(uow, events.QUESTION_COORDINATED,
+                       {"question_id": question.id, "project_code": project.code, "department": department,
+                        "level": row.level, "note": note[:2000]},
+                       project_code=project.code, actor=actor.name, question_id=question.id,
+                       users=[question.asked_by], departments=[department])
+    return row
+
+
 def thread(uow: "UnitOfWork", project: Project) -> list[dict[str, Any]]:
     """The questions of a project with every addressed body's clock and answer, oldest first."""
     organisation = uow.organisation
@@ -142,6 +168,7 @@ def addressee_dict(row: QuestionAddressee, organisation: Any) -> dict[str, Any]:
     out = {c: getattr(row, c) for c in (
         "question_id", "department", "state", "limit_hours", "warn_at", "due_at", "sla", "level",
         "level_department", "level_role", "answer", "preliminary_opinion", "answered_by", "answered_at", "on_time")}
+    out["next_level_at"] = row.next_at if row.level and row.state == "open" else None
     out["department_name"] = organisation.get(row.department).name_zh if row.department in organisation else None
     out["level_department_name"] = (organisation.get(row.level_department).name_zh
                                     if row.level_department in organisation else None)

@@ -303,3 +303,26 @@ def test_the_remaining_cells_of_the_matrix(client, people, group):
         call(client, people, who, "POST", f"/projects/{CODE}/enterprise-users", 403, json={"name": "z"})
     call(client, people, "root", "POST", f"/questions/{question['id']}/answer", 200,
          json={"answer": "a", "preliminary_opinion": "b", "department": "county.zjj"})
+
+
+def test_the_coordinating_body_records_an_overdue_answer_as_coordinated(client, people, group, runtime):
+    question = ask(client, people, departments=["county.zjj"])
+    call(client, people, "zwfw", "POST", f"/questions/{question['id']}/coordinate", 409,
+         json={"department": "county.zjj"})  # not escalated yet
+    runtime.clock.advance(hours=24, minutes=1)
+    timers.run_due(runtime)
+    for who in ("zjj", "fgj", "wx", "alice"):
+        call(client, people, who, "POST", f"/questions/{question['id']}/coordinate", 403,
+             json={"department": "county.zjj"})
+    call(client, people, "zwfw", "POST", f"/questions/{question['id']}/coordinate", 422, json={"department": "county.x"})
+    done = call(client, people, "zwfw", "POST", f"/questions/{question['id']}/coordinate", 200,
+                json={"department": "county.zjj", "note": "已电话协调，明日答复"})
+    [row] = done["addressees"]
+    assert (row["level"], row["next_level_at"], row["state"]) == (1, None, "open")
+    call(client, people, "zwfw", "POST", f"/questions/{question['id']}/coordinate", 409, json={"department": "county.zjj"})
+    runtime.clock.advance(days=5)
+    timers.run_due(runtime)  # no further level
+    [row] = call(client, people, "wx", "GET", f"/projects/{CODE}/questions", 200)["items"][0]["addressees"]
+    assert row["level"] == 1 and row["sla"] == "red"
+    call(client, people, "zjj", "POST", f"/questions/{question['id']}/answer", 200,
+         json={"answer": "可以", "preliminary_opinion": "同意"})
