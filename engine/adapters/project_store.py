@@ -183,13 +183,29 @@ def addressed_to(uow: "UnitOfWork", department: str, *, leader: bool, state: str
     return list(uow.session.scalars(query.order_by(QuestionAddressee.due_at, QuestionAddressee.id).limit(limit)))
 
 
-def due_addressees(uow: "UnitOfWork", now: datetime, limit: int) -> list[QuestionAddressee]:
-    """Open answers whose clock has something to do now; locked, skipping rows another worker holds."""
-    query = (select(QuestionAddressee).where(QuestionAddressee.state == "open", QuestionAddressee.next_at <= now)
-             .order_by(QuestionAddressee.next_at, QuestionAddressee.id).limit(limit))
-    if uow.runtime.database.kind == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(uow.session.scalars(query))
+def due_projects(uow: "UnitOfWork", now: datetime, limit: int) -> list[str]:
+    """Projects with an open answer whose clock has something to do now, most overdue first."""
+    soonest = func.min(QuestionAddressee.next_at)
+    return list(uow.session.scalars(
+        select(QuestionAddressee.project_code).where(QuestionAddressee.state == "open", QuestionAddressee.next_at <= now)
+        .group_by(QuestionAddressee.project_code).order_by(soonest).limit(limit)))
+
+
+def lock_for_clock(uow: "UnitOfWork", code: str) -> Project | None:
+    """The project's lock for the worker, taken before its answers' rows as every command takes
+    it (a different order deadlocks with an answer); None when another worker or a command holds
+    it now (its clocks are looked at on the next round)."""
+    query = select(Project).where(Project.code == code).with_for_update(skip_locked=True)
+    return uow.session.scalar(query.execution_options(populate_existing=True))
+
+
+def due_addressees(uow: "UnitOfWork", code: str, now: datetime) -> list[QuestionAddressee]:
+    """A project's open answers whose clock has something to do now, locked."""
+    return list(uow.session.scalars(
+        select(QuestionAddressee).where(QuestionAddressee.project_code == code, QuestionAddressee.state == "open",
+                                        QuestionAddressee.next_at <= now)
+        .order_by(QuestionAddressee.next_at, QuestionAddressee.id)
+        .with_for_update().execution_options(populate_existing=True)))
 
 
 def timeline(uow: "UnitOfWork", code: str, limit: int = 500) -> list[ProjectEvent]:

@@ -242,12 +242,18 @@ def tick(uow: "UnitOfWork", row: QuestionAddressee, now: datetime) -> None:
 
 
 def run_due(runtime: "Runtime", batch: int = BATCH) -> int:
-    """Tick every unanswered body whose clock has something to do now; the rows done."""
+    """Tick every unanswered body whose clock has something to do now, one project per unit of
+    work under the project's lock (as answers and removals take it); the rows done."""
+    with runtime.unit_of_work(write=False) as uow:
+        codes = store.due_projects(uow, runtime.clock(), batch)
     done = 0
-    with runtime.unit_of_work() as uow:
-        now = runtime.clock()
-        for row in store.due_addressees(uow, now, batch):
-            tick(uow, row, now)
-            done += 1
-        uow.commit()
+    for code in codes:
+        with runtime.unit_of_work() as uow:
+            now = runtime.clock()
+            if store.lock_for_clock(uow, code) is None:
+                continue
+            for row in store.due_addressees(uow, code, now):
+                tick(uow, row, now)
+                done += 1
+            uow.commit()
     return done
