@@ -8,17 +8,19 @@ from typing import Any
 
 from flask import Response, request
 
-from api.console import blueprint
+from api.console import blueprint, formfields
 from api.console.web import actor, page, see_other
 from api.runtime import runtime
 from engine.adapters import project_store
 from engine.domain import projects as rules
-from engine.errors import Invalid
+from engine import cases
+from engine.errors import Forbidden, Invalid, NotFound
 from engine.services import projects, questions
 
 NOTICES = {"added": "项目已加入工作群。", "asked": "问题已发送，各被问部门开始计时（24小时）。",
            "answered": "答复已提交。", "members": "工作群成员已更新。", "removed": "项目已移出工作群，未答复的问题已关闭。",
-           "restored": "项目已恢复到工作群。", "coordinated": "已记录为已协调，不再提交上一级；被问部门仍须答复。", "started": "代办案件已创建，由代办员办理。"}
+           "restored": "项目已恢复到工作群。", "coordinated": "已记录为已协调，不再提交上一级；被问部门仍须答复。", "started": "代办案件已创建，由代办员办理。",
+           "corrected": "补正材料已提交，审批部门继续办理。"}
 STATE_NAMES = {"active": "工作群中", "removed": "已移出"}
 EVENT_NAMES = {"project.added": "加入工作群", "project.members_changed": "成员变更", "project.removed": "移出工作群",
                "project.restored": "恢复到工作群", "project.case_started": "代办案件立案",
@@ -214,3 +216,59 @@ def project_start_case(code: str) -> Response:
     if actor().role == "agent" or actor().is_admin:
         return see_other("console.case", case_id=case_id, done="started")
     return see_other("console.project_page", code=code, done="started")
+
+
+# --------------------------------------------------------------------------- 补正 answered by the enterprise
+
+
+def _correction(code: str, task_id: str) -> dict[str, Any]:
+    """An open 补正 request of the project (what was asked, the form to answer it); the engine
+    decides who may answer it (the project's agent or enterprise contact)."""
+    who = actor()
+    rt = runtime()
+    with rt.unit_of_work(write=False) as uow:
+        shown = projects.view(uow, who, code)
+        request_ = next((c for c in shown.corrections if c["task_id"] == task_id), None)
+        if request_ is None:
+            raise NotFound(f"no open correction request {task_id} in project {code}")
+        if not (who.role in ("agent", "enterprise") or who.is_admin):
+            raise Forbidden(f"{who.name} does not answer correction requests")
+    form_key = "correction_response"
+    return {"project": shown.project, "request": request_, "schema": rt.forms.get(form_key), "form_key": form_key}
+
+
+def _render_correction(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],
+                       status: int = 200, message: str | None = None) -> Response:
+    fields = formfields.build(context["schema"], raw, errors)
+    return page("project_correction.html", status=status, fields=fields, summary=formfields.error_summary(fields),
+                unplaced=formfields.unplaced_errors(fields, errors), message=message, **context)
+
+
+@blueprint.get("/projects/<code>/corrections/<task_id>")
+def project_correction(code: str, task_id: str) -> Response:
+    context = _correction(code, task_id)
+    return _render_correction(context, formfields.to_raw(context["schema"], {}), {})
+
+
+@blueprint.post("/projects/<code>/corrections/<task_id>")
+def project_correction_answer(code: str, task_id: str) -> Response:
+    context = _correction(code, task_id)
+    schema = context["schema"]
+    raw = formfields.raw_values(schema, request.form)
+    action = request.form.get("_action", "")
+    if action:  # add or remove a row: the form again, nothing submitted
+        formfields.change_rows(schema, raw, action)
+        return _render_correction(context, raw, {})
+    data, errors = formfields.to_data(schema, raw)
+    rt = runtime()
+    try:
+        if errors:
+            rt.forms.validate(context["form_key"], data)
+            raise Invalid("form is invalid")
+        with rt.unit_of_work() as uow:
+            cases.complete_task(uow, actor(), task_id, data)
+            uow.commit()
+    except Invalid as error:
+        return _render_correction(context, raw, {**error.errors, **errors}, status=422,
+                                  message="表单有需要修改的地方，请按提示修改后再提交。")
+    return see_other("console.project_page", code=code, done="corrected")

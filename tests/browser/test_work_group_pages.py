@@ -14,6 +14,29 @@ from tests.console.conftest import PASSWORD, People
 CODE = "2026-510117-52-01-000016"
 
 
+def run_to_a_correction(runtime) -> None:  # type: ignore[no-untyped-def]
+    """The agent registers, the window accepts, the planning bureau asks for 补正 (engine calls)."""
+    from sqlalchemy import select
+
+    from engine import cases
+    from engine.access import Actor
+    from engine.store.models import Task
+    from tests.scenarios.story import agreement, registration
+    steps = [("Register", Actor("alice", "agent"), registration("奥特莱斯郫县项目", CODE)),
+             ("Agreement", Actor("alice", "agent"), agreement()),
+             ("PreReview", Actor("zwfw", "staff", "county.zwfw"),
+              {"materials": [{"name": "营业执照", "checked": True}], "complete": True}),
+             ("Intake", Actor("zwfw", "staff", "county.zwfw"), {"decision": "accept"}),
+             ("ItemAccept", Actor("zr", "staff", "county.zrzyj"),
+              {"decision": "correction", "missing_materials": [{"name": "总平面图", "reason": "未盖章"}]})]
+    for element, who, data in steps:
+        with runtime.unit_of_work() as uow:
+            task = uow.session.scalars(select(Task).where(Task.element_id == element, Task.state == "ready")
+                                       .where(Task.department == who.department)).first()
+            cases.complete_task(uow, who, task.id, data)
+            uow.commit()
+
+
 @pytest.fixture
 def people(runtime) -> People:
     p = People(runtime)
@@ -66,6 +89,23 @@ def test_work_group_pages_in_a_real_browser(chrome, server, screenshots, runtime
     me.go("/console/projects")
     assert "奥特莱斯郫县项目" in me.text()
     me.shot("projects-list")
+
+    # 投促局 hands the project to the agent; the case runs to a 补正 request the enterprise reads
+    me.sign_in("tcj")
+    me.go(f"/console/projects/{CODE}")
+    me.press("交代办员立案")
+    assert "代办案件已创建" in me.text()
+    run_to_a_correction(runtime)
+    me.sign_in("wangxue")
+    me.go(f"/console/projects/{CODE}")
+    text = me.text()
+    assert "待企业补正（1）" in text and "总平面图（未盖章）" in text and "待办任务" not in text
+    me.shot("project-enterprise-view")
+    me.click_and_wait(By.PARTIAL_LINK_TEXT, "提交补正材料")
+    me.type("materials[0].name", "总平面图（盖章）")
+    me.shot("project-correction-form")
+    me.submit()
+    assert "补正材料已提交" in me.text() and "待企业补正" not in me.text()
 
     me.sign_in("fgj")
     me.go(f"/console/projects/{CODE}")

@@ -76,3 +76,16 @@ def test_a_bad_project_form_says_what_is_wrong_and_keeps_the_input(group):
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and "项目代码：must look like" in text and "企业名称：required" in text
     assert text.count('class="field invalid"') == 2 and 'value="2026-1234"' in text
+
+
+def test_only_the_projects_contact_or_agent_opens_a_correction_form(group, people, browser, runtime, shipped):
+    from tests.browser.test_work_group_pages import run_to_a_correction
+    people.add("zwfw2", "staff", "county.zwfw")
+    assert group.post(f"/console/projects/{CODE}/cases", {}).status_code == 303
+    run_to_a_correction(runtime)
+    page = browser("alice").get(f"/console/projects/{CODE}").get_data(as_text=True)
+    url = re.search(r'href="(/console/projects/[^"]+/corrections/[^"]+)"', page).group(1)
+    assert browser("alice").get(url).status_code == 200
+    assert browser("zwfw2").get(url).status_code == 403  # a member reads the project, answers no 补正
+    assert browser("bob").get(url).status_code == 403  # not its agent
+    assert browser("alice").get(f"/console/projects/{CODE}/corrections/nope").status_code == 404
