@@ -69,15 +69,17 @@ def contact_projects(uow: "UnitOfWork", user_name: str) -> list[str]:
 
 def visible_clause(*, everything: bool = False, user: str | None = None, agent: str | None = None,
                    department: str | None = None, regions: tuple[str, ...] = ()) -> ColumnElement[bool]:
-    """Projects someone may see: an enterprise contact's, an agent's, a member body's, or those of
+    """Projects someone may see (as `engine.services.projects.can_see` says one by one): an
+    enterprise contact's, an agent's, a member body's, or those of
     `regions` (where the actor's body promotes, owns groups or oversees)."""
     if everything:
         return Project.code.is_not(None)
     clauses: list[ColumnElement[bool]] = []
     if user is not None:
         clauses.append(Project.code.in_(select(ProjectContact.project_code).where(ProjectContact.user_name == user)))
-    if agent is not None:
-        clauses.append(Project.agent == agent)
+    if agent is not None:  # assigned, or driving one of its cases
+        clauses.append(or_(Project.agent == agent,
+                           Project.code.in_(select(Case.business_key).where(Case.started_by == agent))))
     if department is not None:
         clauses.append(exists().where(ProjectMember.project_code == Project.code,
                                       ProjectMember.department == department))
