@@ -106,6 +106,10 @@ def test_work_group_pages_in_a_real_browser(chrome, server, screenshots, runtime
     me.shot("project-correction-form")
     me.submit()
     assert "补正材料已提交" in me.text() and "待企业补正" not in me.text()
+    me.go(f"/progress/{CODE}")  # the public sees counts only
+    text = me.text()
+    assert "已提出 1 件" in text and "按时答复 1" in text and "1 件超时未答复" in text and "施工许可证能否" not in text
+    me.shot("public-progress-counts")
 
     me.sign_in("fgj")
     me.go(f"/console/projects/{CODE}")
