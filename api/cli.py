@@ -141,11 +141,21 @@ def _read_password() -> str:
 @click.argument("name")
 @click.option("--role", required=True)
 @click.option("--department", default=None)
+@click.option("--project", default=None, help="role enterprise: the project (code) it speaks for")
 @click.option("--password", "with_password", is_flag=True,
               help="set a console password (prompted, or the first line of stdin; never an argument)")
+@click.option("--as", "as_user", default=None, help="role enterprise: the project's agent creating it")
 @with_appcontext
-def users_create(name: str, role: str, department: str | None, with_password: bool) -> None:
+def users_create(name: str, role: str, department: str | None, project: str | None, with_password: bool,
+                 as_user: str | None) -> None:
+    if (role == "enterprise") != (project is not None):
+        click.echo("error: --project goes with --role enterprise, and an enterprise user needs one", err=True)
+        sys.exit(1)
     password = _read_password() if with_password else None
+    if project is not None:
+        token = create_enterprise_user(name, project, password, as_user)
+        click.echo(token or f"{name} now also speaks for {project} (its token is unchanged)")
+        return
     try:
         with runtime().unit_of_work() as uow:
             token = users.create_user(uow, name, role, department, password=password)
@@ -588,6 +598,7 @@ def organisation_show() -> None:
 
 # --------------------------------------------------------------------------- incidents and repairs (issue 9 §2)
 from api.cli_incidents import REPAIR_COMMANDS, incidents_group  # noqa: E402 - extends the groups above
+from api.cli_projects import create_enterprise_user, projects_group  # noqa: E402
 
 for _repair in REPAIR_COMMANDS:
     cases_group.add_command(_repair)
@@ -604,7 +615,7 @@ def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group, demo_group, *DESIGNER_COMMANDS]
+            regions_group, organisation_group, demo_group, projects_group, *DESIGNER_COMMANDS]
 
 
 def register_commands(app: Flask) -> None:

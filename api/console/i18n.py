@@ -13,7 +13,8 @@ from engine.services.progress import STAGE_NAMES
 BEIJING = timezone(timedelta(hours=8))
 
 ROLE_NAMES = {"admin": "系统管理员", "designer": "流程设计员", "agent": "代办员", "staff": "审批人员",
-              "leader": "部门领导", "government": "政府协调", "system": "系统", "worker": "外部任务程序"}
+              "leader": "部门领导", "government": "政府协调", "system": "系统", "worker": "外部任务程序",
+              "enterprise": "企业联系人"}
 CASE_STATUS = {"running": "办理中", "suspended": "已中止", "completed": "已办结", "cancelled": "已终止"}
 TASK_STATE = {"ready": "待办", "completed": "已完成", "cancelled": "已取消", "error": "出错"}
 # Colour is never the only signal: every level has its words (and a symbol in the page).

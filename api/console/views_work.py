@@ -1,7 +1,7 @@
 """The workbench each role sees first, the task inbox with its filters, and the case list."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, redirect, request, url_for
 
 from api.console.blueprint import blueprint
 from api.console.web import actor, page
@@ -62,6 +62,8 @@ def home() -> Response:
     who = actor()
     rt = runtime()
     context: dict = {"notice": notice(), "now": rt.clock()}
+    if who.role == "enterprise":  # its projects are all it has (issue 13)
+        return redirect(url_for("console.projects_list"), code=303)
     if who.role == "agent":
         context.update(inbox_view(only_mine=True))
         with rt.unit_of_work(write=False) as uow:

@@ -31,6 +31,7 @@ RESOURCES = [
     "department_aliases",
     "definition_diff",
     "migrations",
+    "projects",
 ]
 
 

@@ -46,6 +46,15 @@ class PublicItemSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
+class PublicQuestionCountsSchema(Schema):
+    asked = fields.Integer(required=True, metadata={"description": "questions the enterprise or its agent asked"})
+    answers = fields.Integer(required=True, metadata={"description": "answers owed in all (one per addressed body)"})
+    answered = fields.Integer(required=True)
+    answered_on_time = fields.Integer(required=True, metadata={"description": "within the region's limit (24 h)"})
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "still open past the limit"})
+
+
 class PublicProjectSchema(Schema):
     business_key = fields.String(required=True)
     name = fields.String(allow_none=True)
@@ -66,3 +75,5 @@ class PublicProjectSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
     overdue_items = fields.Integer(required=True)
     items = fields.List(fields.Nested(PublicItemSchema), required=True)
+    questions = fields.Nested(PublicQuestionCountsSchema, allow_none=True, metadata={
+        "description": "the project work group's questions as counts only (null: no work group)"})

@@ -16,6 +16,8 @@ class RegionSchema(Schema):
     division = fields.String(allow_none=True, metadata={"description": "administrative division code (the 6 "
                                                                         "digits in a project code)"})
     parent = fields.String(allow_none=True)
+    question_hours = fields.Integer(metadata={"description": "natural hours a work-group body has to answer a "
+                                                             "question (the 24-hour rule; default 24)"})
     window = fields.Nested(DepartmentSchema, required=True, metadata={"description": "its government service "
                                                                                      "centre: accepts its cases, "
                                                                                      "coordination level 1"})

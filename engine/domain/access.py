@@ -16,7 +16,10 @@ from engine.errors import Forbidden
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
 
-ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "system", "worker")
+ROLES = ("admin", "designer", "agent", "staff", "leader", "government", "system", "worker", "enterprise")
+#: `enterprise`: a project's enterprise contact (issue 13), scoped to its projects by
+#: `project_contacts`; reads their progress, asks questions, answers 补正 requests — nothing else
+#: (engine/services/projects.py).
 
 
 @dataclass(frozen=True)

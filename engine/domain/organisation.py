@@ -46,7 +46,9 @@ DIVISION_RE = re.compile(r"^\d{6}$")
 _TOP_FIELDS = {"version", "description", "default_region", "functions", "regions", "coordination",
                "group_aliases"}
 _FUNCTION_FIELDS = {"key", "name_zh", "name_en", "aliases"}
-_REGION_FIELDS = {"code", "name_zh", "name_en", "level", "parent", "division", "bodies"}
+_REGION_FIELDS = {"code", "name_zh", "name_en", "level", "parent", "division", "bodies", "question_hours"}
+#: The 24-hour rule (Pixian): natural hours a body has to answer a work-group question.
+DEFAULT_QUESTION_HOURS = 24
 _BODY_FIELDS = {"code", "name_zh", "name_en", "function", "kind", "roles"}
 _LEVEL_FIELDS = {"level", "name_zh", "name_en", "department", "role", "note"}
 
@@ -73,6 +75,7 @@ class Region:
     parent: str | None = None
     division: str | None = None  # 行政区划代码, the 6 digits in a project code
     full_name: str = ""  # 四川省成都市郫都区
+    question_hours: int = DEFAULT_QUESTION_HOURS  # natural hours to answer a work-group question
 
 
 @dataclass(frozen=True)
@@ -474,6 +477,10 @@ def _regions(raw: Any, spelling: dict[str, str], err: _Problems) -> tuple[list[R
         division = r.get("division")
         if division is not None and (not isinstance(division, str) or not DIVISION_RE.match(division)):
             err(path + ("division",), "must be the 6-digit administrative division code, e.g. '510117'")
+        hours = r.get("question_hours", DEFAULT_QUESTION_HOURS)
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720:
+            err(path + ("question_hours",), "must be a whole number of natural hours from 1 to 720 "
+                                            f"(the time a body has to answer a question; default {DEFAULT_QUESTION_HOURS})")
         entries[code] = (i, r)
 
     # The tree: parents exist, sit at a higher level, and never loop.
@@ -514,7 +521,9 @@ def _regions(raw: Any, spelling: dict[str, str], err: _Problems) -> tuple[list[R
     regions = [Region(code=code, name_zh=str(r.get("name_zh")), name_en=str(r.get("name_en")),
                       level=str(r.get("level")), parent=r.get("parent") if isinstance(r.get("parent"), str) else None,
                       division=r.get("division") if isinstance(r.get("division"), str) else None,
-                      full_name=full_name(code))
+                      full_name=full_name(code),
+                      question_hours=r["question_hours"] if isinstance(r.get("question_hours"), int)
+                      and not isinstance(r.get("question_hours"), bool) else DEFAULT_QUESTION_HOURS)
                for code, (i, r) in entries.items()]
     by_region = {r.code: r for r in regions}
 

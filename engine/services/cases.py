@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import history
+from engine.adapters import project_store
 from engine.adapters.models import Case, Task
 from engine.adapters.uow import UnitOfWork
 from engine.domain import access, batch_rules
@@ -149,9 +150,12 @@ def _task_for_update(uow: UnitOfWork, task_id: str) -> tuple[Task, Case]:
     return row, case
 
 
-def _require_task_access(actor: Actor, row: Task, case: Case) -> None:
+def _require_task_access(actor: Actor, row: Task, case: Case, uow: UnitOfWork | None = None) -> None:
     if actor.role == "agent" and row.department is None and case.started_by == actor.name:
         return
+    if actor.role == "enterprise" and uow is not None:  # its project's 补正 requests (issue 13)
+        if _enterprise_may_answer(uow, actor, case, row):
+            return
     access.require_task(actor, row.department, row.assignee)
 
 
@@ -176,7 +180,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     if not isinstance(data, dict):
         raise Invalid("data must be an object", errors={"data": ["must be an object"]})
     row, case = _task_for_update(uow, task_id)
-    _require_task_access(actor, row, case)
+    _require_task_access(actor, row, case, uow)
     if row.state != TaskStatus.READY:
         raise Conflict(f"task {task_id} is already {row.state}")
     if case.status == CaseStatus.SUSPENDED:
@@ -228,6 +232,8 @@ def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     query = select(Task).where(Task.case_id == case.id, Task.state == TaskStatus.READY)
     if actor.role in ("staff", "leader"):
         query = query.where(Task.department == actor.department)
+    elif actor.role == "enterprise":  # the 补正 requests it answers, nothing else
+        query = query.where(Task.department.is_(None), Task.form_key == "correction_response")
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 
@@ -346,3 +352,10 @@ def correlate_message(uow: UnitOfWork, actor: Actor, business_key: str, name: st
         except Conflict as error:
             last_error = error
     raise Conflict(f"no case of {business_key!r} is waiting for message {name!r}") from last_error
+
+
+def _enterprise_may_answer(uow: UnitOfWork, actor: Actor, case: Case, task: Task) -> bool:
+    """An enterprise contact answers the 补正 requests of its project's cases (correction steps,
+    which are the agent's in the shipped process) — and works no other task."""
+    return (actor.role == "enterprise" and task.department is None and task.form_key == "correction_response"
+            and project_store.is_contact(uow, case.business_key, actor.name))

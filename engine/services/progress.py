@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.adapters import project_store
 from engine.adapters import queries
 from engine.domain.states import TASK_STATUSES, CaseStatus, TaskStatus
 
@@ -255,7 +256,15 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
             "stage": case.stage, "stage_name": stage_name(case.stage) if case.stage else None,
             "started_at": case.started_at, "ended_at": case.ended_at,
             "overdue_items": sum(1 for i in items if i["overdue"] and i["kind"] == "item"),
-            "items": items}
+            "items": items, "questions": public_question_counts(uow, business_key)}
+
+
+def public_question_counts(uow: "UnitOfWork", business_key: str) -> dict[str, int] | None:
+    """The work group's questions as counts only (asked, answered, on time, open, overdue); never
+    their text or who asked. None when the project has no work group."""
+    if project_store.find(uow, business_key) is None:
+        return None
+    return project_store.question_counts(uow, business_key)
 
 
 def by_stage(progress: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

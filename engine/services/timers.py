@@ -33,7 +33,7 @@ from engine.adapters.spiff_clock import clock_scope, install_clock
 from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
-from engine.services import case_migration, cases, deadlines, escalation, incidents, start_timers, timer_jobs
+from engine.services import case_migration, cases, deadlines, escalation, incidents, questions, start_timers, timer_jobs
 from engine.services.timer_jobs import _timer_signature, _timer_tasks, pending_jobs, schedule
 from engine.services.workflow import CaseWorkflow
 
@@ -222,7 +222,7 @@ class Worker:
         case delays the rest of its batch by that much at most. Should the batch still outlast
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
-        fired = self.start_cases()
+        fired = self.start_cases() + self.tick_questions()
         fired += case_migration.work(self.runtime, self.batch)  # running cases moved to a new version
         started = _time.monotonic()
         jobs = self.claim()
@@ -271,6 +271,14 @@ class Worker:
                     lease_queue.back_off(uow, StartTimer, [timer_id], self.name)
                     uow.commit()
         return len(ids)
+
+    def tick_questions(self) -> int:
+        """Work-group questions' clocks (the 24-hour rule): yellow, red, coordination levels."""
+        try:
+            return questions.run_due(self.runtime)
+        except Exception:  # noqa: BLE001 - a bad row must not stop the cases' timers
+            log.exception("question clocks failed")
+            return 0
 
     def process(self, case_id: str, job_ids: list[int]) -> None:
         rt = self.runtime

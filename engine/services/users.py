@@ -95,6 +95,8 @@ def create_user(uow: UnitOfWork, name: str, role: str, department: str | None = 
         errors["name"] = ["must not contain spaces, slashes or control characters"]
     if role not in ROLES or role == "system":
         errors["role"] = [f"must be one of {', '.join(r for r in ROLES if r != 'system')}"]
+    if role == "enterprise" and department:
+        errors["department"] = ["an enterprise user belongs to projects, not to a department (--project)"]
     if role in DEPARTMENT_ROLES and not department:
         errors["department"] = [f"required for role {role}"]
     organisation = uow.organisation
