@@ -19,6 +19,7 @@ from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
 from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
+from engine.services import event_catalogue
 from engine.workflow import CaseWorkflow, load_definition, waiting_message_names
 
 OPEN_STATUSES = ("running", "suspended")
@@ -95,6 +96,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
                            data={"process_key": definition.key, "version": definition.version,
                                  "business_key": business_key, "variables": variables,
                                  "region": case_region})
+            event_catalogue.case_changed(uow, case, "case.started", actor.name)
             flow.run()
             created = flow.sync()
             case.state = ""  # written by save(); the first flush happens in its timer scheduling
@@ -268,6 +270,7 @@ def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") 
     case.status = "suspended"
     case.updated_at = uow.runtime.clock()
     history.record(uow, case.id, "suspended", actor.name, data={"reason": reason})
+    event_catalogue.case_changed(uow, case, "case.suspended", actor.name, reason)
     return case
 
 
@@ -278,6 +281,7 @@ def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
     case.status = "running"
     case.updated_at = uow.runtime.clock()
     history.record(uow, case.id, "resumed", actor.name, data={"reason": reason})
+    event_catalogue.case_changed(uow, case, "case.resumed", actor.name, reason)
     from engine import timers
     timers.schedule_case(uow, case)  # timers that came due while suspended fire now
     return case
@@ -293,6 +297,7 @@ def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
     flow.workflow.cancel()
     case.status, case.ended_at, case.open_key = "cancelled", uow.runtime.clock(), None
     history.record(uow, case.id, "cancelled", actor.name, data={"reason": reason})
+    event_catalogue.case_changed(uow, case, "case.closed", actor.name, reason)
     flow.sync()
     flow.save()
     return case

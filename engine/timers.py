@@ -35,6 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import history, sandbox
 from engine.store.models import Case, Escalation, StartTimer, Task, TimerJob
 from engine.time import deadlines, escalation
+from engine.services import event_catalogue
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -264,6 +265,7 @@ def _sla_pass(uow: "UnitOfWork", flow: "CaseWorkflow", case: Case, now: datetime
         counts["sla"] += 1
         history.record(uow, case.id, f"sla_{state}", "system", task_id=row.id, element_id=row.element_id,
                        data={"due_at": row.due_at.isoformat(), "department": row.department})
+        event_catalogue.task_warning(uow, row, state)  # the outbox (issue 13)
         if state == "red" and deadlines.escalation_enabled(row):
             if escalation.raise_level(uow, row, 1, f"overdue since {row.due_at.isoformat()}") is not None:
                 counts["escalations"] += 1
@@ -339,7 +341,7 @@ class Worker:
         case delays the rest of its batch by that much at most. Should the batch still outlast
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
-        fired = self.start_cases()
+        fired = self.start_cases() + self.dispatch_outbox()
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
@@ -355,6 +357,24 @@ class Worker:
             if self.job_delay:
                 _time.sleep(self.job_delay)
         return len(jobs) + fired
+
+    def dispatch_outbox(self) -> int:
+        """Fan published events out to in-app notifications and webhook deliveries (issue 13)."""
+        from engine.services import notifications
+        with self.runtime.unit_of_work() as uow:
+            count = notifications.dispatch(uow, self.batch)
+            uow.commit()
+        return count
+
+    def deliver_webhooks(self) -> int:
+        """One round of webhook sending (`--once`; otherwise a thread of `run` does it)."""
+        return self._deliverer().run_once()
+
+    def _deliverer(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "_webhooks", None) is None:
+            from engine.services.webhooks import Deliverer
+            self._webhooks = Deliverer(self.runtime, self.name, lease=self.lease)
+        return self._webhooks
 
     def _release(self, job_ids: list[int]) -> None:
         """Give back claims this worker will not get to (still ours: nobody else took them)."""
@@ -427,14 +447,24 @@ class Worker:
     def run(self, idle_exit: bool = False, max_seconds: float | None = None) -> None:
         """Loop until stopped (or, with `idle_exit`, until no job is due)."""
         started = _time.monotonic()
+        sender = None
+        if not idle_exit:  # webhooks go out from their own thread: a slow receiver never delays timers
+            sender = threading.Thread(target=self._deliverer().run, args=(self.stopping, self.poll_seconds),
+                                      name="webhooks", daemon=True)
+            sender.start()
         while not self.stopping.is_set():
             claimed = self.run_once()
+            if idle_exit:
+                claimed += self.deliver_webhooks()
             if max_seconds is not None and _time.monotonic() - started > max_seconds:
-                return
+                break
             if claimed == 0:
                 if idle_exit and not self._retrying():
-                    return
+                    break
                 self.stopping.wait(self.poll_seconds)
+        if sender is not None:
+            self.stopping.set()
+            sender.join(timeout=30)
 
     def _retrying(self, max_attempts: int = 5) -> bool:
         """Whether a job this worker backed off from (a failed tick) is still to be retried, so

@@ -18,6 +18,7 @@ from engine.bpmn.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_w
 from engine.errors import Conflict, NotFound
 from engine.store.models import Case, Definition, Task
 from engine.store.uow import UnitOfWork
+from engine.services import event_catalogue
 
 OPEN_TASK_STATES = ("ready",)
 
@@ -334,6 +335,7 @@ class CaseWorkflow:
             else:
                 session.add(row)
             created.append(row)
+            event_catalogue.task_ready(self.uow, self.case, row)  # the outbox (issue 13)
             stage = self._property(task, self._meta(task), "stage")
             if stage:
                 self.case.stage = stage
@@ -432,4 +434,5 @@ class CaseWorkflow:
             case.ended_at = case.updated_at
             case.open_key = None
             history.record(self.uow, case.id, "completed", self.actor)
+            event_catalogue.case_changed(self.uow, case, "case.closed", self.actor)
         timers.schedule(self)  # timer_jobs rows: waiting timers, SLA transitions, escalations

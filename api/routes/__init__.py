@@ -27,6 +27,8 @@ RESOURCES = [
     "regions",
     "batches",
     "diagrams",
+    "notifications",
+    "webhooks",
 ]
 
 

@@ -65,6 +65,8 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
                          "department_name": body.name_zh, "role": role, "reason": reason,
                          "item_department": row.department,
                          "due_at": row.due_at.isoformat() if row.due_at else None})
+    from engine.services import event_catalogue
+    event_catalogue.escalation_raised(uow, escalation, row)  # the outbox (issue 13)
     return escalation
 
 
