@@ -1,12 +1,14 @@
 """A real HTTP receiver on 127.0.0.1 for webhook tests: records every request, answers as told.
 
 `fail_first`: the first N requests for each event id get a 500; `hang`: each request waits
-until `release` is set (a receiver that does not answer); the rest get 204.
+until `release` is set (a receiver that does not answer); `delay`: seconds each answer takes;
+the rest get 204.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +32,7 @@ class Receiver:
     fail_first: int = 0
     always_fail: bool = False
     hang: bool = False
+    delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     in_flight: int = 0
@@ -47,6 +50,8 @@ class Receiver:
                     receiver.in_flight += 1
                 if receiver.hang:
                     receiver.release.wait(120)
+                elif receiver.delay:
+                    time.sleep(receiver.delay)
                 status = 500 if receiver.always_fail or seen < receiver.fail_first else 204
                 with receiver.lock:
                     receiver.requests.append(Received(body, dict(self.headers), status))
