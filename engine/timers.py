@@ -315,6 +315,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.job_delay = job_delay  # seconds to sleep between cases (throttling; crash tests)
         self.stopping = threading.Event()
+        self.dispatched = 0  # outbox events fanned out in the last round
 
     def claim(self) -> list[tuple[int, str]]:
         rt = self.runtime
@@ -341,7 +342,9 @@ class Worker:
         case delays the rest of its batch by that much at most. Should the batch still outlast
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
-        fired = self.start_cases() + self.dispatch_outbox()
+        # the outbox goes out every round; not counted as jobs (`run` looks at `dispatched`)
+        self.dispatched = self.dispatch_outbox()
+        fired = self.start_cases()
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
@@ -453,7 +456,7 @@ class Worker:
                                       name="webhooks", daemon=True)
             sender.start()
         while not self.stopping.is_set():
-            claimed = self.run_once()
+            claimed = self.run_once() + self.dispatched
             if idle_exit:
                 claimed += self.deliver_webhooks()
             if max_seconds is not None and _time.monotonic() - started > max_seconds:
