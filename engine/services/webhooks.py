@@ -220,11 +220,16 @@ def claim_due(uow: "UnitOfWork", worker: str, limit: int = 20, lease: timedelta 
                                   earlier.ordering_key == WebhookDelivery.ordering_key,
                                   earlier.event_pk < WebhookDelivery.event_pk,
                                   earlier.state.in_(("pending", "dead"))))
+    # An earlier event of the case that no worker has fanned out yet (another worker may be
+    # dispatching it right now) has no delivery row to wait for: wait for the event itself.
+    this, before = aliased(OutboxEvent), aliased(OutboxEvent)
+    undispatched = exists().where(and_(this.id == WebhookDelivery.event_pk, before.case_id == this.case_id,
+                                       before.id < this.id, before.dispatched_at.is_(None)))
     query = (select(WebhookDelivery)
              .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now,
                     or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
                     WebhookDelivery.webhook_id.in_(select(Webhook.id).where(Webhook.active.is_(True))),
-                    ~blocked)
+                    ~blocked, ~undispatched)
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_pk).limit(limit))
     if uow.runtime.database.kind == "postgresql":
         query = query.with_for_update(skip_locked=True)

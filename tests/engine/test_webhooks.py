@@ -202,3 +202,25 @@ def test_registration_refuses_bad_input(runtime):
             webhooks.add_hook(uow, Actor("alice", "agent"), "https://example.org/x", "*")
         hook = webhooks.add_hook(uow, ADMIN, "https://example.org/x", " task.ready, case.* ")
         assert hook.events == ["case.*", "task.ready"] and len(hook.secret) == 64
+
+
+def test_an_event_waits_for_an_earlier_one_of_its_case_still_being_dispatched(runtime, receiver):
+    """Two workers dispatching side by side: event 2 of a case fanned out before event 1 is not
+    sent until event 1 has its delivery (and that one succeeded)."""
+    from engine.services.outbox import publish
+    r = receiver()
+    add_hook(runtime, r.url)
+    with runtime.unit_of_work() as uow:
+        publish(uow, "case.suspended", {"n": 1}, case_id="case-1")
+        publish(uow, "case.resumed", {"n": 2}, case_id="case-1")
+        uow.commit()
+    with runtime.unit_of_work() as uow:  # the other worker took event 2 first
+        second = uow.session.scalar(select(OutboxEvent).where(OutboxEvent.case_seq == 2))
+        webhooks.enqueue(uow, second, webhooks.active_hooks(uow), runtime.clock())
+        second.dispatched_at = runtime.clock()
+        uow.commit()
+    deliverer = Deliverer(runtime, "test")
+    assert deliverer.run_once() == 0 and r.requests == []
+    dispatch(runtime)
+    assert deliverer.run_once() == 1 and deliverer.run_once() == 1
+    assert [d["sequence"] for d in r.delivered()] == [1, 2]
