@@ -35,3 +35,36 @@ def test_bell_in_the_header(runtime, server, chrome, screenshots):
     assert "/console/tasks/" in chrome.current_url
     assert chrome.find_element(By.CSS_SELECTOR, "header.top a.bell .badge").text == "2"
     person.shot("notifications-opened-task")
+
+
+def test_dead_letters_page(runtime, server, chrome, screenshots, clock):
+    from engine.services import webhooks
+    from engine.services.webhooks import Deliverer
+    from tests.webhook_receiver import Receiver
+    people = People(runtime)
+    people.add("root", "admin")
+    receiver = Receiver(always_fail=True).start()
+    try:
+        with runtime.unit_of_work() as uow:
+            webhooks.add_hook(uow, Actor("root", "admin"), receiver.url, "case.*,task.ready",
+                              "0123456789abcdef-secret", "投资项目在线审批监管平台")
+            uow.commit()
+        deploy_file(runtime, "parallel_approval.bpmn")
+        with runtime.unit_of_work() as uow:
+            cases.start_case(uow, Actor("alice", "agent"), "parallel_approval", "2026-510117-34-01-000001")
+            uow.commit()
+        run_due(runtime)
+        deliverer = Deliverer(runtime, "test")
+        for _ in range(100):
+            deliverer.run_once()
+            clock.advance(minutes=30)
+        person = Person(chrome, server, screenshots)
+        person.sign_in("root")
+        person.go("/console/admin/webhooks")
+        assert "死信（1）" in person.text()
+        person.shot("webhooks-dead-letters")
+        receiver.always_fail = False
+        person.press("重新投递")
+        assert "已重新投递" in person.text() and "没有死信" in person.text()
+    finally:
+        receiver.stop()

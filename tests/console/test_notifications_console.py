@@ -57,3 +57,35 @@ def test_bell_count_list_open_and_read_all(browser, runtime):
     # a form without its CSRF token changes nothing
     assert fgj.post("/console/notifications/read-all", {"csrf_token": "x"}).status_code == 400
     assert _badge(fgj.get("/console/").get_data(as_text=True)) == 1
+
+
+def test_admin_sees_dead_letters_and_redelivers(browser, runtime, clock):
+
+    from engine.services import webhooks
+    from engine.services.webhooks import Deliverer
+    from tests.webhook_receiver import Receiver
+    receiver = Receiver(always_fail=True).start()
+    try:
+        with runtime.unit_of_work() as uow:
+            webhooks.add_hook(uow, Actor("root", "admin"), receiver.url, "case.started", "0123456789abcdef-secret")
+            uow.commit()
+        _cases(runtime, 1)
+        deliverer = Deliverer(runtime, "test")
+        for _ in range(200):
+            deliverer.run_once()
+            clock.advance(minutes=30)
+        root = browser("root")
+        html = root.get("/console/admin/webhooks").get_data(as_text=True)
+        assert receiver.url in html and "死信（1）" in html and "case.started #1" in html and "HTTP 500" in html
+        assert "推送与死信" in root.get("/console/").get_data(as_text=True)
+        assert browser("fgj").get("/console/admin/webhooks").status_code == 403
+        delivery = re.search(r'/console/admin/webhooks/dead-letters/(\d+)/redeliver', html).group(1)
+        receiver.always_fail = False
+        done = root.post(f"/console/admin/webhooks/dead-letters/{delivery}/redeliver")
+        assert done.status_code == 303
+        deliverer.run_once()
+        html = root.get(done.headers["Location"]).get_data(as_text=True)
+        assert "已重新投递" in html and "没有死信" in html
+        assert [d["type"] for d in receiver.delivered()] == ["case.started"]
+    finally:
+        receiver.stop()
