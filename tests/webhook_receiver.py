@@ -7,6 +7,7 @@ the rest get 204.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     in_flight: int = 0
+    attempts: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "Receiver":
@@ -46,7 +48,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 event_id = json.loads(body)["id"]
                 with receiver.lock:
-                    seen = sum(1 for r in receiver.requests if r.document["id"] == event_id)
+                    seen = receiver.attempts[event_id]
+                    receiver.attempts[event_id] += 1
                     receiver.in_flight += 1
                 if receiver.hang:
                     receiver.release.wait(120)
@@ -63,7 +66,10 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the default 5 drops concurrent connections (a 1 s SYN retry)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

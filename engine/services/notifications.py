@@ -53,25 +53,40 @@ def title_of(event: OutboxEvent) -> str:
     return event.type
 
 
-def recipients(uow: "UnitOfWork", event: OutboxEvent) -> list[str]:
+class _People:
+    """The active users a dispatch round resolves recipients from, read once per round."""
+
+    def __init__(self, uow: "UnitOfWork") -> None:
+        self.uow = uow
+        self.active: set[str] | None = None
+        self.members: dict[str, list[Actor]] = {}
+
+    def exists(self, names: set[str]) -> set[str]:
+        if self.active is None:
+            self.active = set(self.uow.session.scalars(select(User.name).where(User.revoked_at.is_(None))))
+        return names & self.active
+
+    def of(self, department: str) -> list[Actor]:
+        if department not in self.members:
+            self.members[department] = [
+                a for a in (Actor(n, r, d) for n, r, d in self.uow.session.execute(
+                    select(User.name, User.role, User.department).where(
+                        User.department == department, User.revoked_at.is_(None))))
+                if access.is_department_member(a)]
+        return self.members[department]
+
+
+def recipients(uow: "UnitOfWork", event: OutboxEvent, people: _People | None = None) -> list[str]:
     """The users to tell: those named (if not revoked), and the members (staff, leaders, bound
     government users) of the departments named; an escalation's `leaders` level only its leaders."""
-    names = set(event.recipient_users or ())
-    departments = list(event.recipient_departments or ())
-    found: set[str] = set()
-    if names:
-        found |= set(uow.session.scalars(select(User.name).where(User.name.in_(names), User.revoked_at.is_(None))))
-    if departments:
-        escalation = (event.payload or {}).get("escalation") if event.type == "escalation.raised" else None
-        for name, role, department in uow.session.execute(
-                select(User.name, User.role, User.department).where(
-                    User.department.in_(departments), User.revoked_at.is_(None))):
-            actor = Actor(name, role, department)
-            if not access.is_department_member(actor):
-                continue
+    people = people or _People(uow)
+    found = people.exists(set(event.recipient_users or ()))
+    escalation = (event.payload or {}).get("escalation") if event.type == "escalation.raised" else None
+    for department in event.recipient_departments or ():
+        for actor in people.of(department):
             if escalation and not access.can_see_escalation(actor, escalation["department"], escalation["role"]):
                 continue
-            found.add(name)
+            found.add(actor.name)
     return sorted(found)
 
 
@@ -88,8 +103,9 @@ def dispatch(uow: "UnitOfWork", limit: int = 200) -> int:
         return 0
     now = uow.runtime.clock()
     hooks = webhooks.active_hooks(uow)
+    people = _People(uow)
     for event in events:
-        for name in recipients(uow, event):
+        for name in recipients(uow, event, people):
             uow.session.add(Notification(
                 user_name=name, event_id=event.event_id, type=event.type, title=title_of(event)[:500],
                 case_id=event.case_id, task_id=((event.payload or {}).get("task") or {}).get("id"),

@@ -225,19 +225,17 @@ def claim_due(uow: "UnitOfWork", worker: str, limit: int = 20, lease: timedelta 
     this, before = aliased(OutboxEvent), aliased(OutboxEvent)
     undispatched = exists().where(and_(this.id == WebhookDelivery.event_pk, before.case_id == this.case_id,
                                        before.id < this.id, before.dispatched_at.is_(None)))
-    query = (select(WebhookDelivery)
+    query = (select(WebhookDelivery, Webhook, OutboxEvent)
+             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_pk)
              .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now,
                     or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-                    WebhookDelivery.webhook_id.in_(select(Webhook.id).where(Webhook.active.is_(True))),
-                    ~blocked, ~undispatched)
+                    Webhook.active.is_(True), ~blocked, ~undispatched)
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_pk).limit(limit))
     if uow.runtime.database.kind == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(uow.session.scalars(query))
+        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     claimed = []
-    for row in rows:
-        hook = uow.session.get(Webhook, row.webhook_id)
-        event = uow.session.get(OutboxEvent, row.event_pk)
+    for row, hook, event in uow.session.execute(query).all():
         row.claimed_by, row.lease_until = worker, now + lease
         claimed.append(Claimed(row.id, hook.url, hook.secret, event_document(event), event.event_id,
                                event.type, row.attempts + 1))
@@ -246,7 +244,7 @@ def claim_due(uow: "UnitOfWork", worker: str, limit: int = 20, lease: timedelta 
 
 def record(uow: "UnitOfWork", delivery_id: int, worker: str, outcome: Outcome, attempted_at: datetime) -> None:
     """What came of one attempt: delivered, retried later, or dead after 24 h of trying."""
-    row = uow.session.get(WebhookDelivery, delivery_id)
+    row = uow.session.get(WebhookDelivery, delivery_id)  # in the identity map after `load`
     if row is None or row.state != "pending" or row.claimed_by != worker:
         return  # removed meanwhile, or our lease ran out and another worker took it
     now = uow.runtime.clock()
@@ -350,27 +348,31 @@ class Deliverer:
         return sender
 
     def run_once(self) -> int:
-        """Claim one batch, send it, record every outcome; returns how many were sent."""
+        """Claim one batch, send it concurrently, record every outcome in one transaction;
+        returns how many were sent. (Killed before recording: the batch is sent again once its
+        leases run out — at least once.)"""
         with self.runtime.unit_of_work() as uow:
             claimed = claim_due(uow, self.name, self.batch, self.lease)
             uow.commit()
         if not claimed:
             return 0
-        for _ in self.pool.map(self._send_and_record, claimed):
-            pass
-        return len(claimed)
-
-    def _send_and_record(self, item: Claimed) -> None:
-        sent_at = self.runtime.clock()
-        body = body_of(item.event, sent_at, item.attempt)
-        outcome = self._sender().send(item.url, item.secret, body, event_id=item.event_id,
-                                      event_type=item.event_type, sent_at=sent_at, attempt=item.attempt)
+        outcomes = list(self.pool.map(self._send, claimed))
         try:
             with self.runtime.unit_of_work() as uow:
-                record(uow, item.delivery_id, self.name, outcome, sent_at)
+                list(uow.session.scalars(select(WebhookDelivery).where(  # one query, then `get` finds them
+                    WebhookDelivery.id.in_([item.delivery_id for item in claimed]))))
+                for item, (outcome, sent_at) in zip(claimed, outcomes):
+                    record(uow, item.delivery_id, self.name, outcome, sent_at)
                 uow.commit()
-        except Exception:  # noqa: BLE001 - the lease runs out and it is sent again
-            log.exception("recording delivery %s failed", item.delivery_id)
+        except Exception:  # noqa: BLE001 - the leases run out and the batch is sent again
+            log.exception("recording %s webhook deliveries failed", len(claimed))
+        return len(claimed)
+
+    def _send(self, item: Claimed) -> tuple[Outcome, datetime]:
+        sent_at = self.runtime.clock()
+        body = body_of(item.event, sent_at, item.attempt)
+        return self._sender().send(item.url, item.secret, body, event_id=item.event_id,
+                                   event_type=item.event_type, sent_at=sent_at, attempt=item.attempt), sent_at
 
     def run(self, stopping: threading.Event, poll_seconds: float = 1.0) -> None:
         """Until `stopping`: deliver what is due, then wait a moment when nothing was."""
