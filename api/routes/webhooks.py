@@ -5,8 +5,9 @@ from flask import Blueprint
 
 from api.operation import operation
 from api.runtime import runtime
-from api.schemas.webhooks import (DeadLetterPageSchema, DeadLetterQuerySchema, DeliverySchema, WebhookCreatedSchema,
-                                  WebhookCreateSchema, WebhookListSchema, WebhookSchema, WebhookUpdateSchema)
+from api.schemas.webhooks import (DeliveryPageSchema, DeadLetterQuerySchema, DeliveryQuerySchema, DeliverySchema,
+                                  WebhookCreatedSchema, WebhookCreateSchema, WebhookListSchema, WebhookSchema,
+                                  WebhookUpdateSchema)
 from engine.services import webhooks
 
 blueprint = Blueprint("webhooks", __name__)
@@ -72,9 +73,22 @@ def delete_webhook(actor, webhook_id):  # type: ignore[no-untyped-def]
     return "", 204
 
 
+@blueprint.get("/webhooks/<int:webhook_id>/deliveries")
+@operation("A webhook's deliveries, newest event first", tags=TAGS, query=DeliveryQuerySchema,
+           response=DeliveryPageSchema,
+           description=_ADMINS + "Filter by `state` (pending, delivered, dead); each with its attempts and the "
+                                 "receiver's last status and error.")
+def list_deliveries(actor, query, webhook_id):  # type: ignore[no-untyped-def]
+    with runtime().unit_of_work(write=False) as uow:
+        per_page, page = query["per_page"], query["page"]
+        rows, total = webhooks.deliveries(uow, actor, webhook_id, query.get("state"), per_page, (page - 1) * per_page)
+        items = [webhooks.delivery_dict(uow, d, e) for d, e in rows]
+    return DeliveryPageSchema().dump({"items": items, "total": total, "page": page, "per_page": per_page})
+
+
 @blueprint.get("/webhooks/dead-letters")
 @operation("Dead letters: deliveries that failed for 24 hours", tags=TAGS, query=DeadLetterQuerySchema,
-           response=DeadLetterPageSchema,
+           response=DeliveryPageSchema,
            description=_ADMINS + "Oldest event first. A dead letter holds back its case's later events to the "
                                  "same hook (`held_back`) until it is redelivered or discarded.")
 def list_dead_letters(actor, query):  # type: ignore[no-untyped-def]
@@ -82,7 +96,7 @@ def list_dead_letters(actor, query):  # type: ignore[no-untyped-def]
         per_page, page = query["per_page"], query["page"]
         rows, total = webhooks.dead_letters(uow, actor, query.get("webhook_id"), per_page, (page - 1) * per_page)
         items = [webhooks.delivery_dict(uow, d, e) for d, e in rows]
-    return DeadLetterPageSchema().dump({"items": items, "total": total, "page": page, "per_page": per_page})
+    return DeliveryPageSchema().dump({"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 @blueprint.post("/webhooks/dead-letters/<int:delivery_id>/redeliver")

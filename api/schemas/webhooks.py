@@ -76,11 +76,15 @@ class DeliverySchema(Schema):
         "description": "later events of the same case to this hook waiting behind this dead letter"})
 
 
-class DeadLetterPageSchema(Schema):
+class DeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema), required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
+
+
+class DeliveryQuerySchema(PageQuerySchema):
+    state = fields.String(validate=validate.OneOf(STATES))
 
 
 class DeadLetterQuerySchema(PageQuerySchema):

@@ -280,6 +280,21 @@ def dead_letters(uow: "UnitOfWork", actor: Actor, webhook_id: int | None = None,
     return rows, total
 
 
+def deliveries(uow: "UnitOfWork", actor: Actor, webhook_id: int, state: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[tuple[WebhookDelivery, OutboxEvent]], int]:
+    """A hook's deliveries, newest event first (what an admin reads when an integrator asks
+    "did you send it?"): state, attempts, the receiver's last status and error."""
+    get_hook(uow, actor, webhook_id)
+    query = select(WebhookDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_pk) \
+        .where(WebhookDelivery.webhook_id == webhook_id)
+    if state is not None:
+        query = query.where(WebhookDelivery.state == state)
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = [(d, e) for d, e in uow.session.execute(
+        query.order_by(WebhookDelivery.event_pk.desc()).limit(limit).offset(offset)).all()]
+    return rows, total
+
+
 def held_back(uow: "UnitOfWork", delivery: WebhookDelivery) -> int:
     """How many later events of the same case wait behind a dead delivery."""
     if delivery.ordering_key is None:

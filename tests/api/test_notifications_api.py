@@ -141,3 +141,27 @@ def _wait(condition, seconds=30.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_hooks_deliveries_over_http(client, api_users, deploy, start_case, runtime):
+    from engine.services.webhooks import Deliverer
+    receiver = Receiver(fail_first=1).start()
+    try:
+        root = api_users.header("root")
+        hook = client.post(f"{V1}/webhooks", json={"url": receiver.url, "events": ["case.started"]}, headers=root).get_json()
+        deploy("parallel_approval.bpmn")
+        start_case()
+        dispatch(runtime)
+        Deliverer(runtime, "test").run_once()
+        page = client.get(f"{V1}/webhooks/{hook['id']}/deliveries", headers=root).get_json()
+        [delivery] = page["items"]
+        assert delivery["state"] == "pending" and delivery["attempts"] == 1 and delivery["last_status"] == 500
+        assert delivery["event_type"] == "case.started" and delivery["sequence"] == 1 and delivery["next_attempt_at"]
+        assert client.get(f"{V1}/webhooks/{hook['id']}/deliveries", query_string={"state": "dead"},
+                          headers=root).get_json()["total"] == 0
+        assert client.get(f"{V1}/webhooks/{hook['id']}/deliveries", query_string={"state": "lost"},
+                          headers=root).status_code == 422
+        assert client.get(f"{V1}/webhooks/{hook['id']}/deliveries", headers=api_users.header("fgj")).status_code == 403
+        assert client.get(f"{V1}/webhooks/999/deliveries", headers=root).status_code == 404
+    finally:
+        receiver.stop()

@@ -186,6 +186,8 @@ def test_dead_letter_after_24_hours_holds_the_case_back_until_redelivered(runtim
     assert [d["sequence"] for d in r.delivered()] == list(range(1, len(events) + 1))
     with runtime.unit_of_work(write=False) as uow:
         assert webhooks.stats(uow, [hook.id])[hook.id] == {"pending": 0, "delivered": len(events), "dead": 0}
+        rows, total = webhooks.deliveries(uow, ADMIN, hook.id, "delivered", limit=2)
+        assert total == len(events) and [e.case_seq for _, e in rows] == [len(events), len(events) - 1]
 
 
 def test_registration_refuses_bad_input(runtime):
