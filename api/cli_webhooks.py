@@ -61,7 +61,7 @@ def list_command(as_json: bool) -> None:
         d = row["deliveries"]
         click.echo(f"{row['id']}  {row['url']}  {','.join(row['events'])}  "
                    f"{'active' if row['active'] else 'paused'}  pending {d['pending']} delivered "
-                   f"{d['delivered']} dead {d['dead']}")
+                   f"{d['delivered']} dead {d['dead']} discarded {d['discarded']}")
 
 
 @webhooks_group.command("remove", help="Remove a hook; its pending deliveries are not sent.")

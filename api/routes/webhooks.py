@@ -22,7 +22,7 @@ def _dump(uow, hook, schema=WebhookSchema, with_secret=False):  # type: ignore[n
 
 @blueprint.get("/webhooks")
 @operation("List webhooks", tags=TAGS, response=WebhookListSchema,
-           description=_ADMINS + "Each with its deliveries by state (pending, delivered, dead).")
+           description=_ADMINS + "Each with its deliveries by state (pending, delivered, dead, discarded).")
 def list_webhooks(actor):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         hooks = webhooks.list_hooks(uow, actor)
@@ -76,7 +76,7 @@ def delete_webhook(actor, webhook_id):  # type: ignore[no-untyped-def]
 @blueprint.get("/webhooks/<int:webhook_id>/deliveries")
 @operation("A webhook's deliveries, newest event first", tags=TAGS, query=DeliveryQuerySchema,
            response=DeliveryPageSchema,
-           description=_ADMINS + "Filter by `state` (pending, delivered, dead); each with its attempts and the "
+           description=_ADMINS + "Filter by `state` (pending, delivered, dead, discarded); each with its attempts and the "
                                  "receiver's last status and error.")
 def list_deliveries(actor, query, webhook_id):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:

@@ -13,6 +13,7 @@ _EVENTS_DESCRIPTION = (f"event types ({', '.join(EVENT_TYPES)}), a family such a
 class DeliveryCountsSchema(Schema):
     pending = fields.Integer(required=True)
     delivered = fields.Integer(required=True)
+    discarded = fields.Integer(required=True, metadata={"description": "dead letters an admin gave up"})
     dead = fields.Integer(required=True)
 
 

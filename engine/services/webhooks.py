@@ -47,7 +47,7 @@ RETRY_FOR = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
-STATES = ("pending", "delivered", "dead")
+STATES = ("pending", "delivered", "dead", "discarded")
 
 # --------------------------------------------------------------------------- registration
 
@@ -323,11 +323,9 @@ def redeliver(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDeliv
 
 
 def discard(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDelivery:
-    """Give up on a dead letter for good (recorded as delivered by nobody): the case's later
-    events to the hook go on."""
+    """Give up on a dead letter for good: it is never sent, the case's later events to the hook go on."""
     row = _dead(uow, actor, delivery_id)
-    row.state, row.last_error = "delivered", f"discarded by {actor.name}; " + (row.last_error or "")
-    row.delivered_at = uow.runtime.clock()
+    row.state, row.last_error = "discarded", f"discarded by {actor.name}; " + (row.last_error or "")
     return row
 
 

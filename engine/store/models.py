@@ -434,7 +434,7 @@ class WebhookDelivery(Base):
     event_pk: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_events.id"))
     event_id: Mapped[str] = mapped_column(String(36))
     ordering_key: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | dead
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | dead | discarded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

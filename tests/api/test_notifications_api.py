@@ -64,7 +64,7 @@ def test_webhooks_crud_for_admins_only(client, api_users):
     assert created.status_code == 201
     hook = created.get_json()
     assert len(hook["secret"]) == 64 and hook["events"] == ["case.*", "task.ready"] and hook["active"]
-    assert hook["deliveries"] == {"pending": 0, "delivered": 0, "dead": 0}
+    assert hook["deliveries"] == {"pending": 0, "delivered": 0, "dead": 0, "discarded": 0}
     listed = client.get(f"{V1}/webhooks", headers=root).get_json()
     assert listed["total"] == 1 and "secret" not in listed["items"][0]
     assert listed["items"][0]["secret_hint"] == hook["secret"][:4] + "…"

@@ -185,7 +185,8 @@ def test_dead_letter_after_24_hours_holds_the_case_back_until_redelivered(runtim
     drain(runtime, clock, deliverer)
     assert [d["sequence"] for d in r.delivered()] == list(range(1, len(events) + 1))
     with runtime.unit_of_work(write=False) as uow:
-        assert webhooks.stats(uow, [hook.id])[hook.id] == {"pending": 0, "delivered": len(events), "dead": 0}
+        assert webhooks.stats(uow, [hook.id])[hook.id] == {"pending": 0, "delivered": len(events), "dead": 0,
+                                                           "discarded": 0}
         rows, total = webhooks.deliveries(uow, ADMIN, hook.id, "delivered", limit=2)
         assert total == len(events) and [e.case_seq for _, e in rows] == [len(events), len(events) - 1]
 
@@ -226,3 +227,25 @@ def test_an_event_waits_for_an_earlier_one_of_its_case_still_being_dispatched(ru
     dispatch(runtime)
     assert deliverer.run_once() == 1 and deliverer.run_once() == 1
     assert [d["sequence"] for d in r.delivered()] == [1, 2]
+
+
+def test_discarding_a_dead_letter_lets_the_case_go_on(runtime, agent, clock, receiver):
+    r = receiver(always_fail=True)
+    hook = add_hook(runtime, r.url)
+    start_cases(runtime, agent, 1)
+    dispatch(runtime)
+    deliverer = Deliverer(runtime, "test")
+    drain(runtime, clock, deliverer, step=timedelta(hours=1), until="dead")
+    with runtime.unit_of_work(write=False) as uow:
+        [(dead, _)], _ = webhooks.dead_letters(uow, ADMIN)
+    r.always_fail = False
+    with runtime.unit_of_work() as uow:
+        webhooks.discard(uow, ADMIN, dead.id)
+        uow.commit()
+    drain(runtime, clock, deliverer)
+    events = published(runtime)
+    assert [d["sequence"] for d in r.delivered()] == list(range(2, len(events) + 1))  # never the first
+    with runtime.unit_of_work(write=False) as uow:
+        assert webhooks.stats(uow, [hook.id])[hook.id] == {"pending": 0, "delivered": len(events) - 1, "dead": 0,
+                                                           "discarded": 1}
+        assert webhooks.dead_letters(uow, ADMIN)[1] == 0
