@@ -32,6 +32,8 @@ RESOURCES = [
     "definition_diff",
     "migrations",
     "projects",
+    "notifications",
+    "webhooks",
 ]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import false
+from sqlalchemy.sql import true as sa_true
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -533,3 +534,97 @@ class ProjectEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(120))
     question_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict | None] = mapped_column(JsonType)
+
+
+# --------------------------------------------------------------------------- notifications (issue 13)
+
+
+class OutboxEvent(Base):
+    """Something a person must act on, written in the same transaction as the change that caused
+    it (`engine.services.outbox.publish`), so an event exists exactly when its change does.
+
+    The worker fans each row out once (`dispatched_at`): in-app notifications for the users it
+    resolves then, and one `webhook_deliveries` row per subscribed hook. `id` orders all events;
+    `case_seq` numbers a case's events 1, 2, 3, ... (written under the case lock).
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "dispatched_at", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(60), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    project_code: Mapped[str | None] = mapped_column(String(120))
+    case_seq: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JsonType, default=dict)
+    recipient_users: Mapped[list | None] = mapped_column(JsonType)
+    recipient_departments: Mapped[list | None] = mapped_column(JsonType)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """One in-app notification for one user (the console header's bell, `GET /notifications`)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_name", "event_id", name="uq_notification_user_event"),
+        Index("ix_notifications_user_read", "user_name", "read_at", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(String(120))
+    event_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(500))
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict | None] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Webhook(Base):
+    """An integrator's endpoint: which event types it wants and the secret its bodies are signed with."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list] = mapped_column(JsonType, default=list)  # ["*"]: every type
+    secret: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class WebhookDelivery(Base):
+    """One event to one hook: pending (with its next attempt; the schedule is here, so it
+    survives restarts), delivered, or dead (retried for 24 h in vain: a dead letter).
+
+    A case's deliveries to a hook go in event order: one waits while an earlier one of the same
+    `ordering_key` to the same hook is pending or dead (`engine.services.webhooks`).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_pk", name="uq_webhook_delivery"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "webhook_id", "ordering_key", "state", "event_pk"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event_pk: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_events.id"))
+    event_id: Mapped[str] = mapped_column(String(36))
+    ordering_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | dead | discarded
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

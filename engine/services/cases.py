@@ -26,6 +26,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.services import timer_jobs
 from engine.services.definitions import find_definition
 from engine.services.workflow import CaseWorkflow, load_definition, waiting_message_names
+from engine.services import event_catalogue
 
 
 
@@ -100,6 +101,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
                            data={"process_key": definition.key, "version": definition.version,
                                  "business_key": business_key, "variables": variables,
                                  "region": case_region})
+            event_catalogue.case_changed(uow, case, "case.started", actor.name)
             flow.run()
             created = flow.sync()
             case.state = ""  # written by save(); the first flush happens in its timer scheduling
@@ -273,6 +275,7 @@ def _move_case(uow: UnitOfWork, actor: Actor, case_id: str, target: CaseStatus, 
     case.status = case_move(case_id, case.status, target)
     case.updated_at = uow.runtime.clock()
     history.record(uow, case.id, event, actor.name, data={"reason": reason})
+    event_catalogue.case_changed(uow, case, f"case.{event}", actor.name, reason)
     return case
 
 
@@ -297,6 +300,7 @@ def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
     flow.workflow.cancel()
     case.status, case.ended_at, case.open_key = cancelled, uow.runtime.clock(), None
     history.record(uow, case.id, "cancelled", actor.name, data={"reason": reason})
+    event_catalogue.case_changed(uow, case, "case.closed", actor.name, reason)
     flow.sync()
     flow.save()
     return case

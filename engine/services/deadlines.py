@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from engine.services import event_catalogue
 from engine.adapters import history
 from engine.adapters.models import Case, Task
 from engine.adapters.queries import inbox_order, overdue_filter, sla_filter  # noqa: F401 - rules of the SLA columns, re-exported
@@ -226,6 +227,8 @@ def item_clock_stopped(uow: "UnitOfWork", row: Task, kind: str, actor: str) -> N
                    data={"kind": kind if kind in STOP_KINDS else "other", "reason": row.name, "item": code,
                          "stopped_task_id": previous.id if previous else None,
                          "due_at": previous.due_at.isoformat() if previous else None})
+    if kind == "correction":  # the enterprise must act (issue 13: the outbox)
+        event_catalogue.correction_requested(uow, row.case_id, row, row.name, actor)
 
 
 def _continue_item_clock(uow: "UnitOfWork", row: Task, rules: dict[str, Any],
@@ -443,6 +446,8 @@ def stop_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, kind: str = "cor
         history.record(uow, case.id, "clock_stopped", actor.name, task_id=row.id,
                        element_id=row.element_id,
                        data={"kind": kind, "reason": reason, "due_at": row.due_at.isoformat()})
+    if kind == "correction":  # the enterprise must act (issue 13: the outbox)
+        event_catalogue.correction_requested(uow, case.id, None, reason, actor.name)
     _reschedule(uow, case)
     return rows
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from engine.services import event_catalogue
 from engine.adapters import history
 from engine.adapters.models import Case, Escalation, Task
 from engine.adapters.organisation_versions import region_clause
@@ -65,6 +66,7 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
                          "department_name": body.name_zh, "role": role, "reason": reason,
                          "item_department": row.department,
                          "due_at": row.due_at.isoformat() if row.due_at else None})
+    event_catalogue.escalation_raised(uow, escalation, row)  # the outbox (issue 13)
     return escalation
 
 

@@ -1,10 +1,9 @@
 """Events of work groups that a person must act on, raised in one place each (issue 13).
 
 Every place in the services that changes something a person must hear about calls `raise_event`
-in the same unit of work as the change. For now it writes the project's timeline row (so the
-event is recorded, and visible on the project page); the notifications outbox
-(`engine/services/outbox.py`, `publish(uow, event_type, payload, *, case_id, project_code, users,
-departments)`) is to be called from here, and only here, when the two branches meet.
+in the same unit of work as the change. It writes the project's timeline row (visible on the
+project page) and publishes the event to the notifications outbox (`engine/services/outbox.py`):
+in-app notifications for the people told, webhooks for integrators.
 
 Who is told:
 - QUESTION_ASKED: the addressed bodies (`departments`).
@@ -16,9 +15,10 @@ Who is told:
 """
 from __future__ import annotations
 
-from engine.adapters import project_store
-
 from typing import TYPE_CHECKING, Any, Iterable
+
+from engine.adapters import project_store
+from engine.services import outbox
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -39,10 +39,9 @@ NOTIFIED = (QUESTION_ASKED, QUESTION_ANSWERED, QUESTION_YELLOW, QUESTION_RED, QU
 def raise_event(uow: "UnitOfWork", event_type: str, payload: dict[str, Any], *, project_code: str,
                 actor: str | None = None, question_id: int | None = None, users: Iterable[str] = (),
                 departments: Iterable[str] = ()) -> None:
-    """Record an event someone must act on, in the caller's transaction.
-
-    MERGE POINT (notifications): add `outbox.publish(uow, event_type, payload, project_code=
-    project_code, users=users, departments=departments)` here."""
+    """Record an event someone must act on, in the caller's transaction, and publish it."""
     project_store.record(uow, project_code, event_type, actor, question_id=question_id,
                          data={**payload, "notify": {"users": sorted(set(users)),
                                                      "departments": sorted(set(departments))}})
+    outbox.publish(uow, event_type, {**payload, "project_code": project_code, "by": actor},
+                   project_code=project_code, users=users, departments=departments)

@@ -33,7 +33,9 @@ from engine.adapters.spiff_clock import clock_scope, install_clock
 from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
-from engine.services import case_migration, cases, deadlines, escalation, incidents, questions, start_timers, timer_jobs
+from engine.services import (case_migration, cases, deadlines, escalation, event_catalogue, incidents, notifications,
+                             questions, start_timers, timer_jobs)
+from engine.services.webhooks import Deliverer
 from engine.services.timer_jobs import _timer_signature, _timer_tasks, pending_jobs, schedule
 from engine.services.workflow import CaseWorkflow
 
@@ -123,6 +125,7 @@ def _sla_pass(uow: "UnitOfWork", flow: "CaseWorkflow", case: Case, now: datetime
         counts["sla"] += 1
         history.record(uow, case.id, f"sla_{state}", "system", task_id=row.id, element_id=row.element_id,
                        data={"due_at": row.due_at.isoformat(), "department": row.department})
+        event_catalogue.task_warning(uow, row, state)  # the outbox (issue 13)
         if state == "red" and deadlines.escalation_enabled(row):
             if escalation.raise_level(uow, row, 1, f"overdue since {row.due_at.isoformat()}") is not None:
                 counts["escalations"] += 1
@@ -206,6 +209,8 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.job_delay = job_delay  # seconds to sleep between cases (throttling; crash tests)
         self.stopping = threading.Event()
+        self.dispatched = 0  # outbox events fanned out in the last round
+        self._webhooks: Deliverer | None = None
 
     def claim(self) -> list[tuple[int, str]]:
         rt = self.runtime
@@ -222,6 +227,8 @@ class Worker:
         case delays the rest of its batch by that much at most. Should the batch still outlast
         half the lease, the claims on the cases not reached are released for the next round
         (or another worker) instead of expiring while they wait."""
+        # the outbox goes out every round; not counted as jobs (`run` looks at `dispatched`)
+        self.dispatched = self.dispatch_outbox()
         fired = self.start_cases() + self.tick_questions()
         fired += case_migration.work(self.runtime, self.batch)  # running cases moved to a new version
         started = _time.monotonic()
@@ -239,6 +246,22 @@ class Worker:
             if self.job_delay:
                 _time.sleep(self.job_delay)
         return len(jobs) + fired
+
+    def dispatch_outbox(self) -> int:
+        """Fan published events out to in-app notifications and webhook deliveries (issue 13)."""
+        with self.runtime.unit_of_work() as uow:
+            count = notifications.dispatch(uow, self.batch)
+            uow.commit()
+        return count
+
+    def deliver_webhooks(self) -> int:
+        """One round of webhook sending (`--once`; otherwise a thread of `run` does it)."""
+        return self._deliverer().run_once()
+
+    def _deliverer(self) -> Deliverer:
+        if self._webhooks is None:
+            self._webhooks = Deliverer(self.runtime, self.name, lease=self.lease)
+        return self._webhooks
 
     def _release(self, job_ids: list[int]) -> None:
         """Give back claims this worker will not get to (still ours: nobody else took them)."""
@@ -308,14 +331,24 @@ class Worker:
     def run(self, idle_exit: bool = False, max_seconds: float | None = None) -> None:
         """Loop until stopped (or, with `idle_exit`, until no job is due)."""
         started = _time.monotonic()
+        sender = None
+        if not idle_exit:  # webhooks go out from their own thread: a slow receiver never delays timers
+            sender = threading.Thread(target=self._deliverer().run, args=(self.stopping, self.poll_seconds),
+                                      name="webhooks", daemon=True)
+            sender.start()
         while not self.stopping.is_set():
-            claimed = self.run_once()
+            claimed = self.run_once() + self.dispatched
+            if idle_exit:
+                claimed += self.deliver_webhooks()
             if max_seconds is not None and _time.monotonic() - started > max_seconds:
-                return
+                break
             if claimed == 0:
                 if idle_exit and not self._retrying():
-                    return
+                    break
                 self.stopping.wait(self.poll_seconds)
+        if sender is not None:
+            self.stopping.set()
+            sender.join(timeout=30)
 
     def _retrying(self, max_attempts: int = 5) -> bool:
         """Whether a job this worker backed off from (a failed tick) is still to be retried, so

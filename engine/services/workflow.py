@@ -29,6 +29,7 @@ from engine.errors import Conflict, NotFound
 from engine.services import deadlines
 from engine.services import incidents
 from engine.services import timer_jobs
+from engine.services import event_catalogue
 
 
 
@@ -325,6 +326,7 @@ class CaseWorkflow:
             else:
                 session.add(row)
             created.append(row)
+            event_catalogue.task_ready(self.uow, self.case, row)  # the outbox (issue 13)
             stage = self._property(task, self._meta(task), "stage")
             if stage:
                 self.case.stage = stage
@@ -424,4 +426,5 @@ class CaseWorkflow:
             case.ended_at = case.updated_at
             case.open_key = None
             history.record(self.uow, case.id, "completed", self.actor)
+            event_catalogue.case_changed(self.uow, case, "case.closed", self.actor)
         timer_jobs.schedule(self)  # timer_jobs rows: waiting timers, SLA transitions, escalations

@@ -68,6 +68,13 @@ MATRIX = {
                         row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
     "move": ("POST", "/cases/{case}/move", {"from": "Approve_fgj", "to": "Approve_fgj"}, None,
              row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
+    # notifications (issue 13): everyone has their own; webhooks are for admins
+    "list notifications": ("GET", "/notifications?unread=true", None, None,
+                           row(200, 200, 200, 200, 200, 200, 200, 200, 401)),
+    "create webhook": ("POST", "/webhooks", {"url": "https://example.org/hook", "events": ["*"]}, None,
+                       row(201, 403, 403, 403, 403, 403, 403, 403, 401)),
+    "list webhooks": ("GET", "/webhooks", None, None, row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
+    "dead letters": ("GET", "/webhooks/dead-letters", None, None, row(200, 403, 403, 403, 403, 403, 403, 403, 401)),
 }
 
 CELLS = [(op, who) for op in MATRIX for who in WHO]

@@ -11,6 +11,8 @@ import pytest
 
 from api.app import create_app
 from engine.services import timers
+from engine.services.webhooks import Deliverer
+from tests.webhook_receiver import Receiver
 from tests.scenarios.story import Story, agreement, materials, registration
 
 CODE = "2026-510117-52-01-000016"
@@ -43,9 +45,24 @@ def add_outlet_mall(story):  # type: ignore[no-untyped-def]
         "agent": "alice"})
 
 
-def test_the_pixian_work_group_from_signing_to_removal(story, runtime):
+@pytest.fixture
+def integrator():
+    """The county's data platform: a webhook receiver on 127.0.0.1 that refuses its first call."""
+    receiver = Receiver(fail_first=1).start()
+    yield receiver
+    receiver.stop()
+
+
+def notified(story, headers) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n["title"] for n in call(story, "GET", "/notifications", headers)["items"]]
+
+
+def test_the_pixian_work_group_from_signing_to_removal(story, runtime, integrator):
     clock = runtime.clock
     promoter, owner = story.staff("county.tcj"), story.staff("county.fgj")
+    hook = call(story, "POST", "/webhooks", story.user("root", "admin"), 201, json={
+        "url": integrator.url, "events": ["question.asked", "question.answered", "question.escalated",
+                                          "project.removed", "case.closed"]})
     # 投促局 adds the signed project once it is ready to be pushed (提前介入: no case yet)
     project = add_outlet_mall(story)
     assert {m["department"] for m in project["members"]} == PIDU_16
@@ -99,6 +116,12 @@ def test_the_pixian_work_group_from_signing_to_removal(story, runtime):
     assert any(i["level"] == 2 for i in call(story, "GET", "/questions", leader)["items"])
     call(story, "POST", f"/questions/{q_fire['id']}/answer", story.staff("county.xfjy"),
          json={"answer": "需提交消防设计文件及审查申请表", "preliminary_opinion": "材料齐全后15个工作日内出具意见"})
+    # the bodies and the enterprise were told in the console (the worker delivered the outbox)
+    timers.run_due(runtime)
+    assert any(t.startswith("新问题：消防设计审查") for t in notified(story, story.staff("county.xfjy")))
+    assert any(t.startswith("问题即将超时") for t in notified(story, story.staff("county.xfjy")))
+    assert any(t.startswith("问题督办") for t in notified(story, story.staff("county.zwfw")))
+    assert sum(t.startswith("问题已答复") for t in notified(story, wangxue)) == 3
     thread = call(story, "GET", f"/projects/{CODE}/questions", story.staff("county.zjj"))["items"]
     assert [a["on_time"] for q in thread for a in q["addressees"]] == [True, True, False]
     assert {q["state"] for q in thread} == {"answered"}
@@ -152,3 +175,15 @@ def test_the_pixian_work_group_from_signing_to_removal(story, runtime):
     timers.run_due(runtime)  # closed clocks never turn red
     assert call(story, "GET", "/questions", story.staff("county.dag"))["items"] == []
     assert call(story, "GET", "/projects", owner, query_string={"state": "removed"})["items"][0]["code"] == CODE
+
+    # the integrator got each subscribed event once, after the first refusal was retried
+    timers.run_due(runtime)
+    deliverer = Deliverer(runtime, "scenario")
+    for _ in range(20):
+        deliverer.run_once()
+        clock.advance(minutes=10)
+    types = [event["type"] for event in integrator.delivered]
+    assert types.count("question.asked") == 4 and types.count("question.answered") == 3
+    assert {"question.escalated", "project.removed", "case.closed"} <= set(types)
+    ids = [event["id"] for event in integrator.delivered]
+    assert len(ids) == len(set(ids)) and integrator.all_signed_by(hook["secret"])
