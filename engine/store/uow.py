@@ -40,6 +40,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.write:  # the statistics' summary rows of what this command changed (issue 14)
+            from engine.services import statistics
+            statistics.before_commit(self)
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
