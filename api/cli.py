@@ -619,13 +619,14 @@ for _repair in REPAIR_COMMANDS:
 
 
 from api.console.demo import demo_group  # noqa: E402 - the console's demonstration data (issue 11)
+from api.cli_stats import stats_group  # noqa: E402 - the supervision figures (issue 14)
 
 
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group, demo_group]
+            regions_group, organisation_group, demo_group, stats_group]
 
 
 def register_commands(app: Flask) -> None:

@@ -89,11 +89,10 @@ def clear(session: Session, case_ids: list[str] | None = None) -> None:
         session.execute(statement)
 
 
-def item_keys(session: Session, case_id: str) -> list[tuple[str | None, str, str | None]]:
-    """(item code, element, department) of every department or item task of a case, for a rebuild."""
-    rows = session.execute(select(Task.item["code"].as_string(), Task.element_id, Task.department)
-                           .where(Task.case_id == case_id)).all()
-    return [(code, element, department) for code, element, department in rows]
+def tasks_of(session: Session, case_ids: list[str]) -> list[Task]:
+    """Every task row of these cases, each case's in creation order (a rebuild reads them at once)."""
+    return list(session.scalars(select(Task).where(Task.case_id.in_(case_ids))
+                                .order_by(Task.case_id, Task.created_at, Task.id)))
 
 
 # --------------------------------------------------------------------------- department figures

@@ -167,16 +167,11 @@ def _limit_of(row: Task) -> str | None:
     return str(value) if value else None
 
 
-def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: _Tools | None = None) -> bool:
-    """Recompute one item's summary row from its task rows; True when the row changed."""
-    tools = tools or _Tools(uow)
-    session = uow.session
-    rows = q.item_tasks(session, case_id, key)
-    existing = q.stat_item(session, case_id, key)
-    if not any(r.department for r in rows):  # no body has it (yet): nothing to count
-        if existing is not None:
-            session.delete(existing)
-        return existing is not None
+def item_values(uow: "UnitOfWork", rows: list[Task], tools: _Tools) -> dict[str, Any] | None:
+    """An item's summary columns from its task rows in creation order (None: no body has it yet)."""
+    body = [r for r in rows if r.department]
+    if not body:
+        return None
     facts = [_fact(r) for r in rows]
     try:
         result = figures.item_figures(facts, tools.wd, tools.limit_end, tools.now)
@@ -184,7 +179,6 @@ def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: _Tools | None
         result = figures.item_figures(facts, lambda a, b: 0, lambda a, t: None, tools.now)
         result = figures.ItemFigures(**{**result.__dict__, "days_used": None, "elapsed_days": None,
                                         "stop_days": 0, "limit_days": None})
-    body = [r for r in rows if r.department]
     item = next((r.item for r in reversed(rows) if isinstance(r.item, dict)), None) or {}
     values = dict(
         kind="item" if item.get("code") else "step",
@@ -199,6 +193,19 @@ def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: _Tools | None
         refusals=result.refusals, hours_used=result.hours_used)
     if values["stage"] is None:
         values["stage"] = _declared_stage(uow, body[0])
+    return values
+
+
+def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: _Tools | None = None) -> bool:
+    """Recompute one item's summary row from its task rows; True when the row changed."""
+    tools = tools or _Tools(uow)
+    session = uow.session
+    values = item_values(uow, q.item_tasks(session, case_id, key), tools)
+    existing = q.stat_item(session, case_id, key)
+    if values is None:
+        if existing is not None:
+            session.delete(existing)
+        return existing is not None
     if existing is None:
         session.add(StatItem(case_id=case_id, key=key, **values))
         return True
@@ -224,24 +231,31 @@ def _declared_stage(uow: "UnitOfWork", row: Task) -> str | None:
     return stage if isinstance(stage, str) and not stage.startswith("${") else None
 
 
-def _case_state(uow: "UnitOfWork", case: Case) -> str:
+def _case_state(case: Case, closures: list[Task]) -> str:
     """open | completed (办结) | terminated (终止: cancelled, or closed as terminated)."""
     if case.status == "cancelled":
         return "terminated"
     if case.status != "completed":
         return "open"
-    closures = q.window_tasks(uow.session, case.id, ("closure",))
     outcome = str((closures[-1].data or {}).get("outcome", "")) if closures else ""
     return "terminated" if outcome.startswith("terminated") else "completed"
 
 
-def _accepted_at(uow: "UnitOfWork", case: Case) -> datetime | None:
-    """When the window accepted the case (受理; 容缺受理 too); a process without a window intake
-    (site selection, an enquiry) is accepted when it starts."""
-    for row in q.window_tasks(uow.session, case.id, ("intake",)):
+def _accepted_at(case: Case, intakes: list[Task], has_intake: bool) -> datetime | None:
+    """When the window accepted the case (受理; 容缺受理 too): the first completed window intake
+    (no item) that accepted; a process without a window intake (site selection, an enquiry) is
+    accepted when it starts."""
+    for row in intakes:
         if (row.data or {}).get("decision") in ACCEPTED:
             return row.completed_at
-    return None if q.has_window_intake(uow.session, case.id) else case.started_at
+    return None if has_intake else case.started_at
+
+
+def _state_and_acceptance(uow: "UnitOfWork", case: Case) -> tuple[str, datetime | None]:
+    session = uow.session
+    state = _case_state(case, q.window_tasks(session, case.id, ("closure",)) if case.status == "completed" else [])
+    intakes = q.window_tasks(session, case.id, ("intake",))
+    return state, _accepted_at(case, intakes, bool(intakes) or q.has_window_intake(session, case.id))
 
 
 def _spans(items: list[StatItem]) -> list[figures.Span]:
@@ -251,70 +265,97 @@ def _spans(items: list[StatItem]) -> list[figures.Span]:
             for i in items if i.kind == "item" and i.received_at is not None]
 
 
-def refresh_case(uow: "UnitOfWork", case: Case, tools: _Tools | None = None) -> StatCase:
-    """Recompute a case's summary row from its items (the timing only once it is 办结)."""
-    tools = tools or _Tools(uow)
-    session = uow.session
-    items = q.case_items(session, case.id)
-    state = _case_state(uow, case)
-    accepted = _accepted_at(uow, case)
-    region = case.region or uow.organisation.default_region
-    row = session.get(StatCase, case.id)
-    if row is None:
-        row = StatCase(case_id=case.id, stop_days=0)
-        session.add(row)
+def case_values(uow: "UnitOfWork", case: Case, state: str, accepted: datetime | None,
+                items: list[Any], tools: _Tools) -> dict[str, Any]:
+    """A case's summary columns from its state, acceptance and item rows (the timing once 办结)."""
     closed = case.ended_at if state == "completed" else None
     stages = Counter(i.stage or "" for i in items if i.kind == "item")
-    row.process_key, row.status = case.process_key, state
-    row.region = region
-    row.project_type = figures.project_type(case.business_key)
-    row.investment = figures.investment_of(case.project if isinstance(case.project, dict) else None)
-    row.accepted_at, row.accepted_year = accepted, tools.year(accepted)
-    row.closed_at, row.closed_year = closed, tools.year(closed)
-    row.batches = len({i.batch for i in items if i.track == "auxiliary" and i.batch is not None})
-    row.items = sum(stages.values())
-    row.stage_items = json.dumps(dict(sorted(stages.items())), ensure_ascii=False) if stages else None
     timing = None
     if closed is not None and accepted is not None:
         try:
             timing = figures.case_timing(accepted, closed, _spans(items), tools.wd)
         except Invalid:
             timing = None
-    row.elapsed_days = timing.elapsed_days if timing else None
-    row.serial_limit_days = timing.serial_limit_days if timing else None
-    row.serial_actual_days = timing.serial_actual_days if timing else None
-    row.body_days = timing.body_days if timing else None
-    row.critical_days = timing.critical_days if timing else None
-    row.stop_days = timing.stop_days if timing else sum(i.stop_days or 0 for i in items)
+    return dict(
+        process_key=case.process_key, status=state, region=case.region or uow.organisation.default_region,
+        project_type=figures.project_type(case.business_key),
+        investment=figures.investment_of(case.project if isinstance(case.project, dict) else None),
+        accepted_at=accepted, accepted_year=tools.year(accepted), closed_at=closed, closed_year=tools.year(closed),
+        batches=len({i.batch for i in items if i.track == "auxiliary" and i.batch is not None}),
+        items=sum(stages.values()),
+        stage_items=json.dumps(dict(sorted(stages.items())), ensure_ascii=False) if stages else None,
+        elapsed_days=timing.elapsed_days if timing else None,
+        serial_limit_days=timing.serial_limit_days if timing else None,
+        serial_actual_days=timing.serial_actual_days if timing else None,
+        body_days=timing.body_days if timing else None,
+        critical_days=timing.critical_days if timing else None,
+        stop_days=timing.stop_days if timing else sum(i.stop_days or 0 for i in items))
+
+
+def refresh_case(uow: "UnitOfWork", case: Case, tools: _Tools | None = None) -> StatCase:
+    """Recompute a case's summary row from its items."""
+    tools = tools or _Tools(uow)
+    session = uow.session
+    state, accepted = _state_and_acceptance(uow, case)
+    values = case_values(uow, case, state, accepted, q.case_items(session, case.id), tools)
+    row = session.get(StatCase, case.id)
+    if row is None:
+        row = StatCase(case_id=case.id, **values)
+        session.add(row)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
     return row
 
 
 def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, int]:
     """Recompute every summary row (or those of `case_ids`) from the task rows: after the
-    migration that adds the tables, or after repairing data by hand. Run in batches by the CLI."""
+    migration that adds the tables, or after repairing data by hand. The cases' task rows are
+    read in one statement and summarised in memory (the CLI runs it in batches of cases)."""
+    from types import SimpleNamespace
     session = uow.session
     if case_ids is None:
         case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
     q.clear(session, case_ids)
-    session.flush()
     tools = _Tools(uow)
-    count_items = 0
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    by_case: dict[str, list[Task]] = {}
+    for row in q.tasks_of(session, case_ids):
+        by_case.setdefault(row.case_id, []).append(row)
+    items_written = 0
+    item_rows: list[dict[str, Any]] = []
+    case_rows: list[dict[str, Any]] = []
     for case_id in case_ids:
-        keys = set()
-        for code, element, department in q.item_keys(session, case_id):
-            if code:
-                keys.add(str(code))
-            elif department:
-                keys.add(f"{element}@{department}")
-        for key in sorted(keys):
-            refresh_item(uow, case_id, key, tools)
-            count_items += 1
-        session.flush()
-        case = session.get(Case, case_id)
-        if case is not None:
-            refresh_case(uow, case, tools)
-    session.flush()
-    return {"cases": len(case_ids), "items": count_items}
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        tasks = by_case.get(case_id, [])
+        groups: dict[str, list[Task]] = {}
+        for row in tasks:
+            key = stat_key(row)
+            if key is not None:
+                groups.setdefault(key, []).append(row)
+        items = []
+        for key, rows in groups.items():
+            values = item_values(uow, rows, tools)
+            if values is not None:
+                item_rows.append({"case_id": case_id, "key": key, **values})
+                items.append(SimpleNamespace(key=key, **values))
+        items_written += len(items)
+        window = [t for t in tasks if t.state == "completed" and not (isinstance(t.item, dict) and t.item.get("code"))]
+        closures = sorted((t for t in window if t.form_key == "closure"), key=lambda t: (t.completed_at, t.id))
+        intakes = sorted((t for t in window if t.form_key == "intake"), key=lambda t: (t.completed_at, t.id))
+        has_intake = any(t.form_key == "intake" and not (isinstance(t.item, dict) and t.item.get("code"))
+                         for t in tasks)
+        state = _case_state(case, closures)
+        items.sort(key=lambda i: (i.received_at is None, i.received_at))
+        case_rows.append({"case_id": case_id, **case_values(uow, case, state, _accepted_at(case, intakes, has_intake),
+                                                             items, tools)})
+    if item_rows:
+        session.execute(StatItem.__table__.insert(), item_rows)
+    if case_rows:
+        session.execute(StatCase.__table__.insert(), case_rows)
+    return {"cases": len(case_rows), "items": items_written}
 
 
 # --------------------------------------------------------------------------- who sees what
@@ -544,8 +585,7 @@ def case_timing(uow: "UnitOfWork", actor: "Actor", case_id: str) -> dict[str, An
                         uow.organisation)
     tools = _Tools(uow)
     items = q.case_items(uow.session, case_id)
-    state = _case_state(uow, case)
-    accepted = _accepted_at(uow, case)
+    state, accepted = _state_and_acceptance(uow, case)
     closed = case.ended_at if state == "completed" else None
     try:
         timing = figures.case_timing(accepted, closed, _spans(items), tools.wd)

@@ -178,3 +178,42 @@ def test_who_may_see_which_statistics(story, cases):
     not_lower = story.client.get("/api/v1" + query + "&lower=false",
                                  headers=story.user("cd-window", "leader", "city.zwfw")).get_json()
     assert {r["department"] for r in not_lower["departments"]} == {"city.zrzyj"}
+
+
+def test_rebuild_gives_the_rows_the_upkeep_kept(story, cases, runtime):
+    """The rows kept command by command equal those recomputed from the task rows at the end."""
+    from sqlalchemy import select
+
+    from engine.services import statistics
+    from engine.store.models import StatCase, StatItem
+
+    def snapshot():
+        with runtime.unit_of_work(write=False) as uow:
+            items = {(r.case_id, r.key): {c.name: getattr(r, c.name) for c in StatItem.__table__.columns
+                                          if c.name != "id"} for r in uow.session.scalars(select(StatItem))}
+            rows = {r.case_id: {c.name: getattr(r, c.name) for c in StatCase.__table__.columns}
+                    for r in uow.session.scalars(select(StatCase))}
+        return items, rows
+
+    kept = snapshot()
+    with runtime.unit_of_work() as uow:
+        result = statistics.rebuild(uow)
+        uow.commit()
+    assert result["cases"] == 3 and snapshot() == kept
+
+
+def test_stats_from_the_command_line(story, cases):
+    runner = story.client.application.test_cli_runner()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(args=["stats", *args])
+
+    result = run("departments", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert result.exit_code == 0, result.output
+    assert "郫都区发展和改革局" in result.output and "收件数" in result.output
+    result = run("savings", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert result.exit_code == 0 and "并联审批节省 56%" in result.output
+    assert run("years", "--format", "csv").output.startswith("\ufeff年度,地区,受理项目数")
+    result = run("departments", "--region", "atlantis")
+    assert result.exit_code == 1 and "unknown region 'atlantis'" in result.output
+    assert run("rebuild").output.strip() == "rebuilt the statistics of 3 cases (18 items)"
