@@ -13,6 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,7 @@ STAGES = ["stage1_project_land", "stage2_works_permit", "stage3_construction_per
 TYPES = {"01": "审批类", "02": "核准类", "03": "备案类"}
 
 
+@lru_cache(maxsize=None)
 def is_workday(d: date) -> bool:
     return chinese_calendar.is_workday(d)
 
@@ -99,11 +101,12 @@ class SyntheticCase:
         return TYPES[self.type_code]
 
 
-def generate(count: int, years: tuple[int, ...], seed: int = 14) -> list[SyntheticCase]:
-    """`count` cases accepted on working days of `years`; about 80 % closed (办结)."""
+def generate(count: int, years: tuple[int, ...], seed: int = 14, last: date | None = None) -> list[SyntheticCase]:
+    """`count` cases accepted on working days of `years` (up to `last`); about 80 % closed (办结).
+    A case takes up to about four months: `last` keeps them inside the years chinese_calendar knows."""
     rng = random.Random(seed)
     days = [d for y in years for d in (date(y, 1, 1) + timedelta(days=i) for i in range(366))
-            if d.year == y and is_workday(d)]
+            if d.year == y and is_workday(d) and (last is None or d <= last)]
     out = []
     for serial in range(count):
         region = rng.choice(list(REGIONS))
