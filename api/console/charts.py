@@ -20,7 +20,7 @@ STYLE = Style(font_family=FONT, background="#ffffff", plot_background="#ffffff",
 def _config(title: str, height: int) -> dict[str, Any]:
     return dict(title=title, style=STYLE, js=[], disable_xml_declaration=False, width=900, height=height,
                 legend_at_bottom=True, legend_at_bottom_columns=3, print_values=False, show_y_guides=True,
-                truncate_label=-1, no_data_text="所选期间没有数据")
+                truncate_label=12, no_data_text="所选期间没有数据")
 
 
 def _render(chart: Any) -> str:
@@ -68,7 +68,10 @@ def years(report: dict[str, Any]) -> str:
     """Projects accepted and closed (办结) per year."""
     rows = report["years"]
     chart = pygal.Bar(**_config("各年度受理与办结项目数", 380))
-    chart.x_labels = [f"{r['year']}{' ' + r['region'] if r['region'] else ''}" for r in rows]
+    chart.x_labels = [str(r["year"]) for r in rows]
+    top = max([r["accepted"] for r in rows] + [r["closed"] for r in rows] + [1])
+    if top < 10:  # whole projects on the axis, not 0.2 steps
+        chart.y_labels = list(range(0, top + 1))
     chart.add("受理", [r["accepted"] for r in rows])
     chart.add("办结", [r["closed"] for r in rows])
     return _render(chart)

@@ -73,7 +73,7 @@ def percentile(counts: Mapping[float, int], q: float) -> float | None:
             break
         below += n
     assert at_low is not None and at_high is not None
-    return float(at_low + (at_high - at_low) * (rank - low))
+    return round(float(at_low + (at_high - at_low) * (rank - low)), 2)
 
 
 def median(counts: Mapping[float, int]) -> float | None:
