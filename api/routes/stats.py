@@ -21,6 +21,11 @@ ACCESS = ("Admins and province-wide government users: every region; staff, leade
           "region's window or government: their region and the regions below it (another region: 403). ")
 
 
+def _media(schema: type) -> dict[str, Any]:
+    """JSON by default; the same table as CSV on request."""
+    return {"application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}}}
+
+
 def wants_csv(query: dict[str, Any]) -> bool:
     """`?format=csv`, or an Accept header that prefers text/csv to JSON."""
     if query.get("format"):
@@ -45,7 +50,7 @@ def csv_response(header: list[str], rows: list[list[Any]], filename: str) -> Res
 @blueprint.get("/stats/departments")
 @operation("Department performance (考核): per body, items received and decided, working days used against "
            "the limit, on time, overdue now, escalations, deemed consents, questions answered within 24 h",
-           tags=["statistics"], query=DepartmentQuerySchema, response=DepartmentReportSchema,
+           tags=["statistics"], query=DepartmentQuerySchema, response_media=_media(DepartmentReportSchema),
            description=CSV_NOTE + ACCESS + "Staff and leaders of a body: their own body's row only.")
 def departments(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
@@ -60,7 +65,7 @@ def departments(actor, query):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/stats/savings")
 @operation("The time parallel approval saves: cases closed (办结) in the period against the serial baselines",
-           tags=["statistics"], query=PeriodQuerySchema, response=SavingsReportSchema,
+           tags=["statistics"], query=PeriodQuerySchema, response_media=_media(SavingsReportSchema),
            description=CSV_NOTE + ACCESS)
 def savings(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
@@ -75,7 +80,7 @@ def savings(actor, query):  # type: ignore[no-untyped-def]
 @blueprint.get("/stats/years")
 @operation("Yearly figures: projects accepted and closed, investment, median days to 办结 by project type, "
            "items by stage, share with phased submission", tags=["statistics"], query=YearQuerySchema,
-           response=YearReportSchema, description=CSV_NOTE + ACCESS)
+           response_media=_media(YearReportSchema), description=CSV_NOTE + ACCESS)
 def years(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         report = statistics.years(uow, actor, region=query.get("region"), first=query.get("from_year"),

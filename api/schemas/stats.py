@@ -70,7 +70,7 @@ class DepartmentTotalsSchema(Schema):
 
 
 class PeriodSchema(Schema):
-    from_ = fields.String(data_key="from", required=True)
+    from_ = fields.String(data_key="from", attribute="from", required=True)
     to = fields.String(required=True)
 
 
