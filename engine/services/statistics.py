@@ -73,9 +73,10 @@ def _note(session: Session, flush_context: Any, instances: Any) -> None:
             key = stat_key(obj)
             if key is not None and obj.case_id:
                 items.setdefault(obj.case_id, set()).add(key)
-            if key is None or obj.form_key in CASE_FORMS or (obj.item or {}).get("track") == "auxiliary":
-                if obj.case_id:
-                    cases.add(obj.case_id)
+            item = obj.item if isinstance(obj.item, dict) else {}
+            if obj.case_id and (key is None or item.get("track") == "auxiliary"
+                                or (obj.form_key in CASE_FORMS and not item.get("code"))):
+                cases.add(obj.case_id)  # the case's own steps (intake, closure) or a batch
         elif isinstance(obj, Case):
             state = inspect(obj)
             if obj in session.new or any(state.attrs[name].history.has_changes()
