@@ -622,6 +622,9 @@ def case_timing(uow: "UnitOfWork", actor: "Actor", case_id: str) -> dict[str, An
                 "elapsed_days": s.elapsed_days, "limit_days": s.limit_days, "clock_stop_days": s.stop_days}
 
     saved = timing.savings()
+    shown = _visible_departments(uow, actor, case)
+    path = [s for s in timing.critical_path if shown is None or s.department in shown]
+    items = [s for s in timing.items if shown is None or s.department in shown]
     return {"case_id": case.id, "business_key": case.business_key, "name": case.name, "state": state,
             "accepted_at": accepted, "closed_at": closed, "elapsed_days": timing.elapsed_days,
             "elapsed_days_so_far": so_far, "serial_limit_days": timing.serial_limit_days,
@@ -631,8 +634,22 @@ def case_timing(uow: "UnitOfWork", actor: "Actor", case_id: str) -> dict[str, An
             "saving_vs_serial_days": saved["vs_serial_days"], "saving_vs_serial_percent": saved["vs_serial_percent"],
             "headline": (f"并联审批节省 {saved['vs_serial_percent']:.0f}%"
                          if saved["vs_serial_percent"] is not None else None),
-            "critical_path": [span(s) for s in timing.critical_path],
-            "items": [span(s) for s in timing.items]}
+            "critical_path": [span(s) for s in path], "items": [span(s) for s in items]}
+
+
+def _visible_departments(uow: "UnitOfWork", actor: "Actor", case: Case) -> set[str] | None:
+    """Whose items of the case the actor may see (None: all), as on the case page: staff and
+    leaders their own body's; a window or government of the case's region all; one of a region
+    above, those at its region's bodies."""
+    if not access.is_department_member(actor):
+        return None
+    watch = access.oversight(actor, uow.organisation)
+    region = case.region or uow.organisation.default_region
+    if watch is not None and region == watch.region:
+        return None
+    if watch is not None and region in watch.below:
+        return {*watch.bodies, actor.department or ""}
+    return {actor.department or ""}
 
 
 # --------------------------------------------------------------------------- yearly figures

@@ -217,3 +217,10 @@ def test_stats_from_the_command_line(story, cases):
     result = run("departments", "--region", "atlantis")
     assert result.exit_code == 1 and "unknown region 'atlantis'" in result.output
     assert run("rebuild").output.strip() == "rebuilt the statistics of 3 cases (18 items)"
+
+
+def test_a_body_sees_only_its_own_items_in_a_cases_timing(story, cases):
+    timing = story.call("GET", f"/cases/{cases['A']}/timing", who="county.fgj")
+    assert [i["department"] for i in timing["items"]] == ["county.fgj"] and timing["critical_path"] == []
+    assert timing["elapsed_days"] == 9
+    story.call("GET", f"/cases/{cases['A']}/timing", who="bob", expect=403)  # another agent
