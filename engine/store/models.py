@@ -371,8 +371,11 @@ class StatItem(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "key", name="uq_stat_item"),
         # decided in a period, per body: the counts and the histogram of working days, from the index
-        Index("ix_stat_items_decided", "decided_at", "department", "outcome", "days_used", "on_time", "deemed"),
+        Index("ix_stat_items_decided", "decided_at", "department", "outcome", "days_used", "on_time", "deemed",
+              "limit_days"),
         Index("ix_stat_items_received", "received_at", "department", "corrections"),
+        # questions to bodies (the 24-hour answer rule): a few rows among millions, found by form first
+        Index("ix_stat_items_form", "form_key", "received_at", "department", "hours_used"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
@@ -406,6 +409,9 @@ class StatCase(Base):
     __table_args__ = (
         Index("ix_stat_cases_closed", "closed_at", "region"),
         Index("ix_stat_cases_accepted", "accepted_at", "region"),
+        # the yearly figures read these alone (index-only scans)
+        Index("ix_stat_cases_accepted_year", "accepted_year", "region", "investment", "batches", "stage_items"),
+        Index("ix_stat_cases_closed_year", "closed_year", "region", "project_type", "elapsed_days"),
     )
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     process_key: Mapped[str] = mapped_column(String(255))

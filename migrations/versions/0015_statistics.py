@@ -48,8 +48,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('stat_items') as batch:
         batch.create_index('ix_stat_items_decided',
-                           ['decided_at', 'department', 'outcome', 'days_used', 'on_time', 'deemed'], unique=False)
+                           ['decided_at', 'department', 'outcome', 'days_used', 'on_time', 'deemed', 'limit_days'],
+                           unique=False)
         batch.create_index('ix_stat_items_received', ['received_at', 'department', 'corrections'], unique=False)
+        batch.create_index('ix_stat_items_form', ['form_key', 'received_at', 'department', 'hours_used'], unique=False)
     op.create_table('stat_cases',
     sa.Column('case_id', sa.String(length=36), nullable=False),
     sa.Column('process_key', sa.String(length=255), nullable=False),
@@ -76,6 +78,10 @@ def upgrade() -> None:
     with op.batch_alter_table('stat_cases') as batch:
         batch.create_index('ix_stat_cases_closed', ['closed_at', 'region'], unique=False)
         batch.create_index('ix_stat_cases_accepted', ['accepted_at', 'region'], unique=False)
+        batch.create_index('ix_stat_cases_accepted_year',
+                           ['accepted_year', 'region', 'investment', 'batches', 'stage_items'], unique=False)
+        batch.create_index('ix_stat_cases_closed_year', ['closed_year', 'region', 'project_type', 'elapsed_days'],
+                           unique=False)
     with op.batch_alter_table('escalations') as batch:
         batch.create_index('ix_escalations_item_raised', ['item_department', 'raised_at', 'level'], unique=False)
 
