@@ -4,11 +4,20 @@ Screenshots of each page go to the screenshots folder."""
 from __future__ import annotations
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.console.conftest import PASSWORD, People
 from tests.scenarios.test_statistics import cases, story  # noqa: F401 (fixtures)
 
 MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+def _click_and_wait(driver, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a header link and wait for the page it loads (the old table goes stale)."""
+    old = driver.find_element(By.CSS_SELECTOR, "table.league")
+    driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
 
 
 def _shot(driver, screenshots, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -30,9 +39,9 @@ def test_statistics_pages_in_a_browser(story, cases, runtime, server, chrome, sc
     _shot(chrome, screenshots, "overview")
 
     chrome.get(f"{server}/console/stats/departments?{MARCH}")
-    chrome.find_element(By.LINK_TEXT, "用时中位数").click()  # lower is better: fastest first
+    _click_and_wait(chrome, "用时中位数")  # lower is better: fastest first
     first = chrome.find_elements(By.CSS_SELECTOR, "table.league tbody tr")[0].text
-    chrome.find_element(By.PARTIAL_LINK_TEXT, "用时中位数").click()  # again: slowest first
+    _click_and_wait(chrome, "用时中位数")  # again: slowest first
     again = chrome.find_elements(By.CSS_SELECTOR, "table.league tbody tr")[0].text
     assert first != again and "生态环境" in again
     images = chrome.find_elements(By.CSS_SELECTOR, "img.chart")
