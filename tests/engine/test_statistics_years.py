@@ -133,3 +133,28 @@ def test_the_critical_path_follows_what_each_item_waited_for():
     timing = figures.case_timing(t0, t0 + timedelta(days=21), spans, lambda a, b: (b - a).days)
     assert (timing.serial_actual_days, timing.critical_days, timing.elapsed_days) == (39, 20, 21)
     assert timing.savings()["vs_serial_percent"] == round(18 * 100 / 39, 1)
+
+
+def test_an_items_figures_from_its_tasks():
+    """Deemed consent is on time though decided at the limit; the enterprise's 补正 and a stopped
+    clock are not the body's days; a body's 补正 request is counted."""
+    day = [datetime(2026, 3, d, 2, tzinfo=timezone.utc) for d in range(1, 32)]
+    wd = lambda a, b: (b.date() - a.date()).days  # noqa: E731 - every day a working day here
+    tasks = [
+        figures.TaskFact("county.zjj", "completed", day[2], day[3], "accept", due_at=day[9],
+                         time_limit="15 working days"),
+        figures.TaskFact("county.zjj", "completed", day[3], day[5], "correction", due_at=day[9]),
+        figures.TaskFact(None, "completed", day[5], day[9], clock_stop=True),
+        figures.TaskFact("county.zjj", "completed", day[9], day[20], "approve", deemed=True, due_at=day[19],
+                         stops=((day[12], day[14]),)),
+    ]
+    result = figures.item_figures(tasks, wd, lambda received, limit: received + timedelta(days=15), day[25])
+    assert (result.outcome, result.received_at, result.decided_at) == ("approved", day[2], day[20])
+    assert (result.days_used, result.elapsed_days, result.stop_days) == (1 + 2 + 11 - 2, 18, 4 + 2)
+    assert (result.on_time, result.deemed, result.corrections, result.limit_days) == (True, True, 1, 15)
+    refused = figures.item_figures(tasks[:1] + [figures.TaskFact("county.zjj", "completed", day[3], day[4], "refuse"),
+                                                figures.TaskFact(None, "ready", day[4])], wd,
+                                   lambda r, t: None, day[25])
+    assert (refused.outcome, refused.refusals, refused.limit_days) == ("refused", 1, None)
+    open_ = figures.item_figures([figures.TaskFact("county.zjj", "ready", day[2])], wd, lambda r, t: None, day[25])
+    assert (open_.outcome, open_.decided_at, open_.days_used) == ("open", None, None)
