@@ -124,14 +124,14 @@ def stats_years(region: str | None, from_year: int | None, to_year: int | None, 
 def stats_rebuild(batch: int) -> None:
     from sqlalchemy import select
 
-    from engine.services import statistics
+    from engine.services import statistics_upkeep
     from engine.store.models import Case
     with runtime().unit_of_work(write=False) as uow:
         ids = list(uow.session.scalars(select(Case.id).order_by(Case.id)))
     items = 0
     for start in range(0, len(ids), batch):
         with runtime().unit_of_work() as uow:
-            items += statistics.rebuild(uow, ids[start:start + batch])["items"]
+            items += statistics_upkeep.rebuild(uow, ids[start:start + batch])["items"]
             uow.commit()
     click.echo(f"rebuilt the statistics of {len(ids)} cases ({items} items)")
 

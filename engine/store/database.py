@@ -33,8 +33,8 @@ class Database:
             self.write_engine = self.engine
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
-        from engine.services import statistics  # notes the task rows a command changes (issue 14)
-        statistics.watch(self.write_sessions)
+        from engine.services import statistics_upkeep  # notes the task rows a command changes (issue 14)
+        statistics_upkeep.watch(self.write_sessions)
 
     @staticmethod
     def _sqlite_engine(url: str, echo: bool, immediate: bool) -> Engine:

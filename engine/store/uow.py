@@ -41,8 +41,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         if self.write:  # the statistics' summary rows of what this command changed (issue 14)
-            from engine.services import statistics
-            statistics.before_commit(self)
+            from engine.services import statistics_upkeep
+            statistics_upkeep.before_commit(self)
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -184,7 +184,7 @@ def test_rebuild_gives_the_rows_the_upkeep_kept(story, cases, runtime):
     """The rows kept command by command equal those recomputed from the task rows at the end."""
     from sqlalchemy import select
 
-    from engine.services import statistics
+    from engine.services import statistics_upkeep
     from engine.store.models import StatCase, StatItem
 
     def snapshot():
@@ -197,7 +197,7 @@ def test_rebuild_gives_the_rows_the_upkeep_kept(story, cases, runtime):
 
     kept = snapshot()
     with runtime.unit_of_work() as uow:
-        result = statistics.rebuild(uow)
+        result = statistics_upkeep.rebuild(uow)
         uow.commit()
     assert result["cases"] == 3 and snapshot() == kept
 
