@@ -18,7 +18,7 @@ from engine.adapters.uow import UnitOfWork
 from engine.config import Settings
 from engine.domain.forms import FormRegistry
 from engine.services.deadlines import TimePolicy
-from engine.services.handlers import HANDLERS
+from engine.services.handlers import BEFORE_COMMIT, HANDLERS, SESSION_WATCHERS
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -79,6 +79,8 @@ class Runtime:
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings or Settings()
         self.database = Database(self.settings.database_url)
+        for watch in SESSION_WATCHERS:  # e.g. the statistics note the task rows a command changes
+            watch(self.database.write_sessions)
         self.specs = SpecCache()
         self.clock = clock
         sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
@@ -90,6 +92,11 @@ class Runtime:
     def handlers(self) -> dict[type, list[Callable[[Any, Any], None]]]:
         """Which service answers which domain event (`engine.services.handlers.HANDLERS`)."""
         return HANDLERS
+
+    @cached_property
+    def before_commit(self) -> list[Callable[[Any], None]]:
+        """What a writing unit of work runs just before it commits (`handlers.BEFORE_COMMIT`)."""
+        return BEFORE_COMMIT
 
     @cached_property
     def forms(self) -> "FormRegistry":

@@ -26,6 +26,7 @@ from engine.errors import Forbidden, Invalid
 from engine.services import escalation
 from engine.services.progress import STAGE_NAMES
 from engine.services.workflow import load_definition
+from engine.services import statistics
 
 DEFAULT_PROCESS = "one_window_agency"
 MAX_TEXT = 2000
@@ -173,6 +174,7 @@ def case(case_id: str) -> Response:
             escalations = []
         svg = diagram.case_diagram(uow, who, case_id)
         open_incidents = repair.case_incidents(uow, who, case_id)
+        timing = statistics.case_timing(uow, who, case_id)  # issue 14: elapsed against serial
     try:
         access.require_case_driver(who, found.started_by)
         may_drive = True
@@ -185,7 +187,7 @@ def case(case_id: str) -> Response:
                 events=events[-300:],
                 events_total=len(events), definition=definition,
                 escalations=escalations, diagram=Markup(svg), may_drive=may_drive, item_names=item_names,
-                incidents=open_incidents,
+                incidents=open_incidents, timing=timing,
                 now=rt.clock(), notice=notice(), decision_words=DECISION_WORDS)
 
 

@@ -34,6 +34,7 @@ RESOURCES = [
     "projects",
     "notifications",
     "webhooks",
+    "stats",
 ]
 
 

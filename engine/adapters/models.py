@@ -234,6 +234,8 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("task_id", "level", name="uq_escalation_task_level"),
         Index("ix_escalations_department_status", "department", "status"),
+        # escalations by body and level in a period (statistics, migration 0015)
+        Index("ix_escalations_item_raised", "item_department", "raised_at", "level"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -628,3 +630,83 @@ class WebhookDelivery(Base):
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- statistics (issue 14)
+
+
+class StatItem(Base):
+    """One approval item of a case (or one body's step outside items) as the statistics count it.
+
+    A summary of the item's task rows, rewritten in the same transaction as any change to them
+    (`engine/services/statistics.py`, upkeep before commit), so department figures over millions
+    of task rows read one narrow, indexed table (migration 0015). `onewindow stats rebuild`
+    recomputes every row from the task rows.
+    """
+
+    __tablename__ = "stat_items"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key", name="uq_stat_item"),
+        # decided in a period, per body: the counts and the histogram of working days, from the index
+        Index("ix_stat_items_decided", "decided_at", "department", "outcome", "days_used", "on_time", "deemed",
+              "limit_days"),
+        Index("ix_stat_items_received", "received_at", "department", "corrections"),
+        # questions to bodies (the 24-hour answer rule): a few rows among millions, found by form first
+        Index("ix_stat_items_form", "form_key", "received_at", "department", "hours_used"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(400))  # the item's code, or `element@department` for a step
+    kind: Mapped[str] = mapped_column(String(10))  # item | step
+    name: Mapped[str | None] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(120))
+    track: Mapped[str | None] = mapped_column(String(20))
+    batch: Mapped[int | None] = mapped_column(Integer)
+    department: Mapped[str | None] = mapped_column(String(120))
+    form_key: Mapped[str | None] = mapped_column(String(120))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))  # open | approved | refused | withdrawn | completed
+    days_used: Mapped[int | None] = mapped_column(Integer)
+    elapsed_days: Mapped[int | None] = mapped_column(Integer)
+    stop_days: Mapped[int] = mapped_column(Integer, default=0)
+    limit_days: Mapped[int | None] = mapped_column(Integer)
+    time_limit: Mapped[str | None] = mapped_column(String(60))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    deemed: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+    refusals: Mapped[int] = mapped_column(Integer, default=0)
+    hours_used: Mapped[float | None] = mapped_column(Float)
+
+
+class StatCase(Base):
+    """One case as the savings and yearly figures count it, kept with the case like `StatItem`."""
+
+    __tablename__ = "stat_cases"
+    __table_args__ = (
+        Index("ix_stat_cases_closed", "closed_at", "region"),
+        Index("ix_stat_cases_accepted", "accepted_at", "region"),
+        # the yearly figures read these alone (index-only scans)
+        Index("ix_stat_cases_accepted_year", "accepted_year", "region", "investment", "batches", "stage_items"),
+        Index("ix_stat_cases_closed_year", "closed_year", "region", "project_type", "elapsed_days"),
+    )
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    region: Mapped[str | None] = mapped_column(String(40))
+    project_type: Mapped[str | None] = mapped_column(String(20))
+    investment: Mapped[float | None] = mapped_column(Float)  # 万元, from the registration form
+    status: Mapped[str] = mapped_column(String(20))  # open | completed | terminated
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_year: Mapped[int | None] = mapped_column(Integer)  # in Beijing time
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 办结 only, not 终止
+    closed_year: Mapped[int | None] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer, default=0)  # 分期报建 batches
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    # {"stage": items} as canonical JSON text: cases share a few profiles, so `GROUP BY` it is cheap
+    stage_items: Mapped[str | None] = mapped_column(Text)
+    elapsed_days: Mapped[int | None] = mapped_column(Integer)
+    serial_limit_days: Mapped[int | None] = mapped_column(Integer)
+    serial_actual_days: Mapped[int | None] = mapped_column(Integer)
+    body_days: Mapped[int | None] = mapped_column(Integer)
+    critical_days: Mapped[int | None] = mapped_column(Integer)
+    stop_days: Mapped[int] = mapped_column(Integer, default=0)

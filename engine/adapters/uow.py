@@ -58,6 +58,9 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.handle_events()
+        if self.write:  # e.g. the statistics' summary rows of what this command changed (issue 14)
+            for hook in self.runtime.before_commit:
+                hook(self)
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -1,0 +1,369 @@
+"""Upkeep of the statistics' summary rows (issue 14): `stat_items` (one per item of a case) and
+`stat_cases` (one per case), kept in the transaction of every command that changes task rows.
+
+Every write session is watched (`watch`): a flush that adds or changes a task row notes its item;
+a change of a case's status, project or region, or of its own steps (intake, closure), notes the
+case. Before the unit of work commits (`before_commit`, called by `UnitOfWork.commit`), each noted
+item's row is recomputed from the item's task rows and each noted case's row from its items — so
+the figures never lag behind the cases and a rolled-back command leaves no trace. Recomputing (not
+incrementing) makes the upkeep idempotent: repairs, retries inside savepoints and
+`onewindow stats rebuild` (`rebuild`) all converge on the same rows.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, timedelta
+from itertools import chain
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.adapters import statistics_queries as q
+from engine.domain import statistics as figures
+from engine.errors import Invalid
+from engine.adapters.models import Case, Definition, StatCase, StatItem, Task
+from engine.domain.calendar import Duration
+
+if TYPE_CHECKING:
+    from engine.adapters.uow import UnitOfWork
+    from engine.domain.calendar import WorkCalendar
+
+_ITEMS = "stat_items_dirty"
+_CASES = "stat_cases_dirty"
+# Forms of a case's own steps whose completion changes the case's figures (accepted, closed).
+CASE_FORMS = ("intake", "closure", "registration")
+ACCEPTED = ("accept", "accept_with_commitment")
+
+
+
+
+def stat_key(task: Task) -> str | None:
+    """The item a task row counts for: its approval item's code, or `element@department` for a
+    body's step outside items; None for the agent's own steps (registration, closure...)."""
+    item = task.item if isinstance(task.item, dict) else None
+    code = item.get("code") if item else None
+    if code:
+        return str(code)
+    if task.department:
+        return f"{task.element_id}@{task.department}"
+    return None
+
+
+def _note(session: Session, flush_context: Any, instances: Any) -> None:
+    """before_flush: remember which items and cases this transaction touched."""
+    items: dict[str, set[str]] = session.info.setdefault(_ITEMS, {})
+    cases: set[str] = session.info.setdefault(_CASES, set())
+    for obj in chain(session.new, session.dirty):
+        if isinstance(obj, Task):
+            key = stat_key(obj)
+            if key is not None and obj.case_id:
+                items.setdefault(obj.case_id, set()).add(key)
+            item = obj.item if isinstance(obj.item, dict) else {}
+            if obj.case_id and (key is None or item.get("track") == "auxiliary"
+                                or (obj.form_key in CASE_FORMS and not item.get("code"))):
+                cases.add(obj.case_id)  # the case's own steps (intake, closure) or a batch
+        elif isinstance(obj, Case):
+            state = inspect(obj)
+            if obj in session.new or any(state.attrs[name].history.has_changes()
+                                         for name in ("status", "project", "region", "ended_at", "business_key")):
+                cases.add(obj.id)
+
+
+def watch(factory: sessionmaker) -> None:
+    """Watch a session factory's sessions (the write sessions) for the upkeep."""
+    if not event.contains(factory, "before_flush", _note):
+        event.listen(factory, "before_flush", _note)
+
+
+def before_commit(uow: "UnitOfWork") -> None:
+    """Recompute the summary rows of what this unit of work touched (called by `uow.commit`)."""
+    session = uow.session
+    if _ITEMS not in session.info and _CASES not in session.info:
+        return
+    session.flush()
+    items: dict[str, set[str]] = session.info.pop(_ITEMS, {})
+    cases: set[str] = session.info.pop(_CASES, set())
+    if not items and not cases:
+        return
+    tools = Tools(uow)
+    for case_id in sorted(set(items) | cases):
+        changed = False
+        for key in sorted(items.get(case_id, ())):
+            changed = refresh_item(uow, case_id, key, tools) or changed
+        case = session.get(Case, case_id)
+        if case is not None and (case_id in cases or changed and case.status != "running"
+                                 or session.get(StatCase, case_id) is None):
+            refresh_case(uow, case, tools)
+    session.flush()
+    session.info.pop(_ITEMS, None)
+    session.info.pop(_CASES, None)
+
+
+class Tools:
+    """The calendar arithmetic the domain functions are given."""
+
+    def __init__(self, uow: "UnitOfWork") -> None:
+        self.calendar: "WorkCalendar" = uow.runtime.calendars.calendar(uow)
+        self.now = uow.runtime.clock()
+        self.tz = self.calendar.office_hours.tz
+        self._anchor: date | None = None
+        self._forward: list[int] = [0]
+        self._backward: list[int] = [0]
+
+    def wd(self, a: datetime, b: datetime) -> int:
+        """`working_time_between(a, b, "working_days")`, from a running count of working days per
+        date (a rebuild asks it millions of times over a few hundred dates)."""
+        return self._index(b.astimezone(self.tz).date()) - self._index(a.astimezone(self.tz).date())
+
+    def _index(self, day: date) -> int:
+        """Working days in (anchor, day] (negative before the anchor: minus those in (day, anchor]);
+        only the days between dates actually asked about are looked up, so no year the calendar
+        lacks is touched."""
+        if self._anchor is None:
+            self._anchor = day
+        offset = (day - self._anchor).days
+        counts = self._forward if offset >= 0 else self._backward
+        while len(counts) <= abs(offset):
+            n = len(counts)
+            following = self._anchor + timedelta(days=n) if offset >= 0 else self._anchor - timedelta(days=n - 1)
+            counts.append(counts[-1] + self.calendar.is_working_day(following))
+        return counts[offset] if offset >= 0 else -counts[-offset]
+
+    def limit_end(self, received: datetime, text: str) -> datetime | None:
+        try:
+            return self.calendar.add(received, Duration.parse(str(text)))
+        except Invalid:
+            return None
+
+    def year(self, moment: datetime | None) -> int | None:
+        return moment.astimezone(self.tz).year if moment is not None else None
+
+
+def _stops(row: Task) -> tuple[tuple[datetime, datetime | None], ...]:
+    """Manual clock stops of a body's task (special procedures), from its clock log."""
+    out: list[tuple[datetime, datetime | None]] = []
+    started: datetime | None = None
+    for entry in (row.time_rules or {}).get("clock") or []:
+        kind, at = entry[0], datetime.fromisoformat(entry[1]) if entry[1] else None
+        if kind == "stop":
+            started = at
+        elif kind in ("resume", "restart") and started is not None:
+            out.append((started, at))
+            started = None
+    if started is not None:
+        out.append((started, row.completed_at))
+    return tuple(out)
+
+
+def _fact(row: Task) -> figures.TaskFact:
+    data = row.data if isinstance(row.data, dict) else {}
+    decision = data.get("decision")
+    return figures.TaskFact(
+        department=row.department, state=row.state, created_at=row.created_at, completed_at=row.completed_at,
+        decision=decision if isinstance(decision, str) else None,
+        deemed=row.completed_by == "system" and data.get("deemed_consent") is True,
+        due_at=row.due_at, clock_stop=bool((row.time_rules or {}).get("clock_stop")),
+        stops=_stops(row) if row.department else (), time_limit=_limit_of(row))
+
+
+def _limit_of(row: Task) -> str | None:
+    item = row.item if isinstance(row.item, dict) else {}
+    value = item.get("time_limit") or row.time_limit
+    return str(value) if value else None
+
+
+def item_values(uow: "UnitOfWork", rows: list[Task], tools: Tools) -> dict[str, Any] | None:
+    """An item's summary columns from its task rows in creation order (None: no body has it yet)."""
+    body = [r for r in rows if r.department]
+    if not body:
+        return None
+    facts = [_fact(r) for r in rows]
+    try:
+        result = figures.item_figures(facts, tools.wd, tools.limit_end, tools.now)
+    except Invalid:  # a year the calendar cannot count: keep the counts, leave the days unknown
+        result = figures.item_figures(facts, lambda a, b: 0, lambda a, t: None, tools.now)
+        result = figures.ItemFigures(**{**result.__dict__, "days_used": None, "elapsed_days": None,
+                                        "stop_days": 0, "limit_days": None})
+    item = next((r.item for r in reversed(rows) if isinstance(r.item, dict)), None) or {}
+    values = dict(
+        kind="item" if item.get("code") else "step",
+        name=str(item.get("name") or (body[0].name or "").split(" · ")[0])[:255] or None,
+        stage=_text(item.get("stage")), track=_text(item.get("track")),
+        batch=item.get("batch") if isinstance(item.get("batch"), int) else None,
+        department=result.department, form_key=body[-1].form_key,
+        received_at=result.received_at, decided_at=result.decided_at, outcome=result.outcome,
+        days_used=result.days_used, elapsed_days=result.elapsed_days, stop_days=result.stop_days,
+        limit_days=result.limit_days, time_limit=(_limit_of(body[-1]) or None),
+        on_time=result.on_time, deemed=result.deemed, corrections=result.corrections,
+        refusals=result.refusals, hours_used=result.hours_used)
+    if values["stage"] is None:
+        values["stage"] = _declared_stage(uow, body[0])
+    return values
+
+
+def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: Tools | None = None) -> bool:
+    """Recompute one item's summary row from its task rows; True when the row changed."""
+    tools = tools or Tools(uow)
+    session = uow.session
+    values = item_values(uow, q.item_tasks(session, case_id, key), tools)
+    existing = q.stat_item(session, case_id, key)
+    if values is None:
+        if existing is not None:
+            session.delete(existing)
+        return existing is not None
+    if existing is None:
+        session.add(StatItem(case_id=case_id, key=key, **values))
+        return True
+    changed = any(getattr(existing, k) != v for k, v in values.items())
+    for k, v in values.items():
+        setattr(existing, k, v)
+    return changed
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:120] if isinstance(value, str) and value else None
+
+
+def _declared_stage(uow: "UnitOfWork", row: Task) -> str | None:
+    """A step's stage from its BPMN `stage` property (the window's steps: pre_review, intake)."""
+    case = uow.session.get(Case, row.case_id)
+    definition = (uow.runtime.specs.definition(case.definition_id,
+                                               lambda: uow.session.get(Definition, case.definition_id))
+                  if case is not None else None)
+    value = ((definition.elements or {}).get(row.element_id) or {}) if definition is not None else {}
+    stage = (value.get("properties") or {}).get("stage") if isinstance(value, dict) else None
+    return stage if isinstance(stage, str) and not stage.startswith("${") else None
+
+
+def _case_state(case: Case, closures: list[Task]) -> str:
+    """open | completed (办结) | terminated (终止: cancelled, or closed as terminated)."""
+    if case.status == "cancelled":
+        return "terminated"
+    if case.status != "completed":
+        return "open"
+    outcome = str((closures[-1].data or {}).get("outcome", "")) if closures else ""
+    return "terminated" if outcome.startswith("terminated") else "completed"
+
+
+def _accepted_at(case: Case, intakes: list[Task], has_intake: bool) -> datetime | None:
+    """When the window accepted the case (受理; 容缺受理 too): the first completed window intake
+    (no item) that accepted; a process without a window intake (site selection, an enquiry) is
+    accepted when it starts."""
+    for row in intakes:
+        if (row.data or {}).get("decision") in ACCEPTED:
+            return row.completed_at
+    return None if has_intake else case.started_at
+
+
+def state_and_acceptance(uow: "UnitOfWork", case: Case) -> tuple[str, datetime | None]:
+    session = uow.session
+    state = _case_state(case, q.window_tasks(session, case.id, ("closure",)) if case.status == "completed" else [])
+    intakes = q.window_tasks(session, case.id, ("intake",))
+    return state, _accepted_at(case, intakes, bool(intakes) or q.has_window_intake(session, case.id))
+
+
+def spans(items: list[StatItem]) -> list[figures.Span]:
+    return [figures.Span(key=i.key, name=i.name, stage=i.stage, department=i.department, start=i.received_at,
+                         end=i.decided_at, days_used=i.days_used, elapsed_days=i.elapsed_days,
+                         limit_days=i.limit_days, stop_days=i.stop_days or 0, outcome=i.outcome)
+            for i in items if i.kind == "item" and i.received_at is not None]
+
+
+def case_values(uow: "UnitOfWork", case: Case, state: str, accepted: datetime | None,
+                items: list[Any], tools: Tools) -> dict[str, Any]:
+    """A case's summary columns from its state, acceptance and item rows (the timing once 办结)."""
+    closed = case.ended_at if state == "completed" else None
+    stages = Counter(i.stage or "" for i in items if i.kind == "item")
+    timing = None
+    if closed is not None and accepted is not None:
+        try:
+            timing = figures.case_timing(accepted, closed, spans(items), tools.wd)
+        except Invalid:
+            timing = None
+    return dict(
+        process_key=case.process_key, status=state, region=case.region or uow.organisation.default_region,
+        project_type=figures.project_type(case.business_key),
+        investment=figures.investment_of(case.project if isinstance(case.project, dict) else None),
+        accepted_at=accepted, accepted_year=tools.year(accepted), closed_at=closed, closed_year=tools.year(closed),
+        batches=len({i.batch for i in items if i.track == "auxiliary" and i.batch is not None}),
+        items=sum(stages.values()),
+        stage_items=json.dumps(dict(sorted(stages.items())), ensure_ascii=False) if stages else None,
+        elapsed_days=timing.elapsed_days if timing else None,
+        serial_limit_days=timing.serial_limit_days if timing else None,
+        serial_actual_days=timing.serial_actual_days if timing else None,
+        body_days=timing.body_days if timing else None,
+        critical_days=timing.critical_days if timing else None,
+        stop_days=timing.stop_days if timing else sum(i.stop_days or 0 for i in items))
+
+
+def refresh_case(uow: "UnitOfWork", case: Case, tools: Tools | None = None) -> StatCase:
+    """Recompute a case's summary row from its items."""
+    tools = tools or Tools(uow)
+    session = uow.session
+    state, accepted = state_and_acceptance(uow, case)
+    values = case_values(uow, case, state, accepted, q.case_items(session, case.id), tools)
+    row = session.get(StatCase, case.id)
+    if row is None:
+        row = StatCase(case_id=case.id, **values)
+        session.add(row)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    return row
+
+
+def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, int]:
+    """Recompute every summary row (or those of `case_ids`) from the task rows: after the
+    migration that adds the tables, or after repairing data by hand. The cases' task rows are
+    read in one statement and summarised in memory (the CLI runs it in batches of cases)."""
+    session = uow.session
+    if case_ids is None:
+        case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+    q.clear(session, case_ids)
+    tools = Tools(uow)
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    by_case: dict[str, list[Task]] = {}
+    for row in q.tasks_of(session, case_ids):
+        by_case.setdefault(row.case_id, []).append(row)
+    items_written = 0
+    item_rows: list[dict[str, Any]] = []
+    case_rows: list[dict[str, Any]] = []
+    for case_id in case_ids:
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        tasks = by_case.get(case_id, [])
+        groups: dict[str, list[Task]] = {}
+        for row in tasks:
+            key = stat_key(row)
+            if key is not None:
+                groups.setdefault(key, []).append(row)
+        items = []
+        for key, rows in groups.items():
+            values = item_values(uow, rows, tools)
+            if values is not None:
+                item_rows.append({"case_id": case_id, "key": key, **values})
+                items.append(SimpleNamespace(key=key, **values))
+        items_written += len(items)
+        window = [t for t in tasks if t.state == "completed" and not (isinstance(t.item, dict) and t.item.get("code"))]
+        closures = sorted((t for t in window if t.form_key == "closure"), key=lambda t: (t.completed_at, t.id))
+        intakes = sorted((t for t in window if t.form_key == "intake"), key=lambda t: (t.completed_at, t.id))
+        has_intake = any(t.form_key == "intake" and not (isinstance(t.item, dict) and t.item.get("code"))
+                         for t in tasks)
+        state = _case_state(case, closures)
+        items.sort(key=lambda i: (i.received_at is None, i.received_at))
+        case_rows.append({"case_id": case_id, **case_values(uow, case, state, _accepted_at(case, intakes, has_intake),
+                                                             items, tools)})
+    if item_rows:
+        session.execute(StatItem.__table__.insert(), item_rows)
+    if case_rows:
+        session.execute(StatCase.__table__.insert(), case_rows)
+    return {"cases": len(case_rows), "items": items_written}
+
+
+def all_case_ids(uow: "UnitOfWork") -> list[str]:
+    """Every case's id, in order (`onewindow stats rebuild` goes through them in batches)."""
+    return list(uow.session.scalars(select(Case.id).order_by(Case.id)))
