@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import (Case, ConsoleSession, Definition, Deployment, Escalation, Event, Incident, Task,
+from engine.adapters.models import (Case, OutboxEvent, ConsoleSession, Definition, Deployment, Escalation, Event, Incident, Task,
                                     TimerJob, User)
 from engine.errors import NotFound
 
@@ -228,3 +228,31 @@ class ConsoleSessionRepository(Repository[ConsoleSession]):
         if expired_by is not None:
             query = query.where(ConsoleSession.expires_at <= expired_by)
         self.session.execute(query)
+
+
+class OutboxRepository(Repository[OutboxEvent]):
+    """Events people must act on (`engine.services.outbox`), numbered per case."""
+
+    model = OutboxEvent
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._case_seq: tuple[Any, dict[str, int]] | None = None
+
+    def next_case_seq(self, case_id: str) -> int:
+        """The case's next event number: one query per case per transaction, then counted here
+        (after a rollback the numbers counted in it are void)."""
+        transaction = self.session.get_transaction()
+        if self._case_seq is None or self._case_seq[0] is not transaction:
+            self._case_seq = (transaction, {})
+        counted = self._case_seq[1]
+        if case_id not in counted:
+            with self.session.no_autoflush:
+                stored = self.session.scalar(select(func.coalesce(func.max(OutboxEvent.case_seq), 0))
+                                             .where(OutboxEvent.case_id == case_id)) or 0
+            # rows of this transaction not flushed yet are not in the database: count them too
+            pending = [o.case_seq or 0 for o in self.session.new
+                       if isinstance(o, OutboxEvent) and o.case_id == case_id]
+            counted[case_id] = max([stored, *pending])
+        counted[case_id] += 1
+        return counted[case_id]

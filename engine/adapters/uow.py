@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
-from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, DefinitionRepository,
+from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
                                           IncidentRepository, JobRepository, TaskRepository, UserRepository)
@@ -49,6 +49,7 @@ class UnitOfWork:
         self.definitions = DefinitionRepository(self.session)
         self.deployments = DeploymentRepository(self.session)
         self.console_sessions = ConsoleSessionRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -177,6 +177,11 @@ class FakeRuntime:
         self.now += timedelta(**delta)
 
 
+class FakeOutbox(FakeRepository):
+    def next_case_seq(self, case_id: str) -> int:
+        return 1 + max((row.case_seq or 0 for row in self.rows.values() if row.case_id == case_id), default=0)
+
+
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
 
@@ -192,6 +197,7 @@ class FakeUnitOfWork:
         self.definitions = FakeDefinitions()
         self.deployments = FakeRepository()
         self.console_sessions = FakeConsoleSessions(self.users)
+        self.outbox = FakeOutbox()
         self.published: list[Any] = []
         self.committed = False
 
