@@ -17,6 +17,7 @@ from engine import business_key as business_key_rule
 from engine.access import Actor
 from engine.definitions import find_definition
 from engine.errors import Conflict, Invalid, NotFound
+from engine.services import fees as fee_payment
 from engine.store.models import Case, Task
 from engine.store.uow import UnitOfWork
 from engine.workflow import CaseWorkflow, load_definition, waiting_message_names
@@ -185,6 +186,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     meta = load_definition(uow, case.definition_id).elements.get(row.element_id)
+    fee_payment.require_fee_paid(uow, row, meta)  # a body's decision may wait for its fee (一窗缴费)
     data = form_binding.bind(actor, case, row, meta, data)
     if row.form_key and row.form_key in uow.runtime.forms:
         data = uow.runtime.forms.validate(row.form_key, data)

@@ -351,3 +351,8 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- fees (issue 14)
+
+from engine.adapters.fee_tables import Bill, FeeItem, Payment  # noqa: E402,F401 (registers the fee tables)

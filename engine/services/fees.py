@@ -1,0 +1,574 @@
+"""One-window fee payment (一窗缴费): the use cases — set a body's fees on its approval item, show
+a case's bills, pay at the window through the payment gateway, confirm a payment once, refund,
+waive (减免), the fee gate before a decision, and the daily reconciliation per body.
+
+Every command locks the case row first (as every case verb does), so two bodies adding fees at
+the same moment, or a window payment racing the gateway's callback, are serialised; the unique
+`bills.open_key` and `payments.reference` hold even so. Every change is a history event on the
+case (`fee_item_added`, `fee_bill_paid`, ...) with who and when.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+
+from engine import access, history
+from engine.adapters.fee_tables import Bill, FeeItem, Payment
+from engine.adapters.payment_gateway import GatewayError, GatewayPayment, gateway_for
+from engine.domain import fees as rules
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.store.models import Case, Task
+
+if TYPE_CHECKING:
+    from engine.access import Actor
+    from engine.store.uow import UnitOfWork
+
+BEIJING = timezone(timedelta(hours=8))  # reconciliation days are Beijing calendar days
+OPEN_STATUSES = ("running", "suspended")
+
+
+# --------------------------------------------------------------------------- read models
+
+
+@dataclass
+class ApprovalItem:
+    """An approval item of a case that fees can attach to."""
+
+    key: str
+    name: str
+    department: str
+    batch: int | None
+
+
+@dataclass
+class BillView:
+    bill: Bill
+    items: list[FeeItem]
+    payments: list[Payment]
+    case: Case
+
+
+@dataclass
+class CaseFees:
+    case: Case
+    items: list[ApprovalItem]
+    bills: list[BillView]
+
+    @property
+    def state(self) -> str:
+        return settlement([b.bill for b in self.bills])
+
+
+def settlement(bills: list[Bill]) -> str:
+    """`none` (no fees), `due` (something to pay), `settled` (paid or waived; refunded bills
+    count as closed) — all the public progress page says about fees: no amounts, no bodies."""
+    live = [b for b in bills if b.status != rules.REFUNDED]
+    if not bills:
+        return "none"
+    return "due" if any(b.status == rules.DUE for b in live) else "settled"
+
+
+def approval_items(uow: "UnitOfWork", case_id: str) -> list[ApprovalItem]:
+    """The case's approval items as its task rows name them (the body's resolved code), in the
+    order they were opened."""
+    rows = uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.department.is_not(None),
+                                                  Task.item.is_not(None)).order_by(Task.created_at, Task.id))
+    found: dict[tuple[str, str], ApprovalItem] = {}
+    for row in rows:
+        key = rules.item_key(row.item)
+        if key is None or (key, row.department) in found:
+            continue
+        found[(key, row.department)] = ApprovalItem(key, str(row.item.get("name") or key), row.department,
+                                                    rules.item_batch(row.item))
+    return list(found.values())
+
+
+def _bill_views(uow: "UnitOfWork", case: Case, bills: list[Bill]) -> list[BillView]:
+    ids = [b.id for b in bills]
+    items = list(uow.session.scalars(select(FeeItem).where(FeeItem.bill_id.in_(ids)).order_by(FeeItem.id))) if ids else []
+    payments = list(uow.session.scalars(select(Payment).where(Payment.bill_id.in_(ids)).order_by(Payment.id))) if ids else []
+    return [BillView(b, [i for i in items if i.bill_id == b.id], [p for p in payments if p.bill_id == b.id], case)
+            for b in bills]
+
+
+def case_bills(uow: "UnitOfWork", case_id: str) -> list[Bill]:
+    return list(uow.session.scalars(select(Bill).where(Bill.case_id == case_id)
+                                    .order_by(Bill.batch.is_not(None), Bill.batch, Bill.created_at, Bill.number)))
+
+
+def case_fees(uow: "UnitOfWork", actor: "Actor", case_id: str) -> CaseFees:
+    """A case's approval items, bills and fee items, for whoever may see the case."""
+    from engine import cases
+    case = cases.get_case(uow, actor, case_id)
+    return CaseFees(case, approval_items(uow, case_id), _bill_views(uow, case, case_bills(uow, case_id)))
+
+
+def get_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> BillView:
+    """One bill with its fee items and payments (by id or by number), for whoever may see its case."""
+    from engine import cases
+    bill = uow.session.get(Bill, bill_id) or uow.session.scalar(select(Bill).where(Bill.number == bill_id))
+    if bill is None:
+        raise NotFound(f"bill {bill_id} does not exist")
+    case = cases.get_case(uow, actor, bill.case_id)
+    return _bill_views(uow, case, [bill])[0]
+
+
+# --------------------------------------------------------------------------- who may
+
+
+def _case_departments(uow: "UnitOfWork", case_id: str) -> set[str]:
+    from engine import cases
+    return cases.case_departments(uow, case_id)
+
+
+def is_window_for(uow: "UnitOfWork", actor: "Actor", case: Case) -> bool:
+    """The window of a case: its agent, or the staff and leaders of the service centre (政务服务中心)
+    that oversees the case's region; admins too."""
+    if actor.is_admin:
+        return True
+    if actor.role == "agent":
+        return case.started_by == actor.name
+    organisation = uow.organisation
+    if not access.is_department_member(actor) or actor.department not in organisation:
+        return False
+    if organisation.get(actor.department).kind != "service_centre":
+        return False
+    watch = access.oversight(actor, organisation)
+    region = case.region or organisation.default_region
+    return watch is not None and watch.sees(region, _case_departments(uow, case.id))
+
+
+def _require_window(uow: "UnitOfWork", actor: "Actor", case: Case, what: str) -> None:
+    if not is_window_for(uow, actor, case):
+        raise Forbidden(f"{actor.name} may not {what}: only the case's window (its agent or the service "
+                        f"centre's staff) may")
+
+
+def _require_waiver(uow: "UnitOfWork", actor: "Actor", case: Case, items: list[FeeItem]) -> None:
+    """减免 is a leader's decision: a leader of the case's service centre, or of the body that
+    levies every fee on the bill; admins too."""
+    if actor.is_admin:
+        return
+    if actor.role == "leader":
+        if is_window_for(uow, actor, case):
+            return
+        if items and all(i.department == actor.department for i in items):
+            return
+    raise Forbidden(f"{actor.name} may not waive this bill: a leader of the case's service centre, or of the "
+                    f"body that levies every fee on it, decides a waiver (减免)")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _lock_open_case(uow: "UnitOfWork", actor: "Actor", case_id: str) -> Case:
+    from engine import cases
+    cases.get_case(uow, actor, case_id)  # 404 / 403 before anything is locked
+    return uow.lock_case(case_id)
+
+
+def _due_bill(uow: "UnitOfWork", case: Case, batch: int | None, actor: "Actor") -> Bill:
+    """The case's (or batch's) due bill, made when its first fee is set. A bill already paid
+    stays as it is: a later fee goes on a new bill (a supplementary bill)."""
+    key = f"{case.id}:{batch if batch is not None else '-'}"
+    found = uow.session.scalar(select(Bill).where(Bill.open_key == key))
+    if found is not None:
+        return found
+    now = uow.runtime.clock()
+    bill = Bill(id=str(uuid.uuid4()), case_id=case.id, batch=batch, open_key=key, status=rules.DUE, total_fen=0,
+                number=f"JF{now.astimezone(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
+                created_at=now, created_by=actor.name)
+    uow.session.add(bill)
+    uow.session.flush()
+    history.record(uow, case.id, "fee_bill_opened", actor.name,
+                   data={"bill": bill.number, "batch": batch})
+    return bill
+
+
+def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> FeeItem:
+    """A body sets one fee of its own approval item; it goes on the case's (or batch's) due bill."""
+    clean = rules.check_fee_item(data)
+    case = _lock_open_case(uow, actor, case_id)
+    if case.status not in OPEN_STATUSES:
+        raise Conflict(f"case {case_id} is {case.status}; fees are set while it is open")
+    items = [i for i in approval_items(uow, case_id) if i.key == clean["item"]]
+    if not items:
+        known = ", ".join(sorted({i.key for i in approval_items(uow, case_id)})) or "none yet"
+        raise Invalid(f"case {case_id} has no approval item {clean['item']!r}",
+                      errors={"item": [f"not an approval item of this case (its items: {known})"]})
+    if not actor.is_admin:
+        mine = [i for i in items if i.department == actor.department]
+        if actor.role not in ("staff", "leader") or not mine:
+            raise Forbidden(f"{actor.name} may not set fees of item {clean['item']!r}: a body sets the fees of "
+                            f"its own items ({', '.join(i.department for i in items)})")
+        items = mine
+    item = items[0]
+    bill = _due_bill(uow, case, item.batch, actor)
+    payer = clean.get("payer") or (case.project or {}).get("enterprise_name") or case.name or case.business_key
+    fee = FeeItem(bill_id=bill.id, case_id=case.id, item_key=item.key, item_name=item.name,
+                  department=item.department, fee_name=clean["fee_name"], legal_basis=clean["legal_basis"],
+                  amount_fen=clean["amount_fen"], payer=str(payer)[:200], created_at=uow.runtime.clock(),
+                  created_by=actor.name)
+    uow.session.add(fee)
+    bill.total_fen += fee.amount_fen
+    uow.session.flush()
+    history.record(uow, case.id, "fee_item_added", actor.name,
+                   data={"bill": bill.number, "fee_item": fee.id, "item": item.key, "department": item.department,
+                         "fee_name": fee.fee_name, "legal_basis": fee.legal_basis, "amount_fen": fee.amount_fen,
+                         "payer": fee.payer})
+    return fee
+
+
+def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> BillView:
+    """A body takes back one of its fees while the bill is still due (a wrong amount is removed
+    and set again); a bill left empty is deleted (its history events remain)."""
+    fee = uow.session.get(FeeItem, fee_item_id)
+    if fee is None:
+        raise NotFound(f"fee item {fee_item_id} does not exist")
+    case = _lock_open_case(uow, actor, fee.case_id)
+    uow.session.refresh(fee)
+    bill = uow.session.get(Bill, fee.bill_id, populate_existing=True)
+    if not actor.is_admin and (actor.role not in ("staff", "leader") or actor.department != fee.department):
+        raise Forbidden(f"{actor.name} may not remove a fee of {fee.department}: each body changes its own fees")
+    if bill.status != rules.DUE:
+        raise Conflict(f"bill {bill.number} is {bill.status} ({rules.STATUS_NAMES[bill.status]}); "
+                       f"its fees are fixed — only a due bill's fees can be removed")
+    bill.total_fen -= fee.amount_fen
+    uow.session.delete(fee)
+    history.record(uow, case.id, "fee_item_removed", actor.name,
+                   data={"bill": bill.number, "fee_item": fee_item_id, "item": fee.item_key,
+                         "fee_name": fee.fee_name, "amount_fen": fee.amount_fen})
+    uow.session.flush()
+    left = uow.session.scalar(select(FeeItem.id).where(FeeItem.bill_id == bill.id).limit(1))
+    if left is None:
+        history.record(uow, case.id, "fee_bill_cancelled", actor.name, data={"bill": bill.number})
+        uow.session.delete(bill)
+        uow.session.flush()
+        return BillView(bill, [], [], case)
+    return _bill_views(uow, case, [bill])[0]
+
+
+def _lock_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> tuple[Bill, Case]:
+    view = get_bill(uow, actor, bill_id)  # 404 / 403 first
+    case = uow.lock_case(view.bill.case_id)
+    bill = uow.session.get(Bill, view.bill.id, populate_existing=True)
+    return bill, case
+
+
+def _gateway(uow: "UnitOfWork"):  # type: ignore[no-untyped-def]
+    try:
+        return gateway_for(uow.runtime)
+    except GatewayError as error:
+        raise Conflict(f"payment gateway: {error}") from error
+
+
+@dataclass
+class PayResult:
+    view: BillView
+    payment: Payment
+    settled: bool  # the bill is paid now (else the payment waits for the provider's confirmation)
+
+
+def pay_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, channel: str = "window") -> PayResult:
+    """The window collects a bill through the payment gateway. At the till (`window`) it settles
+    at once; `online` (scan to pay) waits for the provider's callback. Asking again while an
+    online payment waits returns that payment (asking the provider first), never a second one."""
+    if channel not in rules.CHANNELS:
+        raise Invalid(f"unknown payment channel {channel!r}", errors={"channel": [f"one of {', '.join(rules.CHANNELS)}"]})
+    bill, case = _lock_bill(uow, actor, bill_id)
+    _require_window(uow, actor, case, "collect fees")
+    rules.transition(bill.number, bill.status, rules.PAY, bill.payment_reference)
+    if bill.total_fen <= 0:
+        raise Conflict(f"bill {bill.number} has no fees to pay")
+    gateway = _gateway(uow)
+    pending = uow.session.scalar(select(Payment).where(Payment.bill_id == bill.id, Payment.status == "pending")
+                                 .order_by(Payment.id.desc()).limit(1))
+    if pending is not None and pending.amount_fen == bill.total_fen:
+        state = gateway.query(pending.reference)
+        if state.status == "paid":
+            _settle(uow, pending, bill, case, actor.name)
+        return PayResult(_bill_views(uow, case, [bill])[0], pending, bill.status == rules.PAID)
+    try:
+        made = gateway.create_payment(bill.number, bill.total_fen, channel, f"一窗缴费 {case.business_key}")
+    except GatewayError as error:
+        raise Conflict(f"the payment gateway refused bill {bill.number}: {error}") from error
+    now = uow.runtime.clock()
+    payment = Payment(bill_id=bill.id, gateway=gateway.name, channel=channel, reference=made.reference,
+                      amount_fen=bill.total_fen, status="pending", created_at=now, created_by=actor.name)
+    uow.session.add(payment)
+    uow.session.flush()
+    history.record(uow, case.id, "fee_payment_started", actor.name,
+                   data={"bill": bill.number, "reference": made.reference, "channel": channel,
+                         "amount_fen": bill.total_fen, "gateway": gateway.name})
+    if made.status == "paid":
+        _settle(uow, payment, bill, case, actor.name)
+    return PayResult(_bill_views(uow, case, [bill])[0], payment, bill.status == rules.PAID)
+
+
+def _settle(uow: "UnitOfWork", payment: Payment, bill: Bill, case: Case, by: str) -> None:
+    now = uow.runtime.clock()
+    payment.status, payment.confirmed_at = "paid", now
+    bill.status = rules.transition(bill.number, bill.status, rules.PAY, bill.payment_reference)
+    bill.open_key, bill.payment_reference, bill.paid_at, bill.paid_by = None, payment.reference, now, by
+    uow.session.flush()
+    history.record(uow, case.id, "fee_bill_paid", by,
+                   data={"bill": bill.number, "reference": payment.reference, "amount_fen": payment.amount_fen,
+                         "channel": payment.channel, "gateway": payment.gateway})
+
+
+@dataclass
+class Confirmation:
+    view: BillView
+    already: bool  # this reference had been confirmed before: nothing changed
+
+
+def confirm_payment(uow: "UnitOfWork", confirmed: GatewayPayment, by: str = "gateway") -> Confirmation:
+    """Apply a payment the gateway confirms. The same reference confirmed twice (a provider
+    retrying its callback, the window and the callback at once) counts once."""
+    payment = uow.session.scalar(select(Payment).where(Payment.reference == confirmed.reference))
+    if payment is None:
+        raise NotFound(f"no payment has reference {confirmed.reference}")
+    case = uow.lock_case(uow.session.get(Bill, payment.bill_id).case_id)
+    uow.session.refresh(payment)
+    bill = uow.session.get(Bill, payment.bill_id, populate_existing=True)
+    if payment.status != "pending":
+        return Confirmation(_bill_views(uow, case, [bill])[0], already=True)
+    if confirmed.status != "paid":
+        raise Invalid(f"payment {confirmed.reference} is {confirmed.status}, not paid",
+                      errors={"status": ["only `paid` confirms a payment"]})
+    if confirmed.amount_fen != payment.amount_fen:
+        raise Conflict(f"payment {confirmed.reference} was for {payment.amount_fen} fen, the gateway confirms "
+                       f"{confirmed.amount_fen}; it needs a person to look at it")
+    _settle(uow, payment, bill, case, by)
+    return Confirmation(_bill_views(uow, case, [bill])[0], already=False)
+
+
+def confirm_callback(uow: "UnitOfWork", payload: Any) -> Confirmation:
+    """A payment provider's notification (`POST /payments/callback`): authenticated by the
+    gateway's signature, then applied once."""
+    if not isinstance(payload, dict):
+        raise Invalid("the notification must be an object", errors={"_schema": ["must be an object"]})
+    gateway = _gateway(uow)
+    confirmed = gateway.verify_callback(payload)
+    return confirm_payment(uow, confirmed, by=f"gateway:{gateway.name}")
+
+
+def refund_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> BillView:
+    """The window returns a paid bill's money through the gateway (退费), with the reason."""
+    text = rules.check_reason(reason)
+    bill, case = _lock_bill(uow, actor, bill_id)
+    _require_window(uow, actor, case, "refund fees")
+    after = rules.transition(bill.number, bill.status, rules.REFUND, bill.payment_reference)
+    try:
+        refund = _gateway(uow).refund(bill.payment_reference or "", bill.total_fen, text)
+    except GatewayError as error:
+        raise Conflict(f"the payment gateway refused the refund of bill {bill.number}: {error}") from error
+    now = uow.runtime.clock()
+    bill.status, bill.refund_reference, bill.refunded_at, bill.refunded_by, bill.refund_reason = (
+        after, refund.reference, now, actor.name, text)
+    uow.session.execute(Payment.__table__.update().where(Payment.reference == bill.payment_reference)
+                        .values(status="refunded"))
+    history.record(uow, case.id, "fee_bill_refunded", actor.name,
+                   data={"bill": bill.number, "reference": bill.payment_reference,
+                         "refund_reference": refund.reference, "amount_fen": bill.total_fen, "reason": text})
+    return _bill_views(uow, case, [bill])[0]
+
+
+def waive_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> BillView:
+    """A leader waives an unpaid bill (减免) with its reason (the policy relied on)."""
+    text = rules.check_reason(reason)
+    bill, case = _lock_bill(uow, actor, bill_id)
+    items = list(uow.session.scalars(select(FeeItem).where(FeeItem.bill_id == bill.id)))
+    _require_waiver(uow, actor, case, items)
+    after = rules.transition(bill.number, bill.status, rules.WAIVE, bill.payment_reference)
+    now = uow.runtime.clock()
+    bill.status, bill.open_key, bill.waived_at, bill.waived_by, bill.waiver_reason = after, None, now, actor.name, text
+    history.record(uow, case.id, "fee_bill_waived", actor.name,
+                   data={"bill": bill.number, "amount_fen": bill.total_fen, "reason": text})
+    return _bill_views(uow, case, [bill])[0]
+
+
+# --------------------------------------------------------------------------- the fee gate
+
+
+def _gate_on(row: Task, meta: dict[str, Any] | None) -> bool:
+    """`fee_required` on the task's element (literal, or `${...}` over the task's item), or on
+    the item itself (an item's own setting wins, like its time rules)."""
+    item = row.item if isinstance(row.item, dict) else {}
+    if "fee_required" in item:
+        return rules.fee_required(item["fee_required"])
+    properties = (meta or {}).get("properties") or {}
+    value = properties.get("fee_required")
+    if isinstance(value, str) and value.strip().startswith("${"):
+        from engine import expressions, routing
+        name = properties.get("item") or "item"
+        try:
+            value = expressions.evaluate(routing.expression_of(value.strip()), {name: item, "item": item})
+        except expressions.ExpressionError:
+            return False
+    return rules.fee_required(value)
+
+
+def unpaid_for_task(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -> str | None:
+    """Why a decision task may not be completed yet because of its fees (None: it may)."""
+    if not _gate_on(row, meta):
+        return None
+    key = rules.item_key(row.item)
+    bills = list(uow.session.execute(
+        select(Bill.number, Bill.status, Bill.total_fen).join(FeeItem, FeeItem.bill_id == Bill.id)
+        .where(FeeItem.case_id == row.case_id, FeeItem.item_key == key, FeeItem.department == row.department)
+        .distinct()))
+    if not bills:
+        return (f"item {key!r} requires its fee paid before its decision, and no fee is set yet: "
+                f"{row.department} sets the item's fees, the window collects them")
+    open_ = [b for b in bills if b.status not in rules.SETTLED]
+    if not open_:
+        return None
+    names = ", ".join(f"{b.number} ({rules.STATUS_NAMES[b.status]}, {rules.yuan(b.total_fen)} yuan)" for b in open_)
+    return f"item {key!r} requires its fee paid before its decision: bill {names} is not paid"
+
+
+def require_fee_paid(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -> None:
+    """The fee gate (`cases.complete_task`): 409 naming the unpaid bill."""
+    reason = unpaid_for_task(uow, row, meta)
+    if reason:
+        raise Conflict(reason)
+
+
+def public_state(uow: "UnitOfWork", case_id: str) -> str:
+    return settlement(case_bills(uow, case_id))
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+KIND_NAMES = {"paid": "收款", "refunded": "退款", "waived": "减免"}
+CSV_COLUMNS = ["日期", "部门编码", "部门", "项目代码", "项目名称", "缴费单号", "审批事项", "收费项目", "收费依据",
+               "缴款人", "类型", "金额（元）", "支付流水号", "时间", "经办人"]
+
+
+@dataclass
+class ReconciliationRow:
+    kind: str  # paid | refunded | waived
+    at: datetime
+    by: str | None
+    department: str
+    business_key: str
+    project_name: str | None
+    bill: str
+    item: str
+    fee_name: str
+    legal_basis: str
+    payer: str
+    amount_fen: int  # positive; a refund takes it away, a waiver collects nothing
+    reference: str | None
+
+
+@dataclass
+class DepartmentTotals:
+    department: str
+    name: str
+    collected_fen: int = 0
+    refunded_fen: int = 0
+    waived_fen: int = 0
+    count: int = 0
+
+    @property
+    def net_fen(self) -> int:
+        return self.collected_fen - self.refunded_fen
+
+
+@dataclass
+class Reconciliation:
+    day: date
+    department: str | None
+    rows: list[ReconciliationRow] = field(default_factory=list)
+    totals: list[DepartmentTotals] = field(default_factory=list)
+
+
+def _reconciliation_scope(uow: "UnitOfWork", actor: "Actor", department: str | None) -> list[str] | None:
+    """The bodies whose accounts the actor may reconcile: None means every body."""
+    organisation = uow.organisation
+    if department is not None and department not in organisation:
+        raise Invalid(f"{department!r} is not a known department", errors={"department": ["unknown department"]})
+    if access.sees_everything(actor):
+        return None if department is None else [department]
+    if not access.is_department_member(actor):
+        raise Forbidden(f"{actor.name} may not read fee reconciliations (bodies, service centres, governments do)")
+    watch = access.oversight(actor, organisation)
+    allowed = {actor.department} | set(watch.bodies if watch else ())
+    if department is None:
+        return sorted(allowed) if watch else [actor.department]
+    if department not in allowed:
+        raise Forbidden(f"{actor.name} may not read the accounts of {department}")
+    return [department]
+
+
+def reconciliation(uow: "UnitOfWork", actor: "Actor", day: date, department: str | None = None) -> Reconciliation:
+    """Per body, what was collected, refunded and waived on one Beijing calendar day: a row per
+    fee item, the totals per body (the body checks them against its bank statement)."""
+    scope = _reconciliation_scope(uow, actor, department)
+    start = datetime.combine(day, time(), BEIJING)
+    end = start + timedelta(days=1)
+    query = (select(Bill, FeeItem, Case).join(FeeItem, FeeItem.bill_id == Bill.id).join(Case, Case.id == Bill.case_id)
+             .where(or_(Bill.paid_at.between(start, end), Bill.refunded_at.between(start, end),
+                        Bill.waived_at.between(start, end))))
+    if scope is not None:
+        query = query.where(FeeItem.department.in_(scope))
+    result = Reconciliation(day, department)
+    totals: dict[str, DepartmentTotals] = {}
+    organisation = uow.organisation
+    for bill, fee, case in uow.session.execute(query.order_by(FeeItem.department, Bill.number, FeeItem.id)):
+        events = []
+        if bill.paid_at is not None and start <= bill.paid_at < end:
+            events.append(("paid", bill.paid_at, bill.paid_by, bill.payment_reference))
+        if bill.refunded_at is not None and start <= bill.refunded_at < end:
+            events.append(("refunded", bill.refunded_at, bill.refunded_by, bill.refund_reference))
+        if bill.waived_at is not None and start <= bill.waived_at < end:
+            events.append(("waived", bill.waived_at, bill.waived_by, None))
+        body = totals.get(fee.department)
+        if body is None:
+            name = organisation.get(fee.department).name_zh if fee.department in organisation else fee.department
+            body = totals[fee.department] = DepartmentTotals(fee.department, name)
+        for kind, at, by, reference in events:
+            result.rows.append(ReconciliationRow(kind, at, by, fee.department, case.business_key, case.name,
+                                                 bill.number, fee.item_name or fee.item_key, fee.fee_name,
+                                                 fee.legal_basis, fee.payer, fee.amount_fen, reference))
+            body.count += 1
+            if kind == "paid":
+                body.collected_fen += fee.amount_fen
+            elif kind == "refunded":
+                body.refunded_fen += fee.amount_fen
+            else:
+                body.waived_fen += fee.amount_fen
+    result.rows.sort(key=lambda r: (r.department, r.at, r.bill))
+    result.totals = [totals[k] for k in sorted(totals)]
+    return result
+
+
+def reconciliation_csv(result: Reconciliation, department_names: dict[str, str] | None = None) -> bytes:
+    """UTF-8 with a BOM (Excel then reads the Chinese right); a refund's amount is negative,
+    a waiver's is shown but collects nothing; one total line per body at the end."""
+    names = {t.department: t.name for t in result.totals} | (department_names or {})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in result.rows:
+        amount = -row.amount_fen if row.kind == "refunded" else row.amount_fen
+        writer.writerow([result.day.isoformat(), row.department, names.get(row.department, row.department),
+                         row.business_key, row.project_name or "", row.bill, row.item, row.fee_name,
+                         row.legal_basis, row.payer, KIND_NAMES[row.kind], rules.yuan(amount).replace(",", ""),
+                         row.reference or "", row.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                         row.by or ""])
+    for total in result.totals:
+        writer.writerow([result.day.isoformat(), total.department, total.name, "", "", "", "", "", "", "",
+                         "合计（实收净额）", rules.yuan(total.net_fen).replace(",", ""), "", "",
+                         f"收款 {rules.yuan(total.collected_fen)} / 退款 {rules.yuan(total.refunded_fen)} / "
+                         f"减免 {rules.yuan(total.waived_fen)}"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
