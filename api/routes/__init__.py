@@ -27,6 +27,7 @@ RESOURCES = [
     "regions",
     "batches",
     "diagrams",
+    "fees",
 ]
 
 

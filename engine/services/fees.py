@@ -98,8 +98,11 @@ def _bill_views(uow: "UnitOfWork", case: Case, bills: list[Bill]) -> list[BillVi
 
 
 def case_bills(uow: "UnitOfWork", case_id: str) -> list[Bill]:
-    return list(uow.session.scalars(select(Bill).where(Bill.case_id == case_id)
-                                    .order_by(Bill.batch.is_not(None), Bill.batch, Bill.created_at, Bill.number)))
+    """The case's bills: the main project's first, then each batch's; within one, oldest first
+    (a due bill after the settled ones made the same instant)."""
+    bills = uow.session.scalars(select(Bill).where(Bill.case_id == case_id))
+    return sorted(bills, key=lambda b: (b.batch is not None, b.batch or 0, b.created_at, b.status == rules.DUE,
+                                        b.number))
 
 
 def case_fees(uow: "UnitOfWork", actor: "Actor", case_id: str) -> CaseFees:
