@@ -625,7 +625,12 @@ def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group, demo_group]
+            regions_group, organisation_group, demo_group, _fees_group()]
+
+
+def _fees_group() -> click.Group:
+    from api.cli_fees import fees_group  # issue 14: `onewindow fees reconcile`
+    return fees_group
 
 
 def register_commands(app: Flask) -> None:

@@ -254,7 +254,13 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
             "stage": case.stage, "stage_name": stage_name(case.stage) if case.stage else None,
             "started_at": case.started_at, "ended_at": case.ended_at,
             "overdue_items": sum(1 for i in items if i["overdue"] and i["kind"] == "item"),
-            "items": items}
+            "fees": _fees_state(uow, case.id), "items": items}
+
+
+def _fees_state(uow: "UnitOfWork", case_id: str) -> str:
+    """Whether the project's fees are settled (一窗缴费): none / due / settled, never amounts."""
+    from engine.services.fees import public_state
+    return public_state(uow, case_id)
 
 
 def by_stage(progress: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -15,7 +15,7 @@ blueprint = Blueprint("console", __name__, url_prefix="/console", template_folde
 
 def register(app: Flask) -> None:
     from api.console import (views_admin, views_auth, views_cases, views_design,  # noqa: F401 (routes)
-                             views_escalations, views_tasks, views_work)
+                             views_escalations, views_fees, views_tasks, views_work)
     from api.console.web import install
     if not blueprint._got_registered_once:  # hooks are added once per process, before the first app
         install(blueprint)

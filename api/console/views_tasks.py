@@ -23,6 +23,7 @@ def _context(task_id: str) -> dict[str, Any]:
         row = cases.get_task(uow, who, task_id)
         case, tasks = workbench.case_for_task(uow, who, row)
         may_work = workbench.may_work(uow, who, row)
+        fee_block = _fee_block(uow, row, case) if row.state == "ready" else None
     schema = None
     if row.form_key:
         try:
@@ -30,8 +31,21 @@ def _context(task_id: str) -> dict[str, Any]:
         except NotFound:
             schema = None
     return {"task": row, "case": case, "case_tasks": tasks, "schema": schema,
-            "may_work": may_work and row.state == "ready" and case.status == "running",
+            "may_work": may_work and row.state == "ready" and case.status == "running", "fee_block": fee_block,
+            "rules": _fee_rules(),
             "now": rt.clock()}
+
+
+def _fee_block(uow, row, case):  # type: ignore[no-untyped-def]
+    """Why the decision waits for its fee (一窗缴费), shown above the form; None: it does not."""
+    from engine.services import fees
+    from engine.workflow import load_definition
+    return fees.unpaid_for_task(uow, row, load_definition(uow, case.definition_id).elements.get(row.element_id))
+
+
+def _fee_rules():  # type: ignore[no-untyped-def]
+    from engine.domain import fees
+    return fees
 
 
 def _render(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],

@@ -418,30 +418,44 @@ def _gate_on(row: Task, meta: dict[str, Any] | None) -> bool:
     return rules.fee_required(value)
 
 
-def unpaid_for_task(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -> str | None:
+@dataclass
+class FeeBlock:
+    """Why a decision waits for its fee: the item, and its unpaid bills (none: no fee set yet)."""
+
+    item: str
+    department: str | None
+    bills: list[tuple[str, str, int]]  # (number, status, total in fen)
+
+    @property
+    def message(self) -> str:
+        if not self.bills:
+            return (f"item {self.item!r} requires its fee paid before its decision, and no fee is set yet: "
+                    f"{self.department} sets the item's fees, the window collects them")
+        names = ", ".join(f"{number} ({rules.STATUS_NAMES[status]}, {rules.yuan(total)} yuan)"
+                          for number, status, total in self.bills)
+        return f"item {self.item!r} requires its fee paid before its decision: bill {names} is not paid"
+
+
+def unpaid_for_task(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -> FeeBlock | None:
     """Why a decision task may not be completed yet because of its fees (None: it may)."""
     if not _gate_on(row, meta):
         return None
-    key = rules.item_key(row.item)
+    key = rules.item_key(row.item) or row.element_id
     bills = list(uow.session.execute(
         select(Bill.number, Bill.status, Bill.total_fen).join(FeeItem, FeeItem.bill_id == Bill.id)
         .where(FeeItem.case_id == row.case_id, FeeItem.item_key == key, FeeItem.department == row.department)
         .distinct()))
     if not bills:
-        return (f"item {key!r} requires its fee paid before its decision, and no fee is set yet: "
-                f"{row.department} sets the item's fees, the window collects them")
-    open_ = [b for b in bills if b.status not in rules.SETTLED]
-    if not open_:
-        return None
-    names = ", ".join(f"{b.number} ({rules.STATUS_NAMES[b.status]}, {rules.yuan(b.total_fen)} yuan)" for b in open_)
-    return f"item {key!r} requires its fee paid before its decision: bill {names} is not paid"
+        return FeeBlock(key, row.department, [])
+    open_ = [(b.number, b.status, b.total_fen) for b in bills if b.status not in rules.SETTLED]
+    return FeeBlock(key, row.department, sorted(open_)) if open_ else None
 
 
 def require_fee_paid(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -> None:
     """The fee gate (`cases.complete_task`): 409 naming the unpaid bill."""
-    reason = unpaid_for_task(uow, row, meta)
-    if reason:
-        raise Conflict(reason)
+    block = unpaid_for_task(uow, row, meta)
+    if block is not None:
+        raise Conflict(block.message)
 
 
 def public_state(uow: "UnitOfWork", case_id: str) -> str:

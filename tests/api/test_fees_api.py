@@ -226,3 +226,21 @@ def test_a_days_reconciliation_per_body_in_json_and_csv(client, api_users, case,
     assert rows[0][:3] == ["日期", "部门编码", "部门"]
     assert rows[1][1] == "county.zrzyj" and rows[1][7] == "城市基础设施配套费" and rows[1][11] == "12345.50"
     assert rows[1][10] == "收款" and rows[-1][10].startswith("合计")
+
+
+def test_reconcile_from_the_command_line(app, client, api_users, case, tmp_path):
+    bill = add_fee(client, api_users, case).get_json()["bill"]
+    client.post(f"{API}/bills/{bill['id']}/pay", headers=api_users.header("alice"))
+    runner = app.test_cli_runner()
+    target = tmp_path / "zrzyj.csv"
+    done = runner.invoke(args=["fees", "reconcile", "--date", "2026-03-02", "--department", "county.zrzyj",
+                               "-o", str(target)])
+    assert done.exit_code == 0, done.output
+    text = target.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff日期,部门编码") and "城市基础设施配套费" in text and "12345.50" in text
+    as_json = runner.invoke(args=["fees", "reconcile", "--date", "2026-03-02", "--format", "json"])
+    assert as_json.exit_code == 0 and '"net_fen": 1234550' in as_json.output
+    bad = runner.invoke(args=["fees", "reconcile", "--date", "2026-13-01"])
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+    unknown = runner.invoke(args=["fees", "reconcile", "--date", "2026-03-02", "--department", "nowhere"])
+    assert unknown.exit_code == 1 and "not a known department" in unknown.output
