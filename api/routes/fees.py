@@ -10,7 +10,7 @@ from api.operation import operation
 from api.runtime import runtime
 from api.schemas.fees import (CallbackResultSchema, CallbackSchema, CaseFeesSchema, FeeItemCreatedSchema,
                               FeeItemCreateSchema, FeeItemRemovedSchema, FeeItemSchema, PayBodySchema,
-                              PayResultSchema, ReasonSchema, ReconciliationQuerySchema, ReconciliationSchema,
+                              PayResultSchema, BillReasonSchema, ReconciliationQuerySchema, ReconciliationSchema,
                               BillSchema, dump_bill, dump_case_fees)
 from api.routes import API_PREFIX
 from engine.services import fees
@@ -82,7 +82,7 @@ def _bill(view):  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/bills/<bill_id>/refund")
-@operation("Refund a paid bill (退费) through the gateway", tags=TAGS, body=ReasonSchema, response=BillSchema,
+@operation("Refund a paid bill (退费) through the gateway", tags=TAGS, body=BillReasonSchema, response=BillSchema,
            conflicts=True, description="The case's window (its agent, its service centre's staff) or an admin; "
                                        "409 unless the bill is paid (an unpaid bill cannot be refunded).")
 def refund(actor, body, bill_id):  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def refund(actor, body, bill_id):  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/bills/<bill_id>/waive")
-@operation("Waive an unpaid bill (减免) with its reason", tags=TAGS, body=ReasonSchema, response=BillSchema,
+@operation("Waive an unpaid bill (减免) with its reason", tags=TAGS, body=BillReasonSchema, response=BillSchema,
            conflicts=True, description="A leader of the case's service centre, or of the body that levies "
                                        "every fee on the bill; admins. 409 unless the bill is due.")
 def waive(actor, body, bill_id):  # type: ignore[no-untyped-def]
@@ -106,6 +106,7 @@ def waive(actor, body, bill_id):  # type: ignore[no-untyped-def]
 @blueprint.post("/payments/callback")
 @operation("The payment gateway's notification that a payment was made", tags=TAGS, body=CallbackSchema,
            response=CallbackResultSchema, auth=False, conflicts=True,
+           problems=(403,),
            description="Called by the payment provider, not by people: authenticated by the gateway's "
                        "signature (403 when it does not match). The same reference twice counts once "
                        "(`already`: true).")

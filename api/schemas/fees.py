@@ -116,7 +116,7 @@ class PayResultSchema(Schema):
     bill = fields.Nested(BillSchema, required=True)
 
 
-class ReasonSchema(Schema):
+class BillReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                            metadata={"description": "退费原因 / 减免依据, kept on the bill and in the history"})
 
