@@ -244,3 +244,74 @@ def test_reconcile_from_the_command_line(app, client, api_users, case, tmp_path)
     assert bad.exit_code == 2 and "is not a date" in bad.output
     unknown = runner.invoke(args=["fees", "reconcile", "--date", "2026-03-02", "--department", "nowhere"])
     assert unknown.exit_code == 1 and "not a known department" in unknown.output
+
+
+# who: (GET fees, POST fee on the land item, pay, waive, reconciliation)
+MATRIX = {
+    "root": (200, 201, 200, 200, 200),
+    "dora": (403, 403, 403, 403, 403),
+    "alice": (200, 403, 200, 403, 403),
+    "bob": (403, 403, 403, 403, 403),
+    "zrzyj": (200, 201, 403, 403, 200),
+    "fgj": (200, 403, 403, 403, 200),
+    "zrzyj-leader": (200, 201, 403, 200, 200),
+    "fgj-leader": (200, 403, 403, 403, 200),
+    "window": (200, 403, 200, 403, 200),
+    "window-leader": (200, 403, 200, 200, 200),
+    "gov": (200, 403, 403, 403, 200),
+}
+
+
+@pytest.mark.parametrize("who", sorted(MATRIX))
+def test_who_may_do_what_with_fees(client, api_users, case, who):
+    expected = MATRIX[who]
+    got = [client.get(f"{API}/cases/{case}/fees", headers=api_users.header(who)).status_code,
+           add_fee(client, api_users, case, who=who).status_code]
+    bill = add_fee(client, api_users, case).get_json()["bill"]["id"]  # zrzyj's, on the one due bill
+    got.append(client.post(f"{API}/bills/{bill}/pay", headers=api_users.header(who)).status_code)
+    second = add_fee(client, api_users, case).get_json()["bill"]["id"]  # a new due bill after payment, if any
+    got.append(client.post(f"{API}/bills/{second}/waive", headers=api_users.header(who),
+                           json={"reason": "减免"}).status_code)
+    got.append(client.get(f"{API}/fees/reconciliation?date=2026-03-02", headers=api_users.header(who)).status_code)
+    assert tuple(got) == expected
+    assert client.get(f"{API}/cases/{case}/fees").status_code == 401
+
+
+def test_simultaneous_confirmations_and_fees_count_once(runtime, client, api_users, case):
+    """Two bodies setting fees at the same instant share one bill; the gateway's notification
+    arriving twice at once (a retry racing the first) settles the bill once."""
+    import threading
+
+    from engine.access import Actor
+    from engine.adapters.payment_gateway import gateway_for
+    from engine.services import fees
+
+    def at_once(*jobs):
+        barrier, errors = threading.Barrier(len(jobs)), []
+
+        def run(job):
+            barrier.wait()
+            try:
+                with runtime.unit_of_work() as uow:
+                    job(uow)
+                    uow.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+        threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+        [t.start() for t in threads]
+        [t.join(60) for t in threads]
+        assert not errors, errors
+
+    zrzyj, fgj = Actor("zrzyj", "staff", "county.zrzyj"), Actor("fgj", "staff", "county.fgj")
+    at_once(lambda uow: fees.add_fee_item(uow, zrzyj, case, LAND_FEE),
+            lambda uow: fees.add_fee_item(uow, fgj, case, {**LAND_FEE, "item": "project_approval"}))
+    summary = client.get(f"{API}/cases/{case}/fees", headers=api_users.header("alice")).get_json()
+    assert len(summary["bills"]) == 1 and summary["bills"][0]["total_fen"] == 2 * LAND_FEE["amount_fen"]
+
+    bill = summary["bills"][0]["id"]
+    pending = client.post(f"{API}/bills/{bill}/pay", headers=api_users.header("alice"), json={"channel": "online"})
+    notice = gateway_for(runtime).simulate_callback(pending.get_json()["payment"]["reference"])
+    at_once(lambda uow: fees.confirm_callback(uow, notice), lambda uow: fees.confirm_callback(uow, notice))
+    history = client.get(f"{API}/cases/{case}/history", headers=api_users.header("root")).get_json()
+    kinds = [e["type"] for e in (history["items"] if isinstance(history, dict) else history)]
+    assert kinds.count("fee_bill_paid") == 1 and kinds.count("fee_bill_opened") == 1
