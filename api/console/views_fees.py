@@ -11,6 +11,7 @@ from flask import Response, request, url_for
 
 from api.console import blueprint
 from api.console.web import actor, page, see_other
+from api.routes.fees import csv_response
 from api.runtime import runtime
 from engine import access
 from engine.domain import fees as rules
@@ -153,7 +154,4 @@ def reconciliation_csv() -> Response:
     day, department = _reconciliation_args()
     with runtime().unit_of_work(write=False) as uow:
         found = fees.reconciliation(uow, actor(), day, department)
-    name = f"fees-{day.isoformat()}{'-' + department if department else ''}.csv"
-    return Response(fees.reconciliation_csv(found), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=\"{name}\"",
-                             "Content-Type": "text/csv; charset=utf-8"})
+    return csv_response(found)

@@ -12,7 +12,10 @@ from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
 from engine import cases, workbench
+from engine.domain import fees as fee_rules
+from engine.services import fees
 from engine.errors import Invalid, NotFound
+from engine.workflow import load_definition
 
 
 def _context(task_id: str) -> dict[str, Any]:
@@ -32,20 +35,13 @@ def _context(task_id: str) -> dict[str, Any]:
             schema = None
     return {"task": row, "case": case, "case_tasks": tasks, "schema": schema,
             "may_work": may_work and row.state == "ready" and case.status == "running", "fee_block": fee_block,
-            "rules": _fee_rules(),
+            "rules": fee_rules,
             "now": rt.clock()}
 
 
-def _fee_block(uow, row, case):  # type: ignore[no-untyped-def]
+def _fee_block(uow, row, case) -> fees.FeeBlock | None:  # type: ignore[no-untyped-def]
     """Why the decision waits for its fee (一窗缴费), shown above the form; None: it does not."""
-    from engine.services import fees
-    from engine.workflow import load_definition
     return fees.unpaid_for_task(uow, row, load_definition(uow, case.definition_id).elements.get(row.element_id))
-
-
-def _fee_rules():  # type: ignore[no-untyped-def]
-    from engine.domain import fees
-    return fees
 
 
 def _render(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],

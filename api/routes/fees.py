@@ -117,6 +117,13 @@ def callback(body):  # type: ignore[no-untyped-def]
         return CallbackResultSchema().dump({"already": confirmation.already, "bill": _bill(confirmation.view)})
 
 
+def csv_response(found: fees.Reconciliation) -> Response:
+    """The reconciliation as a spreadsheet download (UTF-8 with BOM); the console's too."""
+    return Response(fees.reconciliation_csv(found), headers={
+        "Content-Disposition": f"attachment; filename=\"{fees.reconciliation_filename(found)}\"",
+        "Content-Type": "text/csv; charset=utf-8"})
+
+
 def wants_csv(query: dict) -> bool:
     if query.get("format"):
         return query["format"] == "csv"
@@ -134,8 +141,5 @@ def reconciliation(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         found = fees.reconciliation(uow, actor, query["date"], query.get("department"))
     if wants_csv(query):
-        name = f"fees-{found.day.isoformat()}{'-' + found.department if found.department else ''}.csv"
-        return Response(fees.reconciliation_csv(found), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=\"{name}\"",
-                                 "Content-Type": "text/csv; charset=utf-8"})
+        return csv_response(found)
     return ReconciliationSchema().dump(found)

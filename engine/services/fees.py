@@ -401,13 +401,17 @@ def waive_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> 
 
 
 def _gate_on(row: Task, meta: dict[str, Any] | None) -> bool:
-    """`fee_required` on the task's element (literal, or `${...}` over the task's item), or on
-    the item itself (an item's own setting wins, like its time rules)."""
+    """Whether the task is a decision that waits for its fee: its element declares `fee_required`
+    (`true`, or `${...}` over the task's item) — only decision elements do, so an item's
+    acceptance never waits. An item's own `fee_required` key, where the element declares the
+    property at all, wins (as an item's own time rules do)."""
+    properties = (meta or {}).get("properties") or {}
+    if "fee_required" not in properties:
+        return False
     item = row.item if isinstance(row.item, dict) else {}
     if "fee_required" in item:
         return rules.fee_required(item["fee_required"])
-    properties = (meta or {}).get("properties") or {}
-    value = properties.get("fee_required")
+    value = properties["fee_required"]
     if isinstance(value, str) and value.strip().startswith("${"):
         from engine import expressions, routing
         name = properties.get("item") or "item"
@@ -567,6 +571,11 @@ def reconciliation(uow: "UnitOfWork", actor: "Actor", day: date, department: str
     result.rows.sort(key=lambda r: (r.department, r.at, r.bill))
     result.totals = [totals[k] for k in sorted(totals)]
     return result
+
+
+def reconciliation_filename(result: Reconciliation) -> str:
+    """`fees-2026-03-02-county.zrzyj.csv` (ASCII: body codes, never names)."""
+    return f"fees-{result.day.isoformat()}{'-' + result.department if result.department else ''}.csv"
 
 
 def reconciliation_csv(result: Reconciliation, department_names: dict[str, str] | None = None) -> bytes:
