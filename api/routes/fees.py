@@ -133,7 +133,10 @@ def wants_csv(query: dict) -> bool:
 
 @blueprint.get("/fees/reconciliation")
 @operation("A day's fee reconciliation per body (对账): collected, refunded, waived", tags=TAGS,
-           query=ReconciliationQuerySchema, response=ReconciliationSchema,
+           query=ReconciliationQuerySchema, response_media={
+               "application/json": {"schema": ReconciliationSchema},
+               "text/csv": {"schema": {"type": "string"},
+                            "example": "\ufeff日期,部门编码,部门,项目代码,项目名称,缴费单号,审批事项,收费项目,收费依据,缴款人,类型,金额（元）,支付流水号,时间,经办人"}},
            description="A body's staff: their body; a service centre's or government's staff: the bodies of "
                        "their region; admins: all. `format=csv` or `Accept: text/csv`: a spreadsheet, UTF-8 "
                        "with BOM, one row per fee and a total line per body.")

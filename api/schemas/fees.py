@@ -135,7 +135,8 @@ class CallbackResultSchema(Schema):
 
 
 class ReconciliationQuerySchema(Schema):
-    date = fields.Date(required=True, metadata={"description": "a Beijing calendar day, e.g. 2026-03-02"})
+    date = fields.Date(required=True, validate=validate.Range(min=rules.FIRST_DAY, max=rules.LAST_DAY),
+                       metadata={"description": "a Beijing calendar day, e.g. 2026-03-02"})
     department = fields.String(validate=validate.Length(min=1, max=120),
                                metadata={"description": "one body's code; default: every body the caller may see"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]),

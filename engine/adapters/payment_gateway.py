@@ -101,7 +101,7 @@ class LocalGateway:
         return GatewayRefund(f"LOCALR-{uuid.uuid4().hex[:19].upper()}", "refunded")
 
     def _sign(self, reference: str, status: str, amount_fen: int) -> str:
-        message = f"{reference}|{status}|{amount_fen}".encode()
+        message = f"{reference}|{status}|{amount_fen}".encode("utf-8", "replace")
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def simulate_callback(self, reference: str) -> dict[str, Any]:
@@ -125,7 +125,7 @@ class LocalGateway:
                 or isinstance(amount, bool) or not isinstance(amount, int):
             raise Invalid("the payment notification has fields of the wrong type",
                           errors={"_schema": ["reference, status, signature: strings; amount_fen: integer"]})
-        if not hmac.compare_digest(self._sign(reference, status, amount), payload["signature"]):
+        if not hmac.compare_digest(self._sign(reference, status, amount).encode(), payload["signature"].encode()):
             raise Forbidden("the payment notification's signature does not match the gateway's")
         return GatewayPayment(reference, status, amount)
 

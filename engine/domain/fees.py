@@ -14,6 +14,7 @@ is never a float.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from engine.errors import Conflict, Invalid
@@ -135,3 +136,14 @@ def fee_required(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "是")
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def check_day(day: date) -> date:
+    """A reconciliation day the service can have records of (far-off years are a typo, 422)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Invalid(f"date {day.isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}",
+                      errors={"date": [f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"]})
+    return day

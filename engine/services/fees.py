@@ -534,6 +534,7 @@ def _reconciliation_scope(uow: "UnitOfWork", actor: "Actor", department: str | N
 def reconciliation(uow: "UnitOfWork", actor: "Actor", day: date, department: str | None = None) -> Reconciliation:
     """Per body, what was collected, refunded and waived on one Beijing calendar day: a row per
     fee item, the totals per body (the body checks them against its bank statement)."""
+    rules.check_day(day)
     scope = _reconciliation_scope(uow, actor, department)
     start = datetime.combine(day, time(), BEIJING)
     end = start + timedelta(days=1)

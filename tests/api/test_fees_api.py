@@ -315,3 +315,12 @@ def test_simultaneous_confirmations_and_fees_count_once(runtime, client, api_use
     history = client.get(f"{API}/cases/{case}/history", headers=api_users.header("root")).get_json()
     kinds = [e["type"] for e in (history["items"] if isinstance(history, dict) else history)]
     assert kinds.count("fee_bill_paid") == 1 and kinds.count("fee_bill_opened") == 1
+
+
+def test_odd_callbacks_and_days_are_refused_cleanly(client, api_users, case):
+    forged = client.post(f"{API}/payments/callback", json={"reference": "补正中", "status": "paid", "amount_fen": 1,
+                                                          "signature": "签名"})
+    assert forged.status_code == 403
+    for day in ("0001-01-01", "9999-12-31"):
+        response = client.get(f"{API}/fees/reconciliation?date={day}", headers=api_users.header("root"))
+        assert response.status_code == 422 and "date" in response.get_json()["errors"]
