@@ -45,7 +45,7 @@ class PaymentSchema(Schema):
     gateway = fields.String(required=True)
     channel = fields.String(required=True, metadata={"enum": list(rules.CHANNELS)})
     amount_fen = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"enum": ["pending", "paid", "refunded"]})
+    status = fields.String(required=True, metadata={"enum": ["pending", "paid", "refunded", "abandoned"]})
     created_at = fields.DateTime(required=True)
     created_by = fields.String(required=True)
     confirmed_at = fields.DateTime(allow_none=True)

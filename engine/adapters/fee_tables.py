@@ -78,7 +78,7 @@ class Payment(Base):
     channel: Mapped[str] = mapped_column(String(20))  # window | online
     reference: Mapped[str] = mapped_column(String(120), unique=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20))  # pending | paid | refunded
+    status: Mapped[str] = mapped_column(String(20))  # pending | paid | refunded | abandoned
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(120))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

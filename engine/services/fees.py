@@ -292,11 +292,19 @@ def pay_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, channel: str = "wi
     gateway = _gateway(uow)
     pending = uow.session.scalar(select(Payment).where(Payment.bill_id == bill.id, Payment.status == "pending")
                                  .order_by(Payment.id.desc()).limit(1))
-    if pending is not None and pending.amount_fen == bill.total_fen:
+    if pending is not None:
         state = gateway.query(pending.reference)
-        if state.status == "paid":
+        if state.status == "paid" and state.amount_fen == pending.amount_fen:
             _settle(uow, pending, bill, case, actor.name)
-        return PayResult(_bill_views(uow, case, [bill])[0], pending, bill.status == rules.PAID)
+            return PayResult(_bill_views(uow, case, [bill])[0], pending, True)
+        if pending.channel == channel and pending.amount_fen == bill.total_fen:
+            return PayResult(_bill_views(uow, case, [bill])[0], pending, False)
+        # The enterprise pays another way (cash at the till after a QR code it did not use), or
+        # the bill changed: the waiting payment is abandoned; if it is confirmed after all, the
+        # confirmation is refused and shows up for a refund.
+        pending.status = "abandoned"
+        history.record(uow, case.id, "fee_payment_abandoned", actor.name,
+                       data={"bill": bill.number, "reference": pending.reference, "channel": pending.channel})
     try:
         made = gateway.create_payment(bill.number, bill.total_fen, channel, f"一窗缴费 {case.business_key}")
     except GatewayError as error:
@@ -340,6 +348,10 @@ def confirm_payment(uow: "UnitOfWork", confirmed: GatewayPayment, by: str = "gat
     case = uow.lock_case(uow.session.get(Bill, payment.bill_id).case_id)
     uow.session.refresh(payment)
     bill = uow.session.get(Bill, payment.bill_id, populate_existing=True)
+    if payment.status == "abandoned":
+        raise Conflict(f"payment {payment.reference} was abandoned (bill {bill.number} is {bill.status}, paid "
+                       f"{'with ' + bill.payment_reference if bill.payment_reference else 'otherwise'}); the money "
+                       f"it confirms must be refunded through the gateway")
     if payment.status != "pending":
         return Confirmation(_bill_views(uow, case, [bill])[0], already=True)
     if confirmed.status != "paid":

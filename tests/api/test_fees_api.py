@@ -324,3 +324,15 @@ def test_odd_callbacks_and_days_are_refused_cleanly(client, api_users, case):
     for day in ("0001-01-01", "9999-12-31"):
         response = client.get(f"{API}/fees/reconciliation?date={day}", headers=api_users.header("root"))
         assert response.status_code == 422 and "date" in response.get_json()["errors"]
+
+
+def test_cash_at_the_window_after_an_unused_qr_code_abandons_the_online_payment(client, api_users, case, runtime):
+    bill = add_fee(client, api_users, case).get_json()["bill"]
+    online = client.post(f"{API}/bills/{bill['id']}/pay", headers=api_users.header("alice"),
+                         json={"channel": "online"}).get_json()["payment"]["reference"]
+    cash = client.post(f"{API}/bills/{bill['id']}/pay", headers=api_users.header("alice"), json={"channel": "window"})
+    assert cash.get_json()["settled"] is True and cash.get_json()["payment"]["reference"] != online
+    assert {p["reference"]: p["status"] for p in cash.get_json()["bill"]["payments"]}[online] == "abandoned"
+    from engine.adapters.payment_gateway import gateway_for
+    late = client.post(f"{API}/payments/callback", json=gateway_for(runtime).simulate_callback(online))
+    assert late.status_code == 409 and "abandoned" in late.get_json()["detail"] and "refunded" in late.get_json()["detail"]
