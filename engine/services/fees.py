@@ -213,6 +213,7 @@ def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> 
         items = mine
     item = items[0]
     bill = _due_bill(uow, case, item.batch, actor)
+    _refuse_while_paying(uow, bill)
     payer = clean.get("payer") or (case.project or {}).get("enterprise_name") or case.name or case.business_key
     fee = FeeItem(bill_id=bill.id, case_id=case.id, item_key=item.key, item_name=item.name,
                   department=item.department, fee_name=clean["fee_name"], legal_basis=clean["legal_basis"],
@@ -242,6 +243,7 @@ def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> Bill
     if bill.status != rules.DUE:
         raise Conflict(f"bill {bill.number} is {bill.status} ({rules.STATUS_NAMES[bill.status]}); "
                        f"its fees are fixed — only a due bill's fees can be removed")
+    _refuse_while_paying(uow, bill)
     bill.total_fen -= fee.amount_fen
     uow.session.delete(fee)
     history.record(uow, case.id, "fee_item_removed", actor.name,
@@ -255,6 +257,17 @@ def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> Bill
         uow.session.flush()
         return BillView(bill, [], [], case)
     return _bill_views(uow, case, [bill])[0]
+
+
+def _refuse_while_paying(uow: "UnitOfWork", bill: Bill) -> None:
+    """While the enterprise is paying a bill online its total must not move (the provider
+    would confirm the old amount for the new bill): change fees after it settles (they then go
+    on a new bill) or after the window abandons that payment."""
+    pending = uow.session.scalar(select(Payment.reference).where(Payment.bill_id == bill.id,
+                                                                 Payment.status == "pending").limit(1))
+    if pending is not None:
+        raise Conflict(f"bill {bill.number} is being paid online (payment {pending}); its fees cannot change "
+                       f"until that payment is confirmed or abandoned")
 
 
 def _lock_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> tuple[Bill, Case]:
@@ -357,7 +370,7 @@ def confirm_payment(uow: "UnitOfWork", confirmed: GatewayPayment, by: str = "gat
     if confirmed.status != "paid":
         raise Invalid(f"payment {confirmed.reference} is {confirmed.status}, not paid",
                       errors={"status": ["only `paid` confirms a payment"]})
-    if confirmed.amount_fen != payment.amount_fen:
+    if confirmed.amount_fen != payment.amount_fen or payment.amount_fen != bill.total_fen:
         raise Conflict(f"payment {confirmed.reference} was for {payment.amount_fen} fen, the gateway confirms "
                        f"{confirmed.amount_fen}; it needs a person to look at it")
     _settle(uow, payment, bill, case, by)

@@ -336,3 +336,13 @@ def test_cash_at_the_window_after_an_unused_qr_code_abandons_the_online_payment(
     from engine.adapters.payment_gateway import gateway_for
     late = client.post(f"{API}/payments/callback", json=gateway_for(runtime).simulate_callback(online))
     assert late.status_code == 409 and "abandoned" in late.get_json()["detail"] and "refunded" in late.get_json()["detail"]
+
+
+def test_fees_do_not_change_under_a_payment_in_progress(client, api_users, case):
+    bill = add_fee(client, api_users, case).get_json()["bill"]
+    client.post(f"{API}/bills/{bill['id']}/pay", headers=api_users.header("alice"), json={"channel": "online"})
+    more = add_fee(client, api_users, case, fee_name="测绘成果审核费", amount_fen=100)
+    assert more.status_code == 409 and "being paid online" in more.get_json()["detail"]
+    fewer = client.delete(f"{API}/fee-items/{bill['items'][0]['id']}", headers=api_users.header("zrzyj"))
+    assert fewer.status_code == 409
+    assert client.get(f"{API}/bills/{bill['id']}", headers=api_users.header("alice")).get_json()["total_fen"] == 1_234_550
