@@ -11,7 +11,7 @@ from api.runtime import runtime
 from api.schemas.fees import (CallbackResultSchema, CallbackSchema, CaseFeesSchema, FeeItemCreatedSchema,
                               FeeItemCreateSchema, FeeItemRemovedSchema, FeeItemSchema, PayBodySchema,
                               PayResultSchema, BillReasonSchema, ReconciliationQuerySchema, ReconciliationSchema,
-                              BillSchema, dump_bill, dump_case_fees)
+                              BillSchema, bill_dict, dump_bill, dump_case_fees)
 from api.routes import API_PREFIX
 from engine.services import fees
 
@@ -73,12 +73,7 @@ def pay(actor, body, bill_id):  # type: ignore[no-untyped-def]
         result = fees.pay_bill(uow, actor, bill_id, body.get("channel", "window"))
         uow.commit()
         return PayResultSchema().dump({"settled": result.settled, "payment": result.payment,
-                                       "bill": _bill(result.view)})
-
-
-def _bill(view):  # type: ignore[no-untyped-def]
-    from api.schemas.fees import bill_dict
-    return bill_dict(view)
+                                       "bill": bill_dict(result.view)})
 
 
 @blueprint.post("/bills/<bill_id>/refund")
@@ -114,7 +109,7 @@ def callback(body):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work() as uow:
         confirmation = fees.confirm_callback(uow, body)
         uow.commit()
-        return CallbackResultSchema().dump({"already": confirmation.already, "bill": _bill(confirmation.view)})
+        return CallbackResultSchema().dump({"already": confirmation.already, "bill": bill_dict(confirmation.view)})
 
 
 def csv_response(found: fees.Reconciliation) -> Response:
