@@ -70,3 +70,8 @@ def test_fees_in_a_real_browser(chrome, server, screenshots, runtime, case_id):
     me.go("/console/fees/reconciliation?date=2026-03-02")
     assert "12,345.50" in me.text() and "500.00" not in me.text()  # only the body's own fees
     me.shot("fees-reconciliation-body")
+
+    chrome.delete_all_cookies()
+    me.go(f"/progress/{CODE}")
+    assert "已结清" in me.text() and "12,845.50" not in me.text() and "12845" not in me.text()
+    me.shot("fees-public-progress-settled")
