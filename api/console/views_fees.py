@@ -46,6 +46,15 @@ def _context(case_id: str) -> dict[str, Any]:
             "notice": NOTICES.get(request.args.get("done", ""))}
 
 
+@blueprint.get("/fees")
+def bills() -> Response:
+    """The bills the signed-in person deals with: the window's to collect, a body's carrying its fees."""
+    status = request.args.get("status") or rules.DUE
+    with runtime().unit_of_work(write=False) as uow:
+        rows = fees.list_bills(uow, actor(), None if status == "all" else status)
+    return page("bills.html", rows=rows, status=status, rules=rules)
+
+
 @blueprint.get("/cases/<case_id>/fees")
 def case_fees(case_id: str) -> Response:
     return page("fees.html", **_context(case_id), form={}, errors={})

@@ -11,7 +11,8 @@ from api.runtime import runtime
 from api.schemas.fees import (CallbackResultSchema, CallbackSchema, CaseFeesSchema, FeeItemCreatedSchema,
                               FeeItemCreateSchema, FeeItemRemovedSchema, FeeItemSchema, PayBodySchema,
                               PayResultSchema, BillReasonSchema, ReconciliationQuerySchema, ReconciliationSchema,
-                              BillSchema, bill_dict, dump_bill, dump_case_fees)
+                              BillSchema, BillListQuerySchema, BillListSchema, bill_dict, dump_bill,
+                              dump_case_fees, summary_dict)
 from api.routes import API_PREFIX
 from engine.services import fees
 
@@ -52,6 +53,19 @@ def remove_fee(actor, fee_item_id):  # type: ignore[no-untyped-def]
         view = fees.remove_fee_item(uow, actor, fee_item_id)
         uow.commit()
         return {"bill": dump_bill(view) if view.items else None}
+
+
+@blueprint.get("/bills")
+@operation("Bills to collect or that carry the caller's fees", tags=TAGS, query=BillListQuerySchema,
+           response=BillListSchema,
+           description="The window (an agent: its cases; a service centre: its region's and the lower regions' "
+                       "cases it oversees) the bills it collects; a body the bills carrying its fees; admins all. "
+                       "Oldest first, at most 500.")
+def list_bills(actor, query):  # type: ignore[no-untyped-def]
+    status = None if query["status"] == "all" else query["status"]
+    with runtime().unit_of_work(write=False) as uow:
+        rows = fees.list_bills(uow, actor, status)
+        return BillListSchema().dump({"items": [summary_dict(r) for r in rows], "total": len(rows)})
 
 
 @blueprint.get("/bills/<bill_id>")

@@ -176,6 +176,42 @@ class ReconciliationSchema(Schema):
     totals = fields.List(fields.Nested(DepartmentTotalsSchema), required=True)
 
 
+class BillListQuerySchema(Schema):
+    status = fields.String(load_default="due", validate=validate.OneOf([*rules.STATUSES, "all"]),
+                           metadata={"description": "due (default), paid, refunded, waived, or all"})
+
+
+class BillSummarySchema(Schema):
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    case_id = fields.String(required=True)
+    business_key = fields.String(required=True)
+    project_name = fields.String(allow_none=True)
+    enterprise_name = fields.String(allow_none=True)
+    batch = fields.Integer(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": list(rules.STATUSES)})
+    status_name = fields.String(required=True)
+    total_fen = fields.Integer(required=True)
+    total_yuan = fields.String(required=True)
+    departments = fields.List(fields.String(), required=True, metadata={"description": "the bodies whose fees it carries"})
+    created_at = fields.DateTime(required=True)
+    paid_at = fields.DateTime(allow_none=True)
+
+
+class BillListSchema(Schema):
+    items = fields.List(fields.Nested(BillSummarySchema), required=True)
+    total = fields.Integer(required=True)
+
+
+def summary_dict(row: service.BillRow) -> dict[str, Any]:
+    bill, case = row.bill, row.case
+    return {"id": bill.id, "number": bill.number, "case_id": case.id, "business_key": case.business_key,
+            "project_name": case.name, "enterprise_name": (case.project or {}).get("enterprise_name"),
+            "batch": bill.batch, "status": bill.status, "status_name": rules.STATUS_NAMES[bill.status],
+            "total_fen": bill.total_fen, "total_yuan": rules.yuan(bill.total_fen), "departments": row.departments,
+            "created_at": bill.created_at, "paid_at": bill.paid_at}
+
+
 def bill_dict(view: service.BillView) -> dict[str, Any]:
     bill = view.bill
     data = {column.key: getattr(bill, column.key) for column in bill.__table__.columns if column.key != "open_key"}

@@ -122,6 +122,56 @@ def get_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> BillView:
     return _bill_views(uow, case, [bill])[0]
 
 
+@dataclass
+class BillRow:
+    """A bill in a list: with its case's project, for the window's and the bodies' lists."""
+
+    bill: Bill
+    case: Case
+    departments: list[str]
+
+
+LIST_LIMIT = 500
+
+
+def list_bills(uow: "UnitOfWork", actor: "Actor", status: str | None = rules.DUE) -> list[BillRow]:
+    """Bills the actor deals with, oldest first (at most 500): the window (a case's agent, the
+    service centre of the case's region and the regions below) the bills it collects, a body the
+    bills carrying its fees, admins and province-wide government all."""
+    if status is not None and status not in rules.STATUSES:
+        raise Invalid(f"unknown bill status {status!r}", errors={"status": [f"one of {', '.join(rules.STATUSES)}"]})
+    query = select(Bill, Case).join(Case, Case.id == Bill.case_id)
+    if status is not None:
+        query = query.where(Bill.status == status)
+    organisation = uow.organisation
+    watch = access.oversight(actor, organisation)
+    window = watch is not None and organisation.get(actor.department).kind == "service_centre"
+    if access.sees_everything(actor):
+        pass
+    elif actor.role == "agent":
+        query = query.where(Case.started_by == actor.name)
+    elif window:
+        regions = [watch.region, *watch.below]
+        in_region = Case.region.in_(regions)
+        query = query.where(or_(in_region, Case.region.is_(None)) if organisation.default_region in regions
+                            else in_region)
+    elif access.is_department_member(actor):
+        query = query.where(Bill.id.in_(select(FeeItem.bill_id).where(FeeItem.department == actor.department)))
+    else:
+        raise Forbidden(f"{actor.name} may not list bills")
+    found = list(uow.session.execute(query.order_by(Bill.created_at, Bill.number).limit(LIST_LIMIT)))
+    ids = [b.id for b, _ in found]
+    departments: dict[str, set[str]] = {}
+    if ids:
+        for bill_id, department in uow.session.execute(
+                select(FeeItem.bill_id, FeeItem.department).where(FeeItem.bill_id.in_(ids)).distinct()):
+            departments.setdefault(bill_id, set()).add(department)
+    rows = [BillRow(b, c, sorted(departments.get(b.id, ()))) for b, c in found]
+    if window:  # a lower region's case only when the window oversees it (an item at one of its bodies)
+        rows = [r for r in rows if is_window_for(uow, actor, r.case)]
+    return rows
+
+
 # --------------------------------------------------------------------------- who may
 
 

@@ -346,3 +346,20 @@ def test_fees_do_not_change_under_a_payment_in_progress(client, api_users, case)
     fewer = client.delete(f"{API}/fee-items/{bill['items'][0]['id']}", headers=api_users.header("zrzyj"))
     assert fewer.status_code == 409
     assert client.get(f"{API}/bills/{bill['id']}", headers=api_users.header("alice")).get_json()["total_fen"] == 1_234_550
+
+
+def test_each_sees_the_bills_it_deals_with(client, api_users, case):
+    add_fee(client, api_users, case)
+    def numbers(who, status=""):
+        response = client.get(f"{API}/bills{status}", headers=api_users.header(who))
+        assert response.status_code == 200, response.get_json()
+        return [(b["business_key"], b["status"], b["departments"]) for b in response.get_json()["items"]]
+    due = [(CODE, "due", ["county.zrzyj"])]
+    assert numbers("alice") == numbers("window") == numbers("zrzyj") == numbers("root") == due
+    assert numbers("bob") == [] and numbers("fgj") == []
+    assert client.get(f"{API}/bills", headers=api_users.header("dora")).status_code == 403
+    assert client.get(f"{API}/bills?status=nope", headers=api_users.header("root")).status_code == 422
+    bill = client.get(f"{API}/bills", headers=api_users.header("alice")).get_json()["items"][0]["id"]
+    client.post(f"{API}/bills/{bill}/pay", headers=api_users.header("alice"))
+    assert numbers("window") == [] and numbers("window", "?status=paid") == [(CODE, "paid", ["county.zrzyj"])]
+    assert len(numbers("root", "?status=all")) == 1

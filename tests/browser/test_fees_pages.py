@@ -56,7 +56,10 @@ def test_fees_in_a_real_browser(chrome, server, screenshots, runtime, case_id):
     me.shot("fees-body-sets-its-fee")
 
     me.sign_in("zwfw")
-    me.go(f"/console/cases/{case_id}/fees")
+    me.go("/console/fees")
+    assert CODE in me.text()
+    me.shot("fees-window-bills-to-collect")
+    me.click_and_wait(By.PARTIAL_LINK_TEXT, "JF")
     me.press("窗口收讫")
     assert "已在窗口收讫" in me.text() and "已缴" in me.text()
     me.shot("fees-window-collected")

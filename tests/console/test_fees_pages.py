@@ -60,6 +60,8 @@ def test_a_fee_from_staff_to_window_to_reconciliation(app, runtime, people, case
 
     window = Browser(app)
     window.sign_in("zwfw")
+    listed = window.get("/console/fees").get_data(as_text=True)
+    assert CODE in listed and "12,345.50" in listed and "待缴" in listed
     page = window.get(f"/console/cases/{case_id}/fees").get_data(as_text=True)
     assert "窗口收讫 12,345.50 元" in page
     from engine.services import fees
