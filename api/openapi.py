@@ -58,6 +58,7 @@ def _operation(op: Operation, path_params: list[dict]) -> dict:
         codes.append(404)
     if op.conflicts:
         codes.append(409)
+    codes += list(op.problems)
     if op.body is not None or op.raw_body is not None:
         codes += [400, 413, 415, 422]
     if op.query is not None or path_params:

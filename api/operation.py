@@ -49,6 +49,7 @@ class Operation:
     not_found: bool | None = None  # default: when the path has parameters
     response_headers: dict[str, dict] = field(default_factory=dict)
     response_media: dict[str, Any] | None = None  # non-JSON success content, e.g. {"image/svg+xml": {...}}
+    problems: tuple[int, ...] = ()  # further problem statuses, e.g. 403 of a signed route without a token
 
 
 def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:

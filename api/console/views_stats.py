@@ -12,7 +12,7 @@ from flask import Response, redirect, request, url_for
 from api.console import charts
 from api.console.blueprint import blueprint
 from api.console.web import actor, page
-from api.routes.stats import csv_response
+from api.csv_download import csv_table
 from api.runtime import runtime
 from engine.errors import Forbidden, Invalid
 from engine.domain.organisation import LEVELS
@@ -103,20 +103,20 @@ def stats_departments() -> Response:
 @blueprint.get("/stats/departments.csv")
 def stats_departments_csv() -> Response:
     report = _departments()
-    return csv_response(*statistics.department_table(report),
+    return csv_table(*statistics.department_table(report),
                         f"departments_{report['period']['from']}_{report['period']['to']}.csv")
 
 
 @blueprint.get("/stats/years.csv")
 def stats_years_csv() -> Response:
     _, yearly = _overview()
-    return csv_response(*statistics.years_table(yearly), "years.csv")
+    return csv_table(*statistics.years_table(yearly), "years.csv")
 
 
 @blueprint.get("/stats/savings.csv")
 def stats_savings_csv() -> Response:
     saved, _ = _overview()
-    return csv_response(*statistics.savings_table(saved), "savings.csv")
+    return csv_table(*statistics.savings_table(saved), "savings.csv")
 
 
 @blueprint.get("/stats/charts/<name>.svg")

@@ -15,7 +15,10 @@ from api.runtime import runtime
 from engine.services import cases
 from engine.domain.states import CaseStatus, TaskStatus
 from engine.services import workbench
+from engine.domain import fees as fee_rules
+from engine.services import fees
 from engine.errors import Invalid, NotFound
+from engine.services.workflow import load_definition
 
 
 def _context(task_id: str) -> dict[str, Any]:
@@ -26,6 +29,7 @@ def _context(task_id: str) -> dict[str, Any]:
         row = cases.get_task(uow, who, task_id)
         case, tasks = workbench.case_for_task(uow, who, row)
         may_work = workbench.may_work(uow, who, row)
+        fee_block = _fee_block(uow, row, case) if row.state == "ready" else None
     schema = None
     if row.form_key:
         try:
@@ -33,8 +37,14 @@ def _context(task_id: str) -> dict[str, Any]:
         except NotFound:
             schema = None
     return {"task": row, "case": case, "case_tasks": tasks, "schema": schema,
-            "may_work": may_work and row.state == TaskStatus.READY and case.status == CaseStatus.RUNNING,
+            "may_work": may_work and row.state == TaskStatus.READY and case.status == CaseStatus.RUNNING, "fee_block": fee_block,
+            "rules": fee_rules,
             "now": rt.clock()}
+
+
+def _fee_block(uow, row, case) -> fees.FeeBlock | None:  # type: ignore[no-untyped-def]
+    """Why the decision waits for its fee (一窗缴费), shown above the form; None: it does not."""
+    return fees.unpaid_for_task(uow, row, load_definition(uow, case.definition_id).elements.get(row.element_id))
 
 
 def _render(context: dict[str, Any], raw: dict[str, Any], errors: dict[str, list[str]],

@@ -35,6 +35,7 @@ RESOURCES = [
     "notifications",
     "webhooks",
     "stats",
+    "fees",
 ]
 
 

@@ -2,12 +2,11 @@
 saves, yearly figures; each table also as CSV (UTF-8 with a BOM, so Excel opens the Chinese)."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Blueprint, Response, request
 
+from api.csv_download import csv_table, wants_csv
 from api.operation import operation
 from api.runtime import runtime
 from api.schemas.stats import (CaseTimingSchema, DepartmentQuerySchema, DepartmentReportSchema, PeriodQuerySchema,
@@ -26,27 +25,6 @@ def _media(schema: type) -> dict[str, Any]:
     return {"application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}}}
 
 
-def wants_csv(query: dict[str, Any]) -> bool:
-    """`?format=csv`, or an Accept header that prefers text/csv to JSON."""
-    if query.get("format"):
-        return query["format"] == "csv"
-    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
-    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
-
-
-def csv_response(header: list[str], rows: list[list[Any]], filename: str) -> Response:
-    """A table as CSV for spreadsheets: UTF-8 with a BOM, CRLF line ends, `None` as empty."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @blueprint.get("/stats/departments")
 @operation("Department performance (考核): per body, items received and decided, working days used against "
            "the limit, on time, overdue now, escalations, deemed consents, questions answered within 24 h",
@@ -58,7 +36,7 @@ def departments(actor, query):  # type: ignore[no-untyped-def]
                                                    region=query.get("region"), lower=query["lower"],
                                                    level=query.get("level"))
     if wants_csv(query):
-        return csv_response(*statistics.department_table(report),
+        return csv_table(*statistics.department_table(report),
                             f"departments_{report['period']['from']}_{report['period']['to']}.csv")
     return DepartmentReportSchema().dump(report)
 
@@ -72,7 +50,7 @@ def savings(actor, query):  # type: ignore[no-untyped-def]
         report = statistics.savings(uow, actor, first=query.get("from_"), last=query.get("to"),
                                     region=query.get("region"))
     if wants_csv(query):
-        return csv_response(*statistics.savings_table(report),
+        return csv_table(*statistics.savings_table(report),
                             f"savings_{report['period']['from']}_{report['period']['to']}.csv")
     return SavingsReportSchema().dump(report)
 
@@ -86,7 +64,7 @@ def years(actor, query):  # type: ignore[no-untyped-def]
         report = statistics.years(uow, actor, region=query.get("region"), first=query.get("from_year"),
                                   last=query.get("to_year"), by_region=query["by_region"])
     if wants_csv(query):
-        return csv_response(*statistics.years_table(report), "years.csv")
+        return csv_table(*statistics.years_table(report), "years.csv")
     return YearReportSchema().dump(report)
 
 

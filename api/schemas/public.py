@@ -74,6 +74,10 @@ class PublicProjectSchema(Schema):
     started_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)
     overdue_items = fields.Integer(required=True)
+    fees = fields.String(required=True, metadata={
+        "enum": ["none", "due", "settled"],
+        "description": "one-window fees (一窗缴费): none set, some due (待缴), or all settled (已结清); "
+                       "no amounts or bodies are published"})
     items = fields.List(fields.Nested(PublicItemSchema), required=True)
     questions = fields.Nested(PublicQuestionCountsSchema, allow_none=True, metadata={
         "description": "the project work group's questions as counts only (null: no work group)"})

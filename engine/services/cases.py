@@ -27,6 +27,8 @@ from engine.services import timer_jobs
 from engine.services.definitions import find_definition
 from engine.services.workflow import CaseWorkflow, load_definition, waiting_message_names
 from engine.services import event_catalogue
+from engine.services import fees as fee_payment
+from engine.services.case_access import case_departments, get_case
 
 
 
@@ -119,24 +121,6 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
     return Started(case, created=True, open_tasks=ready)
 
 
-def get_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
-    case = uow.cases.get(case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist")
-    departments = case_departments(uow, case_id)
-    if access.is_department_member(actor) and actor.department not in departments:
-        # Not its body's case: does the actor's window or government oversee it?
-        access.require_case(actor, case.started_by, departments,
-                            case.region or uow.organisation.default_region, uow.organisation)
-    else:
-        access.require_case(actor, case.started_by, departments)
-    return case
-
-
-def case_departments(uow: UnitOfWork, case_id: str) -> set[str]:
-    return uow.tasks.departments_of_case(case_id)
-
-
 def case_tasks(uow: UnitOfWork, case_id: str) -> list[Task]:
     return uow.tasks.of_case(case_id)
 
@@ -192,6 +176,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
     if row.assignee and row.assignee != actor.name and row.department is not None and not actor.is_admin:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     meta = load_definition(uow, case.definition_id).elements.get(row.element_id)
+    fee_payment.require_fee_paid(uow, row, meta)  # a body's decision may wait for its fee (一窗缴费)
     data = form_binding.bind(actor, case, row, meta, data)
     if row.form_key and row.form_key in uow.runtime.forms:
         data = uow.runtime.forms.validate(row.form_key, data)

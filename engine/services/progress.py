@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters import project_store
+from engine.services import fees as fee_payment
 from engine.adapters import queries
 from engine.domain.states import TASK_STATUSES, CaseStatus, TaskStatus
 
@@ -256,7 +257,7 @@ def public_progress(uow: "UnitOfWork", organisation: "Organisation", business_ke
             "stage": case.stage, "stage_name": stage_name(case.stage) if case.stage else None,
             "started_at": case.started_at, "ended_at": case.ended_at,
             "overdue_items": sum(1 for i in items if i["overdue"] and i["kind"] == "item"),
-            "items": items, "questions": public_question_counts(uow, business_key)}
+            "fees": fee_payment.public_state(uow, case.id), "items": items, "questions": public_question_counts(uow, business_key)}
 
 
 def public_question_counts(uow: "UnitOfWork", business_key: str) -> dict[str, int] | None:

@@ -165,7 +165,7 @@ def test_a_lone_surrogate_in_a_task_completion_or_message_is_a_422(client, api_u
 
 
 def test_every_int_path_beyond_32_bits_is_a_404(app, client, api_users):
-    rules = [r for r in app.url_map.iter_rules() if "int" in str(r) or any(
+    rules = [r for r in app.url_map.iter_rules() if "<int:" in str(r) or any(
         type(c).__name__ == "Int32Converter" for c in r._converters.values())]
     assert {r.rule for r in rules} >= {"/api/v1/calendar/<int:year>", "/api/v1/escalations/<int:escalation_id>/resolve",
                                        "/api/v1/process-definitions/<key>/versions/<int:n>"}
