@@ -89,4 +89,4 @@ class DeliveryQuerySchema(PageQuerySchema):
 
 
 class DeadLetterQuerySchema(PageQuerySchema):
-    webhook_id = fields.Integer(validate=validate.Range(min=1))
+    webhook_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))

@@ -165,3 +165,11 @@ def test_a_hooks_deliveries_over_http(client, api_users, deploy, start_case, run
         assert client.get(f"{V1}/webhooks/999/deliveries", headers=root).status_code == 404
     finally:
         receiver.stop()
+
+
+def test_numbers_beyond_the_columns_are_refused_not_500(client, api_users):
+    root = api_users.header("root")
+    assert client.get(f"{V1}/webhooks/dead-letters", query_string={"webhook_id": 2**40}, headers=root).status_code == 422
+    assert client.get(f"{V1}/webhooks/{2**40}/deliveries", headers=root).status_code == 404
+    assert client.post(f"{V1}/notifications/{2**40}/read", headers=root).status_code == 404
+    assert client.post(f"{V1}/notifications/read-all", json={"up_to": 2**62}, headers=root).status_code == 200
