@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.adapters import project_store
 from engine.services.outbox import publish
 from engine.adapters.models import Case, Escalation, Task
 
@@ -97,14 +98,15 @@ def escalation_raised(uow: "UnitOfWork", escalation: Escalation, row: Task) -> N
 
 def correction_requested(uow: "UnitOfWork", case_id: str, row: Task | None, reason: str | None,
                          requested_by: str | None) -> None:
-    """补正: the enterprise must correct its materials; its agent (and, once enterprise sign-ins
-    exist, the project's enterprise contact through `project_code`) is told."""
+    """补正: the enterprise must correct its materials; its agent and the project's enterprise
+    contacts (the work group's sign-ins, issue 13) are told."""
     case = _case(uow, case_id)
     if case is None:
         return
+    contacts = [c.user_name for c in project_store.contacts(uow, case.business_key)]
     _publish_case(uow, "correction.requested", case, {
         "task": task_summary(row) if row is not None else None, "reason": reason,
-        "requested_by": requested_by}, users=(case.started_by,))
+        "requested_by": requested_by}, users=(case.started_by, *contacts))
 
 
 def case_changed(uow: "UnitOfWork", case: Case, event_type: str, actor: str | None,

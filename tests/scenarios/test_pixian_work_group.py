@@ -141,6 +141,8 @@ def test_the_pixian_work_group_from_signing_to_removal(story, runtime, integrato
     # a body asks for 补正: the enterprise reads the request and answers it itself
     story.do("ItemAccept", {"decision": "correction", "missing_materials": [{"name": "总平面图", "reason": "未盖章"}]},
              item="建设用地规划许可证")
+    timers.run_due(runtime)  # the enterprise is told in its own notifications, not only through the agent
+    assert any(t.startswith("补正通知") for t in notified(story, wangxue))
     [request] = call(story, "GET", f"/projects/{CODE}", wangxue)["corrections"]
     assert request["materials"] == [{"name": "总平面图", "reason": "未盖章"}]
     assert request["requested_by"] == "county.zrzyj"
