@@ -24,6 +24,12 @@ def _config(title: str, height: int) -> dict[str, Any]:
                 truncate_label=12, no_data_text="所选期间没有数据")
 
 
+def _label(row: dict[str, Any]) -> str:
+    """A body's name short enough for the axis (pygal sizes margins for Latin text; CJK is wider)."""
+    name = row["name"] or row["department"]
+    return name if len(name) <= 10 else name[:9] + "…"
+
+
 def _render(chart: Any) -> str:
     """The SVG without pygal's inline configuration script (its tooltips need JavaScript we do
     not serve; an <img> would not run it anyway)."""
@@ -36,8 +42,9 @@ def _render(chart: Any) -> str:
 def department_days(rows: list[dict[str, Any]], limit: int = 15) -> str:
     """Working days used per item (median, p90) against the limit, for the busiest bodies."""
     shown = sorted((r for r in rows if r["decided"]), key=lambda r: -r["decided"])[:limit]
-    chart = pygal.HorizontalBar(**_config("各部门办理用时（工作日）：中位数、P90 与时限", 120 + 46 * max(len(shown), 1)))
-    chart.x_labels = [r["name"] or r["department"] for r in shown]
+    chart = pygal.HorizontalBar(**_config("各部门办理用时（工作日）：中位数、P90 与时限", 120 + 46 * max(len(shown), 1)),
+                                margin_left=60)  # CJK labels are wider than pygal reckons
+    chart.x_labels = [_label(r) for r in shown]
     chart.add("用时中位数", [r["days_median"] for r in shown])
     chart.add("用时P90", [r["days_p90"] for r in shown])
     chart.add("时限中位数", [r["limit_median"] for r in shown])
@@ -47,8 +54,9 @@ def department_days(rows: list[dict[str, Any]], limit: int = 15) -> str:
 def department_on_time(rows: list[dict[str, Any]], limit: int = 15) -> str:
     """Share decided on time, per body (percent)."""
     shown = sorted((r for r in rows if r["on_time_share"] is not None), key=lambda r: -r["decided"])[:limit]
-    chart = pygal.HorizontalBar(**_config("按时办结率（%）", 120 + 30 * max(len(shown), 1)), range=(0, 100))
-    chart.x_labels = [r["name"] or r["department"] for r in shown]
+    chart = pygal.HorizontalBar(**_config("按时办结率（%）", 120 + 30 * max(len(shown), 1)), range=(0, 100),
+                                margin_left=60)
+    chart.x_labels = [_label(r) for r in shown]
     chart.add("按时办结率", [round(r["on_time_share"] * 100, 1) for r in shown])
     return _render(chart)
 

@@ -32,6 +32,7 @@ def test_statistics_pages_in_a_browser(story, cases, runtime, server, chrome, sc
     chrome.find_element(By.NAME, "username").send_keys("director")
     chrome.find_element(By.NAME, "password").send_keys(PASSWORD)
     chrome.find_element(By.CSS_SELECTOR, "main form button.primary").click()
+    WebDriverWait(chrome, 30).until(lambda d: "/console/login" not in d.current_url)  # signed in
     chrome.get(f"{server}/console/stats?{MARCH}")
     assert "并联审批节省 56%" in chrome.find_element(By.TAG_NAME, "main").text
     images = chrome.find_elements(By.CSS_SELECTOR, "img.chart")
