@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case as when, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import Escalation, StatCase, StatItem, Task
+from engine.adapters.models import Escalation, Question, QuestionAddressee, StatCase, StatItem, Task
 
 
 def _in(column: Any, values: list[str] | None) -> Any:
@@ -174,6 +174,19 @@ def questions(session: Session, departments: list[str] | None, start: datetime |
         .where(StatItem.form_key == form_key, _period(StatItem.received_at, start, end),
                _in(StatItem.department, departments))
         .group_by(StatItem.department)).all()
+    return {d: {"questions": n, "answered_within": int(a or 0)} for d, n, a in rows if d}
+
+
+def work_group_questions(session: Session, departments: list[str] | None, start: datetime | None,
+                         end: datetime | None) -> dict[str, dict[str, int]]:
+    """Per body: work-group questions (issue 13) addressed to it and asked in the period, and
+    those it answered within the region's hours (each addressed body has its own clock)."""
+    rows = session.execute(
+        select(QuestionAddressee.department, func.count(),
+               func.sum(when((QuestionAddressee.on_time.is_(True), 1), else_=0)))
+        .join(Question, Question.id == QuestionAddressee.question_id)
+        .where(_period(Question.asked_at, start, end), _in(QuestionAddressee.department, departments))
+        .group_by(QuestionAddressee.department)).all()
     return {d: {"questions": n, "answered_within": int(a or 0)} for d, n, a in rows if d}
 
 

@@ -102,22 +102,27 @@ DEPARTMENT_FIGURES: dict[str, DepartmentFigure] = {}
 
 def register_department_figure(name: str, provider: DepartmentFigure) -> None:
     """Add (or replace) a per-body figure: `provider(uow, departments, period)` returns, per body
-    code, the columns it adds to the league table. The questions module replaces
-    `questions` with its own source (its question table) this way."""
+    code, the columns it adds to the league table."""
     DEPARTMENT_FIGURES[name] = provider
 
 
-def _questions_from_enquiries(uow: "UnitOfWork", departments: list[str] | None,
-                              period: Period) -> dict[str, dict[str, Any]]:
-    """Questions to a body (the enterprise_enquiry process: `enquiry_answer` steps) received in
-    the period, and how many it answered within 24 hours (natural hours, as the rule says)."""
-    found = q.questions(uow.session, departments, period.start, period.end, QUESTION_FORM, QUESTION_HOURS)
+def _questions(uow: "UnitOfWork", departments: list[str] | None, period: Period) -> dict[str, dict[str, Any]]:
+    """Questions to a body received in the period, and how many it answered within its hours
+    (natural hours, 24 by default): the work groups' questions (issue 13) and the questions of
+    the enterprise_enquiry process (`enquiry_answer` steps), added together."""
+    found: dict[str, dict[str, int]] = {}
+    for source in (q.work_group_questions(uow.session, departments, period.start, period.end),
+                   q.questions(uow.session, departments, period.start, period.end, QUESTION_FORM, QUESTION_HOURS)):
+        for department, counts in source.items():
+            total = found.setdefault(department, {"questions": 0, "answered_within": 0})
+            total["questions"] += counts["questions"]
+            total["answered_within"] += counts["answered_within"]
     return {d: {"questions": v["questions"], "questions_answered_24h": v["answered_within"],
                 "questions_answered_24h_share": figures.share(v["answered_within"], v["questions"])}
             for d, v in found.items()}
 
 
-register_department_figure("questions", _questions_from_enquiries)
+register_department_figure("questions", _questions)
 
 DEPARTMENT_COLUMNS = (
     ("department", "部门代码"), ("name", "部门"), ("region", "地区"), ("level", "层级"),

@@ -127,6 +127,12 @@ def test_the_pixian_work_group_from_signing_to_removal(story, runtime, integrato
     thread = call(story, "GET", f"/projects/{CODE}/questions", story.staff("county.zjj"))["items"]
     assert [a["on_time"] for q in thread for a in q["addressees"]] == [True, True, False]
     assert {q["state"] for q in thread} == {"answered"}
+    # 考核: the bodies' league table counts each body's questions and those answered within 24 h
+    league = call(story, "GET", "/stats/departments", story.user("root", "admin"),
+                  query_string={"from": "2026-03-01", "to": "2026-03-31", "region": "pidu"})
+    by_body = {row["department"]: row for row in league["departments"]}
+    assert [(by_body[d]["questions"], by_body[d]["questions_answered_24h"])
+            for d in ("county.zjj", "county.zrzyj", "county.xfjy")] == [(1, 1), (1, 1), (1, 0)]
 
     # 投促局 hands the project to the agent: the agent-handled case, in the agent's name
     assert call(story, "POST", "/cases", promoter, 403, json={"process_key": "one_window_agency",
