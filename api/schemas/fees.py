@@ -159,7 +159,7 @@ class ReconciliationRowSchema(Schema):
     reference = fields.String(allow_none=True)
 
 
-class DepartmentTotalsSchema(Schema):
+class ReconciliationTotalsSchema(Schema):
     department = fields.String(required=True)
     name = fields.String(required=True)
     collected_fen = fields.Integer(required=True)
@@ -173,7 +173,7 @@ class ReconciliationSchema(Schema):
     date = fields.Date(required=True, attribute="day")
     department = fields.String(allow_none=True)
     rows = fields.List(fields.Nested(ReconciliationRowSchema), required=True)
-    totals = fields.List(fields.Nested(DepartmentTotalsSchema), required=True)
+    totals = fields.List(fields.Nested(ReconciliationTotalsSchema), required=True)
 
 
 class BillListQuerySchema(Schema):
