@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from SpiffWorkflow.task import Task
 
-from engine.adapters.fast_specs import FastTaskConverter, fast_uuid, forget_uuid_cache
+from engine.adapters.fast_specs import PLAIN_STATE, FastTaskConverter, fast_uuid, forget_uuid_cache, plain_state
 from engine.domain.bpmn.stable_specs import ParallelMultiInstanceTask, SequentialMultiInstanceTask, stabilize
 from engine.adapters.case_cache import CaseStateCache
 from engine.domain.expressions import SafeScriptEngine
@@ -123,9 +123,17 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 
 def load_state(text: str, spec: BpmnProcessSpec,
                subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
+    """The workflow saved as `text` (SpiffWorkflow's `deserialize_json`, with the specs from the
+    cache; a plain state's values are not copied once more, see `fast_specs.plain_state`)."""
     token = _specs.set((spec, subprocess_specs))
     try:
-        workflow = STATE_SERIALIZER.deserialize_json(text)
+        dct = json.loads(text, cls=STATE_SERIALIZER.json_decoder_cls)
+        plain = PLAIN_STATE.set(plain_state(text, dct, STATE_SERIALIZER.VERSION))
+        try:
+            STATE_SERIALIZER.migrate(dct)
+            workflow = STATE_SERIALIZER.from_dict(dct)
+        finally:
+            PLAIN_STATE.reset(plain)
     finally:
         _specs.reset(token)
     workflow.script_engine = SCRIPT_ENGINE
