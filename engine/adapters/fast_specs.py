@@ -64,7 +64,7 @@ def plain_state(text: str, dct: dict[str, Any], version: str) -> bool:
       and task dicts have a `typename` key — so no other dict anywhere has one (an extra
       occurrence, even a string value "typename", makes the counts differ).
     Under these, every value below a task is made of dicts without `typename`, lists, strings,
-    numbers, booleans and None, on which `restore` is an identity-preserving copy."""
+    numbers, booleans and None, of which `restore` makes a copy of the same structure and types."""
     if dct.get("serializer_version") != version:
         return False
     if "\\u006" in text or "\\u007" in text:
