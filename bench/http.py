@@ -331,7 +331,7 @@ def measure(runtime: Any, database_url: str, quick: bool, rounds: int, log=print
             log(f"  round {r + 1}: start {rate:.0f}/s, complete {saturated:.0f}/s "
                 f"(p50 {per_round['complete_p50_ms'][-1]} ms, p99 {per_round['complete_p99_ms'][-1]} ms at "
                 f"{saturated / 2:.0f}/s), GET case(300) p50 {per_round['get_case_p50_ms'][-1]} ms")
-        rows = 20_000 if quick else 100_000
+        rows = 20_000 if quick else 1_000_000  # issue 16: the inbox at 10^6 task rows
         fill_tasks(runtime, rows, log)
         inbox = []
         for r in range(rounds):

@@ -13,9 +13,13 @@ What is cheaper than the stock converter (profile at 256 branches, see docs/benc
 - data delta: a value that is the very same object as the parent's is equal without a deep
   comparison (`is` before `!=`); a task whose data dict *is* its parent's has an empty delta.
 - empty `internal_data` / delta updates skip the registry's recursive restore.
+- plain states (`plain_state`): when a state's text proves that no value in it is a typed
+  object (no `typename` key besides the workflow's and the tasks' own), the decoded JSON values
+  are used as they are instead of being copied by the registry's recursive `restore`.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID, SafeUUID
 
@@ -28,6 +32,44 @@ _new = object.__new__
 _set = object.__setattr__
 _UNKNOWN = SafeUUID.unknown
 _WAITING = TaskState.WAITING
+_TYPENAME_TOKEN = '"typename"'
+
+# True while `load_state` restores a state `plain_state` accepted (see there).
+PLAIN_STATE: ContextVar[bool] = ContextVar("plain_state", default=False)
+
+
+def _structural_typenames(dct: dict[str, Any]) -> int:
+    """How many `typename` keys the (sub)workflow dict and its task dicts themselves have."""
+    count = 1 if "typename" in dct else 0
+    tasks = dct.get("tasks")
+    if isinstance(tasks, dict):
+        count += sum(1 for task in tasks.values() if isinstance(task, dict) and "typename" in task)
+    subprocesses = dct.get("subprocesses")
+    if isinstance(subprocesses, dict):
+        count += sum(_structural_typenames(sub) for sub in subprocesses.values() if isinstance(sub, dict))
+    return count
+
+
+def plain_state(text: str, dct: dict[str, Any], version: str) -> bool:
+    """Whether the decoded state `dct` of `text` holds no typed value outside its structure, so
+    that SpiffWorkflow's `registry.restore` would return a plain deep copy of every task's data,
+    delta and internal data — and the decoded values themselves can be used instead (they are a
+    fresh tree from `json.loads`, each referenced from exactly one place, dropped after loading).
+
+    The rule, conservative in every doubt (a False only costs the copy):
+    - `dct` is at the current serializer `version` (no migration could add typed values);
+    - the text contains no `\\u006`/`\\u007` escape, so a key spelled `typename` after decoding is
+      spelled `"typename"` in the text (its letters are U+0061..U+0079);
+    - the token `"typename"` occurs in the text exactly as often as the workflow, subprocess
+      and task dicts have a `typename` key — so no other dict anywhere has one (an extra
+      occurrence, even a string value "typename", makes the counts differ).
+    Under these, every value below a task is made of dicts without `typename`, lists, strings,
+    numbers, booleans and None, of which `restore` makes a copy of the same structure and types."""
+    if dct.get("serializer_version") != version:
+        return False
+    if "\\u006" in text or "\\u007" in text:
+        return False
+    return text.count(_TYPENAME_TOKEN) == _structural_typenames(dct)
 
 
 def fast_uuid(text: str, cache: dict[str, UUID]) -> UUID:
@@ -103,7 +145,7 @@ class FastTaskConverter(TaskConverter):
         cache = workflow.__dict__.get("_ow_uuids")
         if cache is None:
             cache = workflow._ow_uuids = {}
-        restore = self.registry.restore
+        restore = _identity if PLAIN_STATE.get() else self.registry.restore
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
         task = self.target_class(workflow, task_spec, state=dct["state"], id=fast_uuid(dct["id"], cache))
         parent_text = dct["parent"]
@@ -129,6 +171,10 @@ class FastTaskConverter(TaskConverter):
             data = restore(dct["data"])
         task.data = data
         return task
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def forget_uuid_cache(workflow: Any) -> None:

@@ -91,8 +91,13 @@ def before_commit(uow: "UnitOfWork") -> None:
     tools = Tools(uow)
     for case_id in sorted(set(items) | cases):
         changed = False
-        for key in sorted(items.get(case_id, ())):
-            changed = refresh_item(uow, case_id, key, tools) or changed
+        # One flush for the case's item rows instead of one per item (a start with 16 items in
+        # 8 bodies flushed 8 times): each item's two queries read only that item's task rows and
+        # summary row, which the pending rows of the other items cannot match, and task rows
+        # do not change here. The case's row below reads the items with autoflush as before.
+        with session.no_autoflush:
+            for key in sorted(items.get(case_id, ())):
+                changed = refresh_item(uow, case_id, key, tools) or changed
         case = session.get(Case, case_id)
         if case is not None and (case_id in cases or changed and case.status != "running"
                                  or session.get(StatCase, case_id) is None):

@@ -29,3 +29,25 @@ def test_ready_scan_matches_spiffworkflow(runtime):
         expected = flow.workflow.get_tasks(state=TaskState.READY, manual=True)
         assert len(expected) == 5
         assert {t.id for t in ready_manual_tasks(flow.workflow)} == {t.id for t in expected}
+
+
+def test_peer_shape_opens_sixteen_items_once_accepted(runtime):
+    """`python -m bench --scenario peer` drives this process: one accept task, then 16 items."""
+    from bench import items, peer
+    from engine.domain.access import Actor
+    from engine.services import cases
+    peer.deploy(runtime)
+    agent, admin = Actor("bench-agent", "agent"), Actor("bench-admin", "admin")
+    with runtime.unit_of_work() as uow:
+        case = cases.start_case(uow, agent, peer.PROCESS_KEY, "peer-smoke", project={"name": "p"},
+                                variables={"items": items(peer.ITEMS)}).case
+        uow.commit()
+    with runtime.unit_of_work(write=False) as uow:
+        open_tasks = [t for t in cases.case_tasks(uow, case.id) if t.state == "ready"]
+    assert [t.element_id for t in open_tasks] == ["Accept"]
+    with runtime.unit_of_work() as uow:
+        cases.complete_task(uow, admin, open_tasks[0].id, {"decision": "approve"})
+        uow.commit()
+    with runtime.unit_of_work(write=False) as uow:
+        ready = [t for t in cases.case_tasks(uow, case.id) if t.state == "ready"]
+    assert len(ready) == peer.ITEMS and {t.element_id for t in ready} == {"Decide_item"}
