@@ -129,15 +129,15 @@ class Demo:
         self.step(case_id, "PreReview", STANDARD["PreReview"])
         self.step(case_id, "Intake", STANDARD["Intake"])
 
-    def drive(self, case_id: str, limit: int = 200) -> None:
-        """Complete every ready task with a plain approval until the case ends."""
+    def drive(self, case_id: str, limit: int = 200, hours: float = 3) -> None:
+        """Complete every ready task with a plain approval until the case ends, `hours` apart."""
         for _ in range(limit):
             ready = [t for t in self.ready(case_id) if t.element_id in STANDARD]
             if not ready:
                 return
             task = ready[0]
             self.do(task, STANDARD[task.element_id] or agreement())
-            self.advance(hours=3)
+            self.advance(hours=hours)
 
     def advance(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
@@ -199,6 +199,12 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         late2 = demo.open("郫都区新能源电池配套项目", "2026-510117-38-01-000109", 109)
         demo.through_intake(late2, ["stage1_project_land"])
         made.append((late2, "刚超期：红牌，一、二级督办"))
+        # Two more closed projects, at a slower pace, so the statistics have a spread to show.
+        for serial, name, pace in [(111, "郫都区农产品冷链加工项目", 20), (112, "郫都区智慧物流分拨中心", 9)]:
+            closed = demo.open(name, f"2026-510117-59-01-000{serial}", serial, ["stage1_project_land"])
+            demo.through_intake(closed, ["stage1_project_land"])
+            demo.drive(closed, hours=pace)
+            made.append((closed, "已办结"))
         demo.walk_to(t0 + timedelta(days=13))
         # Close to its deadline: yellow.
         near = demo.open("郫都区川菜调味品产业园", "2026-510117-14-02-000110", 110)
