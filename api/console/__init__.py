@@ -12,6 +12,7 @@ from flask import Flask
 from api.console import (views_admin, views_auth, views_cases, views_design,  # noqa: F401 (routes)
                          views_escalations, views_fees, views_notifications, views_projects, views_stats, views_tasks,
                          views_webhooks, views_work)
+from api.console import views_project_contacts  # noqa: F401 (routes)
 from api.console.blueprint import blueprint
 from api.console.web import install
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
 
+from api.console import i18n_errors
 from engine.services.progress import STAGE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
@@ -178,6 +179,8 @@ _PASSWORD_SHORT = re.compile(r"^must have at least (\d+) characters$")
 
 def field_message(message: str) -> str:
     """One validation message of a form field, in Chinese."""
+    if (said := i18n_errors.field_message(message)) is not None:
+        return said
     if match := _PASSWORD_SHORT.match(message):
         return f"至少 {match.group(1)} 个字符"
     if message.startswith("must be "):
@@ -225,7 +228,18 @@ _DETAILS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), t) for p, t in [
 
 def detail(message: str) -> str:
     """An engine error's detail (English) for a person reading the console."""
+    if (said := i18n_errors.detail(message)) is not None:
+        return said
     for pattern, text in _DETAILS:
         if pattern.match(message):
             return pattern.sub(text, message)
     return message
+
+FIELD_LABELS = i18n_errors.FIELD_LABELS
+
+
+def field_errors(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """An Invalid's per-field messages for an error page: (the field's name in Chinese, message)."""
+    return [(i18n_errors.FIELD_LABELS.get(field, field), field_message(str(message)))
+            for field, messages in errors.items()
+            for message in (messages if isinstance(messages, list) else [messages])][:20]

@@ -10,7 +10,7 @@ from api.console.web import actor, page
 from api.runtime import runtime
 from engine.services import workbench
 from engine.errors import Invalid
-from engine.services import escalation
+from engine.services import escalation, question_escalations
 
 MAX_NOTE = 2000
 
@@ -25,11 +25,13 @@ def escalations() -> Response:
     with rt.unit_of_work(write=False) as uow:
         rows = escalation.list_escalations(uow, who, status=None if status == "all" else status, limit=500)
         names = workbench.case_names(uow, {e.case_id for e in rows})
+        asked = question_escalations.board(uow, who, status=None if status == "all" else status)
     levels: dict[int, list] = {}
     for row in sorted(rows, key=lambda e: (e.level, e.raised_at)):
         levels.setdefault(row.level, []).append(row)
     return page("escalations.html", levels=sorted(levels.items()), names=names, current=status or "all",
-                statuses=escalation.STATUSES, now=rt.clock(), notice=notice(), total=len(rows))
+                statuses=escalation.STATUSES, now=rt.clock(), notice=notice(), total=len(rows),
+                questions=asked)
 
 
 @blueprint.post("/escalations/<int:escalation_id>/resolve")

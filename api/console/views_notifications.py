@@ -50,6 +50,10 @@ def open_notification(notification_id: int) -> Response:
         return redirect(url_for("console.escalations"), code=303)
     if row.case_id:
         return redirect(url_for("console.case", case_id=row.case_id), code=303)
+    project_code = (row.data or {}).get("project_code")
+    if isinstance(project_code, str) and project_code:  # a work group's question or project event
+        anchor = f"#q{row.data['question_id']}" if isinstance(row.data.get("question_id"), int) else ""
+        return redirect(url_for("console.project_page", code=project_code) + anchor, code=303)
     return redirect(url_for("console.notifications_page"), code=303)
 
 

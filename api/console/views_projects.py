@@ -118,6 +118,12 @@ def project_add() -> Response:
 
 @blueprint.get("/projects/<code>")
 def project_page(code: str) -> Response:
+    return render_project(code)
+
+
+def render_project(code: str, status: int = 200, **extra: Any) -> Response:
+    """A project's page; `extra` adds what a form posted on it shows again (its errors, a result
+    shown once)."""
     who = actor()
     rt = runtime()
     with rt.unit_of_work(write=False) as uow:
@@ -132,13 +138,15 @@ def project_page(code: str) -> Response:
             "start": project.state == "active" and bool(project.agent) and (
                 who.is_admin or project.agent == who.name
                 or projects._has_region_role(uow, who, project, "promoter")),  # noqa: SLF001
+            "contact": project.state == "active" and (who.is_admin or (who.role == "agent" and project.agent == who.name)),
         }
         outside = [b for b in organisation.list() if b.code not in {m["department"] for m in shown.members}
                    and b.region in {project.region, *(r.code for r in organisation.region_chain(project.region))}]
         region_name = organisation.region(project.region).full_name
-    return page("project.html", project=project, shown=shown, may=may, outside=outside, region_name=region_name,
-                reasons=rules.REMOVAL_REASONS, states=STATE_NAMES, events=EVENT_NAMES, asked_as=ASKED_AS,
-                now=rt.clock(), notice=_notice())
+    context: dict[str, Any] = {"contact_form": {}, "contact_errors": {}, "created": None, **extra}
+    return page("project.html", status=status, project=project, shown=shown, may=may, outside=outside,
+                region_name=region_name, reasons=rules.REMOVAL_REASONS, states=STATE_NAMES, events=EVENT_NAMES,
+                asked_as=ASKED_AS, now=rt.clock(), notice=_notice(), **context)
 
 
 def _may_ask(uow, who, project) -> bool:  # type: ignore[no-untyped-def]

@@ -56,8 +56,10 @@ def see_other(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
-def error_page(status: int, message: str, back: str | None = None) -> Response:
-    return page("error.html", status=status, status_code=status, message=message,
+def error_page(status: int, message: str, back: str | None = None,
+               fields: list[tuple[str, str]] | None = None) -> Response:
+    """The error page; `fields` lists an Invalid's per-field messages (name, message) under it."""
+    return page("error.html", status=status, status_code=status, message=message, fields=fields or [],
                 back=back or g.get("back") or url_for("console.home"))
 
 
@@ -104,7 +106,7 @@ def install(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
-        return error_page(status, i18n.detail(error.detail))
+        return error_page(status, i18n.detail(error.detail), fields=i18n.field_errors(error.errors))
 
     @blueprint.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -46,7 +46,7 @@ def test_add_ask_answer_remove_through_the_pages(group, people, browser, runtime
     assert page.count("提交答复") == 1  # its own row only
     answer_url = re.search(r'action="(/console/questions/\d+/answer)"', page).group(1)
     refused = body.post(answer_url, {"answer": "可以", "preliminary_opinion": " "})
-    assert refused.status_code == 422 and "preliminary_opinion" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "初步意见</strong>：此项必填" in refused.get_data(as_text=True)
     assert "初步意见" in refused.get_data(as_text=True)
     done = body.post(answer_url, {"answer": "可以同步办理", "preliminary_opinion": "3个工作日内核发"})
     assert done.status_code == 303
@@ -74,7 +74,7 @@ def test_a_bad_project_form_says_what_is_wrong_and_keeps_the_input(group):
     response = group.post("/console/projects", {"code": "2026-1234", "name": "x", "enterprise_name": "",
                                                 "contact_name": "王雪", "members": ["county.zjj"]})
     text = response.get_data(as_text=True)
-    assert response.status_code == 422 and "项目代码：must look like" in text and "企业名称：required" in text
+    assert response.status_code == 422 and "项目代码：格式应为 YYYY-DDDDDD-II-TT-NNNNNN" in text and "企业名称：此项必填" in text
     assert text.count('class="field invalid"') == 2 and 'value="2026-1234"' in text
 
 

@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from api.console.demo import work_groups
 from api.runtime import runtime
 from engine.adapters.migrate import upgrade
 from engine.adapters.models import Task, User
@@ -47,6 +48,8 @@ PEOPLE = [  # name, role, department, who they are
     ("qian.fgj", "leader", "county.fgj", "郫都区发改局 领导"),
     ("wu.zwfw", "leader", "county.zwfw", "郫都区政务服务中心 窗口协调（一级）"),
     ("zheng.zf", "government", "county.zf", "郫都区人民政府 协调（三级）"),
+    work_groups.PROMOTER,
+    work_groups.ENTERPRISE,
 ]
 
 
@@ -126,15 +129,15 @@ class Demo:
         self.step(case_id, "PreReview", STANDARD["PreReview"])
         self.step(case_id, "Intake", STANDARD["Intake"])
 
-    def drive(self, case_id: str, limit: int = 200) -> None:
-        """Complete every ready task with a plain approval until the case ends."""
+    def drive(self, case_id: str, limit: int = 200, hours: float = 3) -> None:
+        """Complete every ready task with a plain approval until the case ends, `hours` apart."""
         for _ in range(limit):
             ready = [t for t in self.ready(case_id) if t.element_id in STANDARD]
             if not ready:
                 return
             task = ready[0]
             self.do(task, STANDARD[task.element_id] or agreement())
-            self.advance(hours=3)
+            self.advance(hours=hours)
 
     def advance(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
@@ -196,6 +199,12 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         late2 = demo.open("郫都区新能源电池配套项目", "2026-510117-38-01-000109", 109)
         demo.through_intake(late2, ["stage1_project_land"])
         made.append((late2, "刚超期：红牌，一、二级督办"))
+        # Two more closed projects, at a slower pace, so the statistics have a spread to show.
+        for serial, name, pace in [(111, "郫都区农产品冷链加工项目", 20), (112, "郫都区智慧物流分拨中心", 9)]:
+            closed = demo.open(name, f"2026-510117-59-01-000{serial}", serial, ["stage1_project_land"])
+            demo.through_intake(closed, ["stage1_project_land"])
+            demo.drive(closed, hours=pace)
+            made.append((closed, "已办结"))
         demo.walk_to(t0 + timedelta(days=13))
         # Close to its deadline: yellow.
         near = demo.open("郫都区川菜调味品产业园", "2026-510117-14-02-000110", 110)
@@ -212,6 +221,21 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
                   item="建设用地规划许可证")
         demo.step(busy, "ItemAccept", STANDARD["ItemAccept"], item="用地预审与选址意见书")
         made.append((busy, "并联审批中：已批、审查中、补正中"))
+        # Its work group: the enterprise asks; the housing bureau answers within the 24 hours. The
+        # planning bureau sets a fee the window collects; the land office's fee stays due.
+        busy_code = "2026-510117-73-01-000105"
+        work_groups.add_work_group(demo, busy_code, "郫都区新材料研发中心", "郫都区新材料研发中心有限公司",
+                                   _credit_code(105), AGENT)
+        asked = work_groups.ask(demo, busy_code, "施工许可能否与施工图审查同步推进？需要提前准备哪些材料？",
+                                ["county.zjj"])
+        demo.advance(hours=4)
+        work_groups.answer(demo, asked, demo.actors["sun.zjj"], "可以同步推进：施工图审查合格书出具当日即可申请施工许可。",
+                           "同意并联办理，请提前准备施工合同和监理合同。")
+        bill = work_groups.set_fee(demo, busy, "county.zrzyj", "城市基础设施配套费",
+                                   "《四川省城市基础设施配套费征收管理办法》", 1_500_000)
+        demo.advance(hours=2)
+        work_groups.pay_at_window(demo, bill, AGENT)
+        work_groups.set_fee(demo, late2, "county.zrzyj", "土地复垦费", "《土地复垦条例》第十八条", 860_000)
         # 出错: an auxiliary item names a body that does not exist.
         # 出错: a step fails on bad data (a land area of 0 in a demonstration process) and waits for an operator.
         with rt.unit_of_work() as uow:
@@ -230,6 +254,9 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         review = demo.open("郫都区医疗器械产业化项目", "2026-510117-35-01-000108", 108)
         demo.step(review, "Agreement", agreement())
         made.append((review, "材料预审中（窗口）"))
+        demo.walk_to(now - timedelta(hours=30))
+        # A question the environment bureau leaves unanswered: red after 24 hours, then the window coordinates.
+        work_groups.ask(demo, busy_code, "环评审批能否采用告知承诺制？厂区扩建是否需要重新报批？", ["county.sthjj"])
         demo.walk_to(now)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
