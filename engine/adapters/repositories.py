@@ -47,6 +47,10 @@ class Repository(Generic[Row]):
         self.session.flush()
         return row
 
+    def flush(self) -> None:
+        """Write what was added or changed now (ids for history events; unique keys checked here)."""
+        self.session.flush()
+
     def reload(self, row: Row) -> Row:
         """Read the row again (after a lock: the version another command committed)."""
         self.session.refresh(row)
@@ -98,6 +102,12 @@ class TaskRepository(Repository[Task]):
         """The task as committed now (read after its case was locked)."""
         return self.session.execute(select(Task).where(Task.id == task_id)
                                     .execution_options(populate_existing=True)).scalar_one()
+
+    def with_items(self, case_id: str) -> list[Task]:
+        """A case's task rows that name an approval item at a body, in the order they began."""
+        return list(self.session.scalars(select(Task).where(
+            Task.case_id == case_id, Task.department.is_not(None), Task.item.is_not(None))
+            .order_by(Task.created_at, Task.id)))
 
     def departments_of_case(self, case_id: str) -> set[str]:
         """The bodies a case has (or had) a task at."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
+from engine.adapters.bill_repository import BillRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -20,7 +21,8 @@ class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
-    `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`),
+    `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
+    `bills`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.deployments = DeploymentRepository(self.session)
         self.console_sessions = ConsoleSessionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.bills = BillRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -41,6 +41,9 @@ class FakeRepository:
     def reload(self, row: Any) -> Any:
         return row  # one process, one copy: nothing committed elsewhere
 
+    def flush(self) -> None:
+        pass  # ids are given on `add`
+
     def where(self, **values: Any) -> list[Any]:
         return [row for row in self.rows.values()
                 if all(getattr(row, name) == value for name, value in values.items())]
@@ -53,6 +56,9 @@ class FakeTasks(FakeRepository):
 
     def fresh(self, task_id: str) -> Any:
         return self.rows[task_id]
+
+    def with_items(self, case_id: str) -> list[Any]:
+        return [row for row in self.of_case(case_id) if row.department is not None and row.item is not None]
 
     def departments_of_case(self, case_id: str) -> set[str]:
         return {row.department for row in self.where(case_id=case_id) if row.department is not None}
@@ -182,6 +188,99 @@ class FakeOutbox(FakeRepository):
         return 1 + max((row.case_seq or 0 for row in self.rows.values() if row.case_id == case_id), default=0)
 
 
+class FakeBills(FakeRepository):
+    """Bills, fee items and payments (`engine.adapters.bill_repository`): each table its own dict."""
+
+    def __init__(self, cases: FakeCases) -> None:
+        super().__init__()
+        self.cases = cases
+        self.items = FakeRepository()
+        self.paid = FakeRepository()  # payments
+
+    def _table(self, row: Any) -> FakeRepository:
+        kind = type(row).__name__
+        return self.items if kind == "FeeItem" else self.paid if kind == "Payment" else self
+
+    def add(self, row: Any) -> None:
+        table = self._table(row)
+        FakeRepository.add(table, row) if table is self else table.add(row)
+
+    def add_now(self, row: Any) -> Any:
+        self.add(row)
+        return row
+
+    def delete(self, row: Any) -> None:
+        table = self._table(row)
+        FakeRepository.delete(table, row) if table is self else table.delete(row)
+
+    def fresh(self, bill_id: str) -> Any:
+        return self.get(bill_id)
+
+    def by_number(self, number: str) -> Any:
+        return next(iter(self.where(number=number)), None)
+
+    def by_open_key(self, open_key: str) -> Any:
+        return next(iter(self.where(open_key=open_key)), None)
+
+    def of_case(self, case_id: str) -> list[Any]:
+        return self.where(case_id=case_id)
+
+    def fee_item(self, fee_item_id: int) -> Any:
+        return self.items.get(fee_item_id)
+
+    def fee_items(self, bill_ids: list[str]) -> list[Any]:
+        return sorted((i for i in self.items.rows.values() if i.bill_id in bill_ids), key=lambda i: i.id)
+
+    def has_fee_items(self, bill_id: str) -> bool:
+        return bool(self.items.where(bill_id=bill_id))
+
+    def payments(self, bill_ids: list[str]) -> list[Any]:
+        return sorted((p for p in self.paid.rows.values() if p.bill_id in bill_ids), key=lambda p: p.id)
+
+    def pending_payment(self, bill_id: str) -> Any:
+        return max(self.paid.where(bill_id=bill_id, status="pending"), key=lambda p: p.id, default=None)
+
+    def payment_by_reference(self, reference: str) -> Any:
+        return next(iter(self.paid.where(reference=reference)), None)
+
+    def mark_payments(self, reference: str, status: str) -> None:
+        for payment in self.paid.where(reference=reference):
+            payment.status = status
+
+    def of_item(self, case_id: str, item_key: str, department: str | None) -> list[Any]:
+        bill_ids = {i.bill_id for i in self.items.where(case_id=case_id, item_key=item_key, department=department)}
+        return [SimpleNamespace(number=b.number, status=b.status, total_fen=b.total_fen)
+                for b in self.rows.values() if b.id in bill_ids]
+
+    def listing(self, status: str | None, *, started_by: str | None = None, regions: list[str] | None = None,
+                with_unset_region: bool = False, department: str | None = None, limit: int = 500) -> list[Any]:
+        found = []
+        for bill in sorted(self.rows.values(), key=lambda b: (b.created_at, b.number)):
+            case = self.cases.get(bill.case_id)
+            if ((status is None or bill.status == status)
+                    and (started_by is None or case.started_by == started_by)
+                    and (regions is None or case.region in regions or (with_unset_region and case.region is None))
+                    and (department is None or self.items.where(bill_id=bill.id, department=department))):
+                found.append((bill, case))
+        return found[:limit]
+
+    def departments(self, bill_ids: list[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for item in self.items.rows.values():
+            if item.bill_id in bill_ids:
+                found.setdefault(item.bill_id, set()).add(item.department)
+        return found
+
+    def settled_between(self, start: datetime, end: datetime, departments: list[str] | None) -> list[Any]:
+        def within(at: Any) -> bool:
+            return at is not None and start <= at <= end
+
+        found = [(self.get(i.bill_id), i, self.cases.get(i.case_id)) for i in self.items.rows.values()
+                 if departments is None or i.department in departments]
+        found = [(b, i, c) for b, i, c in found if within(b.paid_at) or within(b.refunded_at) or within(b.waived_at)]
+        return sorted(found, key=lambda r: (r[1].department, r[0].number, r[1].id))
+
+
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
 
@@ -198,6 +297,7 @@ class FakeUnitOfWork:
         self.deployments = FakeRepository()
         self.console_sessions = FakeConsoleSessions(self.users)
         self.outbox = FakeOutbox()
+        self.bills = FakeBills(self.cases)
         self.published: list[Any] = []
         self.committed = False
 
