@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
 from engine.adapters.bill_repository import BillRepository
+from engine.adapters.webhook_repository import WebhookRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -22,7 +23,7 @@ class UnitOfWork:
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
-    `bills`),
+    `bills`, `webhooks`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.console_sessions = ConsoleSessionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.bills = BillRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

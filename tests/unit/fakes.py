@@ -175,6 +175,7 @@ class FakeRuntime:
     def __init__(self) -> None:
         self.now = START
         self.handlers: dict[type, list] = {}
+        self.database = SimpleNamespace(kind="memory")  # no row locks to skip (webhooks.claim_due)
 
     def clock(self) -> datetime:
         return self.now
@@ -281,6 +282,81 @@ class FakeBills(FakeRepository):
         return sorted(found, key=lambda r: (r[1].department, r[0].number, r[1].id))
 
 
+class FakeWebhooks(FakeRepository):
+    """Hooks and their deliveries (`engine.adapters.webhook_repository`)."""
+
+    def __init__(self, outbox: FakeOutbox) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self.deliveries = FakeRepository()
+
+    def _table(self, row: Any) -> FakeRepository:
+        return self.deliveries if type(row).__name__ == "WebhookDelivery" else self
+
+    def add(self, row: Any) -> None:
+        table = self._table(row)
+        FakeRepository.add(table, row) if table is self else table.add(row)
+
+    def add_now(self, row: Any) -> Any:
+        self.add(row)
+        return row
+
+    def delete(self, row: Any) -> None:
+        table = self._table(row)
+        FakeRepository.delete(table, row) if table is self else table.delete(row)
+
+    def all(self) -> list[Any]:
+        return sorted(self.rows.values(), key=lambda h: h.id)
+
+    def active(self) -> list[Any]:
+        return [h for h in self.all() if h.active]
+
+    def remove_deliveries(self, hook_id: int) -> None:
+        for row in self.deliveries.where(webhook_id=hook_id):
+            self.deliveries.delete(row)
+
+    def delivery_counts(self, hook_ids: list[int]) -> list[tuple[int, str, int]]:
+        counts: dict[tuple[int, str], int] = {}
+        for row in self.deliveries.rows.values():
+            if row.webhook_id in hook_ids:
+                counts[(row.webhook_id, row.state)] = counts.get((row.webhook_id, row.state), 0) + 1
+        return [(hook_id, state, n) for (hook_id, state), n in counts.items()]
+
+    def delivery(self, delivery_id: int, *, for_update: bool = False) -> Any:
+        return self.deliveries.get(delivery_id)
+
+    def load_deliveries(self, delivery_ids: list[int]) -> list[Any]:
+        return [self.deliveries.rows[i] for i in delivery_ids if i in self.deliveries.rows]
+
+    def due(self, now: datetime, limit: int, skip_locked: bool) -> list[Any]:
+        rows = self.deliveries.rows.values()
+
+        def blocked(d: Any) -> bool:
+            event = self.outbox.get(d.event_pk)
+            return (any(e.webhook_id == d.webhook_id and e.ordering_key == d.ordering_key
+                        and e.event_pk < d.event_pk and e.state in ("pending", "dead") for e in rows)
+                    or any(o.case_id == event.case_id and o.id < event.id and o.dispatched_at is None
+                           for o in self.outbox.rows.values()))
+
+        found = [(d, self.get(d.webhook_id), self.outbox.get(d.event_pk)) for d in rows
+                 if d.state == "pending" and d.next_attempt_at <= now
+                 and (d.lease_until is None or d.lease_until < now) and self.get(d.webhook_id).active
+                 and not blocked(d)]
+        return sorted(found, key=lambda r: (r[0].next_attempt_at, r[0].event_pk))[:limit]
+
+    def deliveries_with_events(self, *, webhook_id: int | None = None, state: str | None = None,
+                               newest_first: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[Any], int]:
+        found = sorted((d for d in self.deliveries.rows.values()
+                        if (state is None or d.state == state) and (webhook_id is None or d.webhook_id == webhook_id)),
+                       key=lambda d: d.event_pk, reverse=newest_first)
+        return [(d, self.outbox.get(d.event_pk)) for d in found[offset:offset + limit]], len(found)
+
+    def pending_after(self, delivery: Any) -> int:
+        return len([d for d in self.deliveries.rows.values() if d.webhook_id == delivery.webhook_id
+                    and d.ordering_key == delivery.ordering_key and d.event_pk > delivery.event_pk
+                    and d.state == "pending"])
+
+
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
 
@@ -298,6 +374,7 @@ class FakeUnitOfWork:
         self.console_sessions = FakeConsoleSessions(self.users)
         self.outbox = FakeOutbox()
         self.bills = FakeBills(self.cases)
+        self.webhooks = FakeWebhooks(self.outbox)
         self.published: list[Any] = []
         self.committed = False
 
