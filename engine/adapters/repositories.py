@@ -82,6 +82,15 @@ class CaseRepository(Repository[Case]):
         """The open case holding a business key of a process (`cases.open_key`)."""
         return self.session.scalar(select(Case).where(Case.open_key == open_key))
 
+    def open_of_definition(self, definition_id: int, statuses: tuple[str, ...],
+                           case_ids: list[str] | None = None) -> list[Case]:
+        """The cases of one deployed version in these statuses (only `case_ids`, when given),
+        oldest first."""
+        query = select(Case).where(Case.definition_id == definition_id, Case.status.in_(statuses))
+        if case_ids is not None:
+            query = query.where(Case.id.in_(case_ids))
+        return list(self.session.scalars(query.order_by(Case.started_at, Case.id)))
+
     def is_new(self, case_id: str) -> bool:
         """Whether the case is being started in this unit of work (not written yet: it has no
         rows elsewhere, which saves a query)."""
@@ -194,6 +203,11 @@ class IncidentRepository(Repository[Incident]):
         if state != "all":
             query = query.where(Incident.state == state)
         return list(self.session.scalars(query.order_by(Incident.created_at, Incident.id)))
+
+    def open_of_task(self, task_id: str) -> list[Incident]:
+        """A task's open incidents."""
+        return list(self.session.scalars(select(Incident).where(Incident.task_id == task_id,
+                                                                Incident.state == "open")))
 
 
 class UserRepository(Repository[User]):

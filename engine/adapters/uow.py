@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from engine.adapters.models import Case
 from engine.adapters.bill_repository import BillRepository
 from engine.adapters.webhook_repository import WebhookRepository
+from engine.adapters.migration_repository import MigrationRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -23,7 +24,7 @@ class UnitOfWork:
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
-    `bills`, `webhooks`),
+    `bills`, `webhooks`, `migrations`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.bills = BillRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
+        self.migrations = MigrationRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

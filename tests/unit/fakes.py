@@ -85,6 +85,11 @@ class FakeCases(FakeRepository):
     def is_new(self, case_id: str) -> bool:
         return False
 
+    def open_of_definition(self, definition_id: int, statuses: tuple[str, ...],
+                           case_ids: list[str] | None = None) -> list[Any]:
+        return sorted((c for c in self.where(definition_id=definition_id) if c.status in statuses
+                       and (case_ids is None or c.id in case_ids)), key=lambda c: (c.started_at, c.id))
+
 
 class FakeEvents(FakeRepository):
     def of_case(self, case_id: str) -> list[Any]:
@@ -115,6 +120,9 @@ class FakeIncidents(FakeRepository):
     def of_case(self, case_id: str, state: str = "open") -> list[Any]:
         rows = [row for row in self.where(case_id=case_id) if state == "all" or row.state == state]
         return sorted(rows, key=lambda row: (row.created_at, row.id))
+
+    def open_of_task(self, task_id: str) -> list[Any]:
+        return self.where(task_id=task_id, state="open")
 
 
 class FakeDefinitions(FakeRepository):
@@ -357,6 +365,43 @@ class FakeWebhooks(FakeRepository):
                     and d.state == "pending"])
 
 
+class FakeMigrations(FakeRepository):
+    """Case migrations and their per-case rows (`engine.adapters.migration_repository`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items = FakeRepository()
+
+    def add(self, row: Any) -> None:
+        self.items.add(row) if type(row).__name__ == "CaseMigrationCase" else FakeRepository.add(self, row)
+
+    def add_now(self, row: Any) -> Any:
+        self.add(row)
+        return row
+
+    def item(self, item_id: int) -> Any:
+        return self.items.get(item_id)
+
+    def items_in(self, migration_id: int, statuses: tuple[str, ...], limit: int) -> list[Any]:
+        return sorted((i for i in self.items.where(migration_id=migration_id) if i.status in statuses),
+                      key=lambda i: i.id)[:limit]
+
+    def pending_item_ids(self, migration_id: int, limit: int) -> list[int]:
+        return [i.id for i in self.items_in(migration_id, ("pending",), limit)]
+
+    def pending_count(self, migration_id: int) -> int:
+        return len(self.items.where(migration_id=migration_id, status="pending"))
+
+    def oldest_running(self) -> int | None:
+        return min((m.id for m in self.where(status="running")), default=None)
+
+    def counts(self, migration_id: int) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for i in self.items.where(migration_id=migration_id):
+            found[i.status] = found.get(i.status, 0) + 1
+        return found
+
+
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
 
@@ -375,6 +420,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.bills = FakeBills(self.cases)
         self.webhooks = FakeWebhooks(self.outbox)
+        self.migrations = FakeMigrations()
         self.published: list[Any] = []
         self.committed = False
 
