@@ -223,6 +223,16 @@ class UserRepository(Repository[User]):
     def any(self) -> bool:
         return self.session.scalar(select(User.id).limit(1)) is not None
 
+    def active_names(self) -> set[str]:
+        """The names of the users not revoked."""
+        return set(self.session.scalars(select(User.name).where(User.revoked_at.is_(None))))
+
+    def active_of_department(self, department: str) -> list[tuple[str, str, str | None]]:
+        """(name, role, department) of the department's users not revoked."""
+        return [(name, role, dept) for name, role, dept in self.session.execute(
+            select(User.name, User.role, User.department).where(
+                User.department == department, User.revoked_at.is_(None)))]
+
     def by_token_hash(self, token_hash: str) -> Any:
         """(name, role, department, revoked_at) of the user with this API token: four columns, not
         an entity (it runs on every request)."""
@@ -262,6 +272,14 @@ class OutboxRepository(Repository[OutboxEvent]):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self._case_seq: tuple[Any, dict[str, int]] | None = None
+
+    def undispatched(self, limit: int, skip_locked: bool = False) -> list[OutboxEvent]:
+        """The oldest events not fanned out yet; `skip_locked` (PostgreSQL): locked for this
+        transaction, passing over those another dispatcher holds."""
+        query = select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+        if skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
 
     def next_case_seq(self, case_id: str) -> int:
         """The case's next event number: one query per case per transaction, then counted here

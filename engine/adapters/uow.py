@@ -9,6 +9,8 @@ from engine.adapters.models import Case
 from engine.adapters.bill_repository import BillRepository
 from engine.adapters.webhook_repository import WebhookRepository
 from engine.adapters.migration_repository import MigrationRepository
+from engine.adapters.external_task_store import ExternalTaskRepository
+from engine.adapters.notification_repository import NotificationRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -24,7 +26,8 @@ class UnitOfWork:
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
-    `bills`, `webhooks`, `migrations`),
+    `bills`, `webhooks`, `migrations`, `external_tasks`,
+    `notifications`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -57,6 +60,8 @@ class UnitOfWork:
         self.bills = BillRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
         self.migrations = MigrationRepository(self.session)
+        self.external_tasks = ExternalTaskRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

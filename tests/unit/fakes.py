@@ -150,6 +150,12 @@ class FakeUsers(FakeRepository):
     def any(self) -> bool:
         return bool(self.rows)
 
+    def active_names(self) -> set[str]:
+        return {u.name for u in self.rows.values() if u.revoked_at is None}
+
+    def active_of_department(self, department: str) -> list[tuple[str, str, str | None]]:
+        return [(u.name, u.role, u.department) for u in self.where(department=department) if u.revoked_at is None]
+
     def by_token_hash(self, token_hash: str) -> Any:
         user = next(iter(self.where(token_hash=token_hash)), None)
         return None if user is None else SimpleNamespace(
@@ -193,6 +199,9 @@ class FakeRuntime:
 
 
 class FakeOutbox(FakeRepository):
+    def undispatched(self, limit: int, skip_locked: bool = False) -> list[Any]:
+        return sorted(self.where(dispatched_at=None), key=lambda row: row.id)[:limit]
+
     def next_case_seq(self, case_id: str) -> int:
         return 1 + max((row.case_seq or 0 for row in self.rows.values() if row.case_id == case_id), default=0)
 
@@ -402,6 +411,58 @@ class FakeMigrations(FakeRepository):
         return found
 
 
+class FakeExternalTasks(FakeRepository):
+    """`external_tasks` rows (`engine.adapters.external_task_store`); nothing to skip: one process."""
+
+    def __init__(self, cases: FakeCases) -> None:
+        super().__init__()
+        self.cases = cases
+
+    def fetchable(self, topics: list[str], now: datetime, limit: int) -> list[Any]:
+        if limit <= 0 or not topics:
+            return []
+        found = [row for row in self.rows.values() if row.topic in topics
+                 and (row.lock_expires_at is None or row.lock_expires_at <= now)
+                 and (row.retries is None or row.retries > 0) and self.cases.get(row.case_id).status == "running"]
+        return sorted(found, key=lambda r: (-r.priority, r.created_at, r.id))[:limit]
+
+    def lock(self, task_id: str) -> Any:
+        return self.get(task_id)
+
+    def of_case(self, case_id: str) -> dict[str, Any]:
+        return {row.id: row for row in self.where(case_id=case_id)}
+
+    def listed(self, topic: str | None = None, worker: str | None = None, case_id: str | None = None,
+               locked: bool | None = None, now: datetime | None = None, limit: int = 200,
+               offset: int = 0) -> list[Any]:
+        def held(row: Any) -> bool:
+            return row.lock_expires_at is not None and row.lock_expires_at > now
+
+        found = [row for row in self.rows.values() if (topic is None or row.topic == topic)
+                 and (worker is None or row.worker == worker) and (case_id is None or row.case_id == case_id)
+                 and (locked is None or now is None or held(row) == locked)]
+        return sorted(found, key=lambda r: (r.created_at, r.id))[offset:offset + limit]
+
+    def cases_by_id(self, case_ids: set[str]) -> dict[str, Any]:
+        return {case_id: self.cases.get(case_id) for case_id in sorted(case_ids) if self.cases.get(case_id)}
+
+
+class FakeNotifications(FakeRepository):
+    def of_user(self, user_name: str, *, unread: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[Any], int]:
+        found = sorted((n for n in self.where(user_name=user_name) if not unread or n.read_at is None),
+                       key=lambda n: n.id, reverse=True)
+        return found[offset:offset + limit], len(found)
+
+    def unread_count(self, user_name: str) -> int:
+        return len(self.where(user_name=user_name, read_at=None))
+
+    def mark_all_read(self, user_name: str, at: datetime, up_to: int | None = None) -> int:
+        marked = [n for n in self.where(user_name=user_name, read_at=None) if up_to is None or n.id <= up_to]
+        for row in marked:
+            row.read_at = at
+        return len(marked)
+
+
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
 
@@ -421,6 +482,8 @@ class FakeUnitOfWork:
         self.bills = FakeBills(self.cases)
         self.webhooks = FakeWebhooks(self.outbox)
         self.migrations = FakeMigrations()
+        self.external_tasks = FakeExternalTasks(self.cases)
+        self.notifications = FakeNotifications()
         self.published: list[Any] = []
         self.committed = False
 
