@@ -183,6 +183,22 @@ def addressees(uow: "UnitOfWork", question_ids: list[int], *, lock: bool = False
     return list(uow.session.scalars(query))
 
 
+def add_question(uow: "UnitOfWork", question: Question, addressees: list[dict[str, Any]]) -> Question:
+    """Write a question at once (it gets its id) and a row per addressed body (`addressees`: the
+    rows' columns besides the question's id)."""
+    uow.session.add(question)
+    uow.session.flush()
+    for values in addressees:
+        uow.session.add(QuestionAddressee(question_id=question.id, **values))
+    return question
+
+
+def reload_question(uow: "UnitOfWork", question: Question) -> Question:
+    """Read the question again (after its project was locked: what another command committed)."""
+    uow.session.refresh(question)
+    return question
+
+
 def get_question(uow: "UnitOfWork", question_id: int) -> Question:
     found = uow.session.get(Question, question_id)
     if found is None:

@@ -162,6 +162,12 @@ class DefinitionRepository(Repository[Definition]):
     def versions(self, key: str) -> list[Definition]:
         return list(self.session.scalars(select(Definition).where(Definition.key == key).order_by(Definition.version)))
 
+    def of_open_cases(self, statuses: tuple[str, ...]) -> list[Definition]:
+        """The versions that cases in these statuses run, by key and version."""
+        ids = select(Case.definition_id).where(Case.status.in_(statuses)).distinct()
+        return list(self.session.scalars(select(Definition).where(Definition.id.in_(ids.scalar_subquery()))
+                                         .order_by(Definition.key, Definition.version)))
+
     def latest_of_each(self) -> list[Definition]:
         """The latest version of every process key, by key."""
         latest = (select(Definition.key, func.max(Definition.version).label("version"))
@@ -174,6 +180,16 @@ class DefinitionRepository(Repository[Definition]):
 class DeploymentRepository(Repository[Deployment]):
     """The deployed files, byte for byte."""
     model = Deployment
+
+    def latest_sha256(self, file_name: str) -> str | None:
+        """The hash of the latest stored version of a file."""
+        return self.session.scalar(select(Deployment.sha256).where(Deployment.file_name == file_name)
+                                   .order_by(Deployment.id.desc()).limit(1))
+
+    def dmn_files(self, limit: int) -> list[Deployment]:
+        """The stored DMN files, newest first."""
+        return list(self.session.scalars(select(Deployment).where(Deployment.file_name.like("%.dmn"))
+                                         .order_by(Deployment.id.desc()).limit(limit)))
 
 
 class EscalationRepository(Repository[Escalation]):

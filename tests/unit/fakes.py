@@ -1,8 +1,9 @@
 """An in-memory unit of work: the repositories of `engine.adapters.repositories` over dicts.
 
 Services that reach rows only through `uow.cases`, `uow.tasks`, `uow.events`, `uow.jobs`,
-`uow.users` (and `uow.publish`, `uow.runtime.clock`, `uow.organisation`) run on it without a
-database, in milliseconds. It follows the real repositories' contract (same methods, same
+`uow.users`, ... `uow.bills`, `uow.webhooks`, `uow.migrations`, `uow.external_tasks`,
+`uow.notifications` (and `uow.publish`, `uow.runtime.clock`, `uow.organisation`) run on it
+without a database, in milliseconds. It follows the real repositories' contract (same methods, same
 errors, same orders); the database tests keep checking the real ones.
 """
 from __future__ import annotations
@@ -126,6 +127,14 @@ class FakeIncidents(FakeRepository):
 
 
 class FakeDefinitions(FakeRepository):
+    def __init__(self, cases: FakeCases | None = None) -> None:
+        super().__init__()
+        self.cases = cases
+
+    def of_open_cases(self, statuses: tuple[str, ...]) -> list[Any]:
+        ids = {c.definition_id for c in self.cases.rows.values() if c.status in statuses} if self.cases else set()
+        return sorted((self.rows[i] for i in ids if i in self.rows), key=lambda row: (row.key, row.version))
+
     def latest(self, key: str) -> Any:
         return max(self.where(key=key), key=lambda row: row.version, default=None)
 
@@ -138,6 +147,16 @@ class FakeDefinitions(FakeRepository):
 
     def latest_of_each(self) -> list[Any]:
         return sorted((self.latest(key) for key in {row.key for row in self.rows.values()}), key=lambda row: row.key)
+
+
+class FakeDeployments(FakeRepository):
+    def latest_sha256(self, file_name: str) -> str | None:
+        found = max(self.where(file_name=file_name), key=lambda row: row.id, default=None)
+        return None if found is None else found.sha256
+
+    def dmn_files(self, limit: int) -> list[Any]:
+        return sorted((r for r in self.rows.values() if r.file_name.endswith(".dmn")), key=lambda r: r.id,
+                      reverse=True)[:limit]
 
 
 class FakeUsers(FakeRepository):
@@ -206,30 +225,41 @@ class FakeOutbox(FakeRepository):
         return 1 + max((row.case_seq or 0 for row in self.rows.values() if row.case_id == case_id), default=0)
 
 
-class FakeBills(FakeRepository):
+class FakeTableGroup(FakeRepository):
+    """A repository over a group of tables (a bill with its fee items and payments): rows of the
+    other tables (`others`: class name → attribute) go to their own dicts."""
+
+    others: dict[str, str] = {}
+
+    def _table(self, row: Any) -> FakeRepository | None:
+        name = self.others.get(type(row).__name__)
+        return None if name is None else getattr(self, name)
+
+    def add(self, row: Any) -> None:
+        table = self._table(row)
+        if table is None:
+            super().add(row)
+        else:
+            table.add(row)
+
+    def delete(self, row: Any) -> None:
+        table = self._table(row)
+        if table is None:
+            super().delete(row)
+        else:
+            table.delete(row)
+
+
+class FakeBills(FakeTableGroup):
     """Bills, fee items and payments (`engine.adapters.bill_repository`): each table its own dict."""
+
+    others = {"FeeItem": "items", "Payment": "paid"}
 
     def __init__(self, cases: FakeCases) -> None:
         super().__init__()
         self.cases = cases
         self.items = FakeRepository()
         self.paid = FakeRepository()  # payments
-
-    def _table(self, row: Any) -> FakeRepository:
-        kind = type(row).__name__
-        return self.items if kind == "FeeItem" else self.paid if kind == "Payment" else self
-
-    def add(self, row: Any) -> None:
-        table = self._table(row)
-        FakeRepository.add(table, row) if table is self else table.add(row)
-
-    def add_now(self, row: Any) -> Any:
-        self.add(row)
-        return row
-
-    def delete(self, row: Any) -> None:
-        table = self._table(row)
-        FakeRepository.delete(table, row) if table is self else table.delete(row)
 
     def fresh(self, bill_id: str) -> Any:
         return self.get(bill_id)
@@ -299,28 +329,15 @@ class FakeBills(FakeRepository):
         return sorted(found, key=lambda r: (r[1].department, r[0].number, r[1].id))
 
 
-class FakeWebhooks(FakeRepository):
+class FakeWebhooks(FakeTableGroup):
     """Hooks and their deliveries (`engine.adapters.webhook_repository`)."""
+
+    others = {"WebhookDelivery": "deliveries"}
 
     def __init__(self, outbox: FakeOutbox) -> None:
         super().__init__()
         self.outbox = outbox
         self.deliveries = FakeRepository()
-
-    def _table(self, row: Any) -> FakeRepository:
-        return self.deliveries if type(row).__name__ == "WebhookDelivery" else self
-
-    def add(self, row: Any) -> None:
-        table = self._table(row)
-        FakeRepository.add(table, row) if table is self else table.add(row)
-
-    def add_now(self, row: Any) -> Any:
-        self.add(row)
-        return row
-
-    def delete(self, row: Any) -> None:
-        table = self._table(row)
-        FakeRepository.delete(table, row) if table is self else table.delete(row)
 
     def all(self) -> list[Any]:
         return sorted(self.rows.values(), key=lambda h: h.id)
@@ -374,19 +391,14 @@ class FakeWebhooks(FakeRepository):
                     and d.state == "pending"])
 
 
-class FakeMigrations(FakeRepository):
+class FakeMigrations(FakeTableGroup):
     """Case migrations and their per-case rows (`engine.adapters.migration_repository`)."""
+
+    others = {"CaseMigrationCase": "items"}
 
     def __init__(self) -> None:
         super().__init__()
         self.items = FakeRepository()
-
-    def add(self, row: Any) -> None:
-        self.items.add(row) if type(row).__name__ == "CaseMigrationCase" else FakeRepository.add(self, row)
-
-    def add_now(self, row: Any) -> Any:
-        self.add(row)
-        return row
 
     def item(self, item_id: int) -> Any:
         return self.items.get(item_id)
@@ -475,8 +487,8 @@ class FakeUnitOfWork:
         self.users = FakeUsers()
         self.escalations = FakeEscalations()
         self.incidents = FakeIncidents()
-        self.definitions = FakeDefinitions()
-        self.deployments = FakeRepository()
+        self.definitions = FakeDefinitions(self.cases)
+        self.deployments = FakeDeployments()
         self.console_sessions = FakeConsoleSessions(self.users)
         self.outbox = FakeOutbox()
         self.bills = FakeBills(self.cases)
