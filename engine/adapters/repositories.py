@@ -91,6 +91,13 @@ class CaseRepository(Repository[Case]):
             query = query.where(Case.id.in_(case_ids))
         return list(self.session.scalars(query.order_by(Case.started_at, Case.id)))
 
+    def current(self, case_id: str) -> Case | None:
+        """The case, also when it is being opened in this unit of work (added, not flushed yet)."""
+        for row in self.session.new:
+            if isinstance(row, Case) and row.id == case_id:
+                return row
+        return self.session.get(Case, case_id)
+
     def is_new(self, case_id: str) -> bool:
         """Whether the case is being started in this unit of work (not written yet: it has no
         rows elsewhere, which saves a query)."""

@@ -86,6 +86,9 @@ class FakeCases(FakeRepository):
     def is_new(self, case_id: str) -> bool:
         return False
 
+    def current(self, case_id: str) -> Any:
+        return self.get(case_id)
+
     def open_of_definition(self, definition_id: int, statuses: tuple[str, ...],
                            case_ids: list[str] | None = None) -> list[Any]:
         return sorted((c for c in self.where(definition_id=definition_id) if c.status in statuses
