@@ -168,6 +168,13 @@ def versions(uow: "UnitOfWork") -> list[dict[str, Any]]:
              "loaded_by": r.loaded_by} for r in rows]
 
 
+def document(uow: "UnitOfWork", version: int) -> tuple[str, str | None]:
+    """(the JSON text, its source file name) of a recorded version."""
+    text, source = uow.session.execute(select(OrganisationVersion.document, OrganisationVersion.source)
+                                       .where(OrganisationVersion.version == version)).one()
+    return text, source
+
+
 def in_force(uow: "UnitOfWork") -> dict[str, Any]:
     """The version in force (None: the configured file, not recorded) and whether the file on
     disk differs from it (edited but not loaded yet)."""

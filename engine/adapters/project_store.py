@@ -37,6 +37,33 @@ def find(uow: "UnitOfWork", code: str) -> Project | None:
     return uow.session.get(Project, code)
 
 
+def add(uow: "UnitOfWork", project: Project) -> Project:
+    """Write a new project at once (its members and timeline rows refer to it)."""
+    uow.session.add(project)
+    uow.session.flush()
+    return project
+
+
+def add_members(uow: "UnitOfWork", code: str, departments: list[str], at: datetime, by: str) -> None:
+    for department in departments:
+        uow.session.add(ProjectMember(project_code=code, department=department, added_at=at, added_by=by))
+
+
+def remove_member(uow: "UnitOfWork", member: ProjectMember) -> None:
+    uow.session.delete(member)
+
+
+def add_contact(uow: "UnitOfWork", code: str, user_name: str, at: datetime, by: str) -> None:
+    """An enterprise user becomes a contact of the project (sees it, is told of its events)."""
+    uow.session.add(ProjectContact(project_code=code, user_name=user_name, created_at=at, created_by=by))
+
+
+def agent_started_case(uow: "UnitOfWork", code: str, agent: str) -> bool:
+    """Whether the agent started a case of the project (business key = project code)."""
+    return uow.session.scalar(select(Case.id).where(Case.business_key == code, Case.started_by == agent)
+                              .limit(1)) is not None
+
+
 def members(uow: "UnitOfWork", code: str) -> list[ProjectMember]:
     return list(uow.session.scalars(select(ProjectMember).where(ProjectMember.project_code == code)
                                     .order_by(ProjectMember.department)))
@@ -154,6 +181,22 @@ def addressees(uow: "UnitOfWork", question_ids: list[int], *, lock: bool = False
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return list(uow.session.scalars(query))
+
+
+def add_question(uow: "UnitOfWork", question: Question, addressees: list[dict[str, Any]]) -> Question:
+    """Write a question at once (it gets its id) and a row per addressed body (`addressees`: the
+    rows' columns besides the question's id)."""
+    uow.session.add(question)
+    uow.session.flush()
+    for values in addressees:
+        uow.session.add(QuestionAddressee(question_id=question.id, **values))
+    return question
+
+
+def reload_question(uow: "UnitOfWork", question: Question) -> Question:
+    """Read the question again (after its project was locked: what another command committed)."""
+    uow.session.refresh(question)
+    return question
 
 
 def get_question(uow: "UnitOfWork", question_id: int) -> Question:

@@ -47,6 +47,10 @@ class Repository(Generic[Row]):
         self.session.flush()
         return row
 
+    def flush(self) -> None:
+        """Write what was added or changed now (ids for history events; unique keys checked here)."""
+        self.session.flush()
+
     def reload(self, row: Row) -> Row:
         """Read the row again (after a lock: the version another command committed)."""
         self.session.refresh(row)
@@ -78,6 +82,22 @@ class CaseRepository(Repository[Case]):
         """The open case holding a business key of a process (`cases.open_key`)."""
         return self.session.scalar(select(Case).where(Case.open_key == open_key))
 
+    def open_of_definition(self, definition_id: int, statuses: tuple[str, ...],
+                           case_ids: list[str] | None = None) -> list[Case]:
+        """The cases of one deployed version in these statuses (only `case_ids`, when given),
+        oldest first."""
+        query = select(Case).where(Case.definition_id == definition_id, Case.status.in_(statuses))
+        if case_ids is not None:
+            query = query.where(Case.id.in_(case_ids))
+        return list(self.session.scalars(query.order_by(Case.started_at, Case.id)))
+
+    def current(self, case_id: str) -> Case | None:
+        """The case, also when it is being opened in this unit of work (added, not flushed yet)."""
+        for row in self.session.new:
+            if isinstance(row, Case) and row.id == case_id:
+                return row
+        return self.session.get(Case, case_id)
+
     def is_new(self, case_id: str) -> bool:
         """Whether the case is being started in this unit of work (not written yet: it has no
         rows elsewhere, which saves a query)."""
@@ -98,6 +118,12 @@ class TaskRepository(Repository[Task]):
         """The task as committed now (read after its case was locked)."""
         return self.session.execute(select(Task).where(Task.id == task_id)
                                     .execution_options(populate_existing=True)).scalar_one()
+
+    def with_items(self, case_id: str) -> list[Task]:
+        """A case's task rows that name an approval item at a body, in the order they began."""
+        return list(self.session.scalars(select(Task).where(
+            Task.case_id == case_id, Task.department.is_not(None), Task.item.is_not(None))
+            .order_by(Task.created_at, Task.id)))
 
     def departments_of_case(self, case_id: str) -> set[str]:
         """The bodies a case has (or had) a task at."""
@@ -143,6 +169,12 @@ class DefinitionRepository(Repository[Definition]):
     def versions(self, key: str) -> list[Definition]:
         return list(self.session.scalars(select(Definition).where(Definition.key == key).order_by(Definition.version)))
 
+    def of_open_cases(self, statuses: tuple[str, ...]) -> list[Definition]:
+        """The versions that cases in these statuses run, by key and version."""
+        ids = select(Case.definition_id).where(Case.status.in_(statuses)).distinct()
+        return list(self.session.scalars(select(Definition).where(Definition.id.in_(ids.scalar_subquery()))
+                                         .order_by(Definition.key, Definition.version)))
+
     def latest_of_each(self) -> list[Definition]:
         """The latest version of every process key, by key."""
         latest = (select(Definition.key, func.max(Definition.version).label("version"))
@@ -155,6 +187,16 @@ class DefinitionRepository(Repository[Definition]):
 class DeploymentRepository(Repository[Deployment]):
     """The deployed files, byte for byte."""
     model = Deployment
+
+    def latest_sha256(self, file_name: str) -> str | None:
+        """The hash of the latest stored version of a file."""
+        return self.session.scalar(select(Deployment.sha256).where(Deployment.file_name == file_name)
+                                   .order_by(Deployment.id.desc()).limit(1))
+
+    def dmn_files(self, limit: int) -> list[Deployment]:
+        """The stored DMN files, newest first."""
+        return list(self.session.scalars(select(Deployment).where(Deployment.file_name.like("%.dmn"))
+                                         .order_by(Deployment.id.desc()).limit(limit)))
 
 
 class EscalationRepository(Repository[Escalation]):
@@ -185,6 +227,11 @@ class IncidentRepository(Repository[Incident]):
             query = query.where(Incident.state == state)
         return list(self.session.scalars(query.order_by(Incident.created_at, Incident.id)))
 
+    def open_of_task(self, task_id: str) -> list[Incident]:
+        """A task's open incidents."""
+        return list(self.session.scalars(select(Incident).where(Incident.task_id == task_id,
+                                                                Incident.state == "open")))
+
 
 class UserRepository(Repository[User]):
     model = User
@@ -198,6 +245,16 @@ class UserRepository(Repository[User]):
 
     def any(self) -> bool:
         return self.session.scalar(select(User.id).limit(1)) is not None
+
+    def active_names(self) -> set[str]:
+        """The names of the users not revoked."""
+        return set(self.session.scalars(select(User.name).where(User.revoked_at.is_(None))))
+
+    def active_of_department(self, department: str) -> list[tuple[str, str, str | None]]:
+        """(name, role, department) of the department's users not revoked."""
+        return [(name, role, dept) for name, role, dept in self.session.execute(
+            select(User.name, User.role, User.department).where(
+                User.department == department, User.revoked_at.is_(None)))]
 
     def by_token_hash(self, token_hash: str) -> Any:
         """(name, role, department, revoked_at) of the user with this API token: four columns, not
@@ -238,6 +295,14 @@ class OutboxRepository(Repository[OutboxEvent]):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self._case_seq: tuple[Any, dict[str, int]] | None = None
+
+    def undispatched(self, limit: int, skip_locked: bool = False) -> list[OutboxEvent]:
+        """The oldest events not fanned out yet; `skip_locked` (PostgreSQL): locked for this
+        transaction, passing over those another dispatcher holds."""
+        query = select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+        if skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
 
     def next_case_seq(self, case_id: str) -> int:
         """The case's next event number: one query per case per transaction, then counted here

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case as when, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Escalation, Question, QuestionAddressee, StatCase, StatItem, Task
+
+if TYPE_CHECKING:
+    from engine.adapters.uow import UnitOfWork
 
 
 def _in(column: Any, values: list[str] | None) -> Any:
@@ -70,9 +73,9 @@ def stat_item(session: Session, case_id: str, key: str) -> StatItem | None:
     return session.scalar(select(StatItem).where(StatItem.case_id == case_id, StatItem.key == key))
 
 
-def case_items(session: Session, case_id: str) -> list[StatItem]:
-    return list(session.scalars(select(StatItem).where(StatItem.case_id == case_id)
-                                .order_by(StatItem.received_at, StatItem.id)))
+def case_items(uow: "UnitOfWork", case_id: str) -> list[StatItem]:
+    return list(uow.session.scalars(select(StatItem).where(StatItem.case_id == case_id)
+                                    .order_by(StatItem.received_at, StatItem.id)))
 
 
 def batches_of(session: Session, case_id: str) -> int:
@@ -98,10 +101,10 @@ def tasks_of(session: Session, case_ids: list[str]) -> list[Task]:
 # --------------------------------------------------------------------------- department figures
 
 
-def received(session: Session, departments: list[str] | None, start: datetime | None,
+def received(uow: "UnitOfWork", departments: list[str] | None, start: datetime | None,
              end: datetime | None) -> dict[str, dict[str, int]]:
     """Per body: items received in the period, and how many of them it sent to 补正."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(StatItem.department, func.count(),
                func.sum(when((StatItem.corrections > 0, 1), else_=0)))
         .where(_period(StatItem.received_at, start, end), _in(StatItem.department, departments))
@@ -109,11 +112,11 @@ def received(session: Session, departments: list[str] | None, start: datetime | 
     return {d: {"received": n, "sent_to_correction": int(c or 0)} for d, n, c in rows if d}
 
 
-def decided(session: Session, departments: list[str] | None, start: datetime | None,
+def decided(uow: "UnitOfWork", departments: list[str] | None, start: datetime | None,
             end: datetime | None) -> dict[str, dict[str, Any]]:
     """Per body, items decided in the period: counts by outcome, on time, deemed consent, and the
     histograms of working days used and of limits (for medians and p90) — one index-only scan."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(StatItem.department, StatItem.outcome, StatItem.days_used, StatItem.on_time, StatItem.deemed,
                StatItem.limit_days, func.count())
         .where(_period(StatItem.decided_at, start, end), _in(StatItem.department, departments))
@@ -140,10 +143,10 @@ def decided(session: Session, departments: list[str] | None, start: datetime | N
     return dict(out)
 
 
-def escalations(session: Session, departments: list[str] | None, start: datetime | None,
+def escalations(uow: "UnitOfWork", departments: list[str] | None, start: datetime | None,
                 end: datetime | None) -> dict[str, dict[int, int]]:
     """Per item body: escalation levels raised in the period (三级协调)."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(Escalation.item_department, Escalation.level, func.count())
         .where(_period(Escalation.raised_at, start, end), _in(Escalation.item_department, departments))
         .group_by(Escalation.item_department, Escalation.level)).all()
@@ -154,9 +157,9 @@ def escalations(session: Session, departments: list[str] | None, start: datetime
     return dict(out)
 
 
-def overdue_now(session: Session, departments: list[str] | None, now: datetime) -> dict[str, int]:
+def overdue_now(uow: "UnitOfWork", departments: list[str] | None, now: datetime) -> dict[str, int]:
     """Per body: open tasks past their due date right now (a stopped clock is not overdue)."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(Task.department, func.count())
         .where(_in(Task.department, departments), Task.state == "ready", Task.due_at < now,
                Task.clock_stopped_at.is_(None))
@@ -164,11 +167,11 @@ def overdue_now(session: Session, departments: list[str] | None, now: datetime) 
     return {d: n for d, n in rows if d}
 
 
-def questions(session: Session, departments: list[str] | None, start: datetime | None, end: datetime | None,
+def questions(uow: "UnitOfWork", departments: list[str] | None, start: datetime | None, end: datetime | None,
               form_key: str, hours: float) -> dict[str, dict[str, int]]:
     """Per body: questions (steps with this form) received in the period, and those answered
     within `hours` natural hours."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(StatItem.department, func.count(),
                func.sum(when((and_(StatItem.hours_used.is_not(None), StatItem.hours_used <= hours), 1), else_=0)))
         .where(StatItem.form_key == form_key, _period(StatItem.received_at, start, end),
@@ -177,11 +180,11 @@ def questions(session: Session, departments: list[str] | None, start: datetime |
     return {d: {"questions": n, "answered_within": int(a or 0)} for d, n, a in rows if d}
 
 
-def work_group_questions(session: Session, departments: list[str] | None, start: datetime | None,
+def work_group_questions(uow: "UnitOfWork", departments: list[str] | None, start: datetime | None,
                          end: datetime | None) -> dict[str, dict[str, int]]:
     """Per body: work-group questions (issue 13) addressed to it and asked in the period, and
     those it answered within the region's hours (each addressed body has its own clock)."""
-    rows = session.execute(
+    rows = uow.session.execute(
         select(QuestionAddressee.department, func.count(),
                func.sum(when((QuestionAddressee.on_time.is_(True), 1), else_=0)))
         .join(Question, Question.id == QuestionAddressee.question_id)
@@ -200,13 +203,13 @@ def _region_clause(regions: list[str] | None, default_region: str | None) -> Any
     return or_(clause, StatCase.region.is_(None)) if default_region in (regions or []) else clause
 
 
-def savings(session: Session, regions: list[str] | None, default_region: str | None,
+def savings(uow: "UnitOfWork", regions: list[str] | None, default_region: str | None,
             start: datetime | None, end: datetime | None) -> dict[str, dict[str, Any]]:
     """Per region: cases closed (办结) in the period with their summed days, and the histogram of
     elapsed working days."""
     where = (_period(StatCase.closed_at, start, end), _region_clause(regions, default_region),
              StatCase.elapsed_days.is_not(None))
-    rows = session.execute(
+    rows = uow.session.execute(
         select(StatCase.region, StatCase.elapsed_days, func.count(), func.sum(StatCase.serial_limit_days),
                func.sum(StatCase.serial_actual_days), func.sum(StatCase.body_days),
                func.sum(StatCase.critical_days), func.sum(StatCase.stop_days),
@@ -231,37 +234,37 @@ def savings(session: Session, regions: list[str] | None, default_region: str | N
     return dict(out)
 
 
-def accepted_by_year(session: Session, regions: list[str] | None, default_region: str | None,
+def accepted_by_year(uow: "UnitOfWork", regions: list[str] | None, default_region: str | None,
                      years: tuple[int, int] | None) -> list[tuple[int, str | None, float | None, bool, int]]:
     """(year, region, investment, phased, count) of the cases accepted, grouped."""
     clauses = [StatCase.accepted_year.is_not(None), _region_clause(regions, default_region)]
     if years is not None:
         clauses += [StatCase.accepted_year >= years[0], StatCase.accepted_year <= years[1]]
     phased = (StatCase.batches > 0).label("phased")
-    return [tuple(r) for r in session.execute(
+    return [tuple(r) for r in uow.session.execute(
         select(StatCase.accepted_year, StatCase.region, StatCase.investment, phased, func.count())
         .where(*clauses).group_by(StatCase.accepted_year, StatCase.region, StatCase.investment, phased)).all()]
 
 
-def closed_by_year(session: Session, regions: list[str] | None, default_region: str | None,
+def closed_by_year(uow: "UnitOfWork", regions: list[str] | None, default_region: str | None,
                    years: tuple[int, int] | None) -> list[tuple[int, str | None, str | None, int | None, int]]:
     """(year, region, project type, elapsed working days, count) of the cases closed (办结)."""
     clauses = [StatCase.closed_year.is_not(None), _region_clause(regions, default_region)]
     if years is not None:
         clauses += [StatCase.closed_year >= years[0], StatCase.closed_year <= years[1]]
-    return [tuple(r) for r in session.execute(
+    return [tuple(r) for r in uow.session.execute(
         select(StatCase.closed_year, StatCase.region, StatCase.project_type, StatCase.elapsed_days, func.count())
         .where(*clauses).group_by(StatCase.closed_year, StatCase.region, StatCase.project_type,
                                   StatCase.elapsed_days)).all()]
 
 
-def items_by_stage(session: Session, regions: list[str] | None, default_region: str | None,
+def items_by_stage(uow: "UnitOfWork", regions: list[str] | None, default_region: str | None,
                    years: tuple[int, int] | None) -> list[tuple[int, str | None, str | None, int]]:
     """(year accepted, region, stage profile as JSON text, cases) of the cases accepted."""
     clauses = [StatCase.accepted_year.is_not(None), _region_clause(regions, default_region)]
     if years is not None:
         clauses += [StatCase.accepted_year >= years[0], StatCase.accepted_year <= years[1]]
-    return [tuple(r) for r in session.execute(
+    return [tuple(r) for r in uow.session.execute(
         select(StatCase.accepted_year, StatCase.region, StatCase.stage_items, func.count())
         .where(*clauses).group_by(StatCase.accepted_year, StatCase.region, StatCase.stage_items)).all()]
 

@@ -6,6 +6,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
+from engine.adapters.bill_repository import BillRepository
+from engine.adapters.webhook_repository import WebhookRepository
+from engine.adapters.migration_repository import MigrationRepository
+from engine.adapters.external_task_store import ExternalTaskRepository
+from engine.adapters.notification_repository import NotificationRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -20,7 +25,9 @@ class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
-    `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`),
+    `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
+    `bills`, `webhooks`, `migrations`, `external_tasks`,
+    `notifications`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -50,6 +57,11 @@ class UnitOfWork:
         self.deployments = DeploymentRepository(self.session)
         self.console_sessions = ConsoleSessionRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.bills = BillRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
+        self.migrations = MigrationRepository(self.session)
+        self.external_tasks = ExternalTaskRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from uuid import UUID
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from sqlalchemy import func, select
-
 from engine.adapters import history
 from engine.domain.access import Actor, require_role
 from engine.adapters import spiff_migration
@@ -34,7 +32,7 @@ from engine.adapters.serializer import load_state
 from engine.services import external_task_rows
 from engine.services.definitions import find_definition
 from engine.errors import Invalid, NotFound
-from engine.adapters.models import Case, CaseMigration, CaseMigrationCase, Definition, Incident, Task
+from engine.adapters.models import Case, CaseMigration, CaseMigrationCase, Definition
 from engine.services.workflow import CaseWorkflow, _task_name, load_definition, specs_of
 
 if TYPE_CHECKING:
@@ -100,12 +98,9 @@ def _check(uow: "UnitOfWork", case: Case, source: Definition, target: Definition
 
 def _open_cases(uow: "UnitOfWork", source: Definition, case_ids: Iterable[str] | None = None) -> list[Case]:
     """The open cases of the from version (of `case_ids`: each must be one, else 422 naming it)."""
-    query = select(Case).where(Case.definition_id == source.id, Case.status.in_(OPEN))
-    if case_ids is not None:
-        wanted = list(dict.fromkeys(case_ids))
-        query = query.where(Case.id.in_(wanted))
-    found = list(uow.session.scalars(query.order_by(Case.started_at, Case.id)))
-    if case_ids is not None:
+    wanted = None if case_ids is None else list(dict.fromkeys(case_ids))
+    found = uow.cases.open_of_definition(source.id, OPEN, wanted)
+    if wanted is not None:
         missing = [c for c in wanted if c not in {f.id for f in found}]
         if missing:
             raise Invalid(f"not open cases of {source.key} v{source.version}: {', '.join(missing[:10])}"
@@ -149,19 +144,18 @@ def start(uow: "UnitOfWork", actor: Actor, plan: Plan, batch_size: int = 50,
                               status="running" if cases else "completed", batch_size=batch_size,
                               total=len(cases), created_at=now, created_by=actor.name,
                               finished_at=None if cases else now)
-    uow.session.add(migration)
-    uow.session.flush()
-    uow.session.add_all([CaseMigrationCase(migration_id=migration.id, case_id=c.id, status="pending")
-                         for c in cases])
-    uow.session.flush()
+    uow.migrations.add_now(migration)
+    for c in cases:
+        uow.migrations.add(CaseMigrationCase(migration_id=migration.id, case_id=c.id, status="pending"))
+    uow.migrations.flush()
     return migration
 
 
 def _move(uow: "UnitOfWork", migration: CaseMigration, item_id: int) -> None:
     """Move one case (under its lock); the item says what happened."""
-    item = uow.session.get(CaseMigrationCase, item_id)
+    item = uow.migrations.item(item_id)
     case = uow.lock_case(item.case_id)
-    uow.session.refresh(item)  # another mover may have done it while this one waited for the lock
+    uow.migrations.reload(item)  # another mover may have done it while this one waited for the lock
     if item.status != "pending":
         return
     source = load_definition(uow, migration.from_definition_id)
@@ -194,7 +188,7 @@ def _retarget_rows(uow: "UnitOfWork", flow: CaseWorkflow, tokens: dict[str, tupl
     id, department, assignee, due date and clock stay. Returns the ids of rows that changed."""
     moved = []
     for task_id, (before, after) in tokens.items():
-        row = uow.session.get(Task, task_id)
+        row = uow.tasks.get(task_id)
         if row is None or row.state not in ("ready", "error"):
             continue
         spiff = flow.workflow.get_task_from_id(UUID(task_id))
@@ -204,8 +198,7 @@ def _retarget_rows(uow: "UnitOfWork", flow: CaseWorkflow, tokens: dict[str, tupl
         if before != after:
             row.element_id = after
             row.form_key = flow.definition.elements.get(after, {}).get("formKey", row.form_key)
-            for incident in uow.session.scalars(select(Incident).where(Incident.task_id == task_id,
-                                                                       Incident.state == "open")):
+            for incident in uow.incidents.open_of_task(task_id):
                 incident.element_id, incident.element_name = after, spiff.task_spec.bpmn_name
         row.name = name
         moved.append(task_id)
@@ -216,22 +209,19 @@ def run_batch(runtime: "Runtime", migration_id: int, size: int | None = None) ->
     """Move up to `size` (default: the migration's batch size) pending cases, each in its own
     transaction; returns how many were handled. The migration completes with its last case."""
     with runtime.unit_of_work(write=False) as uow:
-        migration = uow.session.get(CaseMigration, migration_id)
+        migration = uow.migrations.get(migration_id)
         if migration is None:
             raise NotFound(f"migration {migration_id} does not exist")
         size = size or migration.batch_size
-        item_ids = list(uow.session.scalars(
-            select(CaseMigrationCase.id).where(CaseMigrationCase.migration_id == migration_id,
-                                               CaseMigrationCase.status == "pending")
-            .order_by(CaseMigrationCase.id).limit(size)))
+        item_ids = uow.migrations.pending_item_ids(migration_id, size)
     for item_id in item_ids:
         try:
             with runtime.unit_of_work() as uow:
-                _move(uow, uow.session.get(CaseMigration, migration_id), item_id)
+                _move(uow, uow.migrations.get(migration_id), item_id)
                 uow.commit()
         except Exception as error:  # noqa: BLE001 - the case stays as it was; the rest goes on
             with runtime.unit_of_work() as uow:
-                item = uow.session.get(CaseMigrationCase, item_id)
+                item = uow.migrations.item(item_id)
                 if item.status == "pending":
                     item.status, item.done_at = "failed", uow.runtime.clock()
                     item.reason = f"{type(error).__name__}: {error}"[:4000]
@@ -242,9 +232,8 @@ def run_batch(runtime: "Runtime", migration_id: int, size: int | None = None) ->
 
 def _finish_if_done(runtime: "Runtime", migration_id: int) -> None:
     with runtime.unit_of_work() as uow:
-        migration = uow.session.get(CaseMigration, migration_id)
-        pending = uow.session.scalar(select(func.count()).where(CaseMigrationCase.migration_id == migration_id,
-                                                                CaseMigrationCase.status == "pending"))
+        migration = uow.migrations.get(migration_id)
+        pending = uow.migrations.pending_count(migration_id)
         if migration.status == "running" and not pending:
             migration.status, migration.finished_at = "completed", uow.runtime.clock()
             uow.commit()
@@ -253,8 +242,7 @@ def _finish_if_done(runtime: "Runtime", migration_id: int) -> None:
 def work(runtime: "Runtime", limit: int = 50) -> int:
     """The worker's share: one batch of the oldest running migration (0 when none runs)."""
     with runtime.unit_of_work(write=False) as uow:
-        migration_id = uow.session.scalar(select(CaseMigration.id).where(CaseMigration.status == "running")
-                                          .order_by(CaseMigration.id).limit(1))
+        migration_id = uow.migrations.oldest_running()
     if migration_id is None:
         return 0
     return run_batch(runtime, migration_id, limit)
@@ -263,16 +251,11 @@ def work(runtime: "Runtime", limit: int = 50) -> int:
 def progress(uow: "UnitOfWork", actor: Actor, migration_id: int) -> dict[str, Any]:
     """A migration with its counts by state and the cases that did not move, with why."""
     require_role(actor, "admin")
-    migration = uow.session.get(CaseMigration, migration_id)
+    migration = uow.migrations.get(migration_id)
     if migration is None:
         raise NotFound(f"migration {migration_id} does not exist")
-    counts = dict(uow.session.execute(
-        select(CaseMigrationCase.status, func.count()).where(CaseMigrationCase.migration_id == migration_id)
-        .group_by(CaseMigrationCase.status)).all())
-    problems = uow.session.scalars(
-        select(CaseMigrationCase).where(CaseMigrationCase.migration_id == migration_id,
-                                        CaseMigrationCase.status.in_(("skipped", "failed")))
-        .order_by(CaseMigrationCase.id).limit(MAX_LISTED))
+    counts = uow.migrations.counts(migration_id)
+    problems = uow.migrations.items_in(migration_id, ("skipped", "failed"), MAX_LISTED)
     done = migration.total - counts.get("pending", 0)
     return {**{c: getattr(migration, c) for c in ("id", "process_key", "from_version", "to_version", "mapping",
                                                   "status", "batch_size", "total", "created_at", "created_by",

@@ -17,7 +17,6 @@ from typing import Callable, Iterable, Sequence
 
 from lxml import etree
 from SpiffWorkflow.dmn.specs.model import DecisionTable
-from sqlalchemy import select
 
 from engine.domain.bpmn.validation import parse_xml
 from engine.domain.dmn import checks, decision_files
@@ -67,8 +66,7 @@ class Decisions:
 
 
 def _stored_dmn(uow: UnitOfWork) -> Iterable[Deployment]:
-    return uow.session.scalars(select(Deployment).where(Deployment.file_name.like("%.dmn"))
-                               .order_by(Deployment.id.desc()).limit(MAX_STORED_FILES))
+    return uow.deployments.dmn_files(MAX_STORED_FILES)
 
 
 def stored_decisions(uow: UnitOfWork, refs: Iterable[str]) -> dict[str, DecisionTable]:
@@ -93,10 +91,8 @@ def store_files(uow: UnitOfWork, actor_name: str, files: Iterable[tuple[str, byt
     """A `deployments` row for each DMN file whose bytes differ from its latest stored version."""
     for name, data in files:
         sha = hashlib.sha256(data).hexdigest()
-        latest = uow.session.scalar(select(Deployment.sha256).where(Deployment.file_name == name)
-                                    .order_by(Deployment.id.desc()).limit(1))
-        if latest == sha:
+        if uow.deployments.latest_sha256(name) == sha:
             continue
-        uow.session.add(Deployment(file_name=name, sha256=sha, bpmn_xml=data.decode("utf-8"),
+        uow.deployments.add(Deployment(file_name=name, sha256=sha, bpmn_xml=data.decode("utf-8"),
                                    deployed_at=now, deployed_by=actor_name))
-    uow.session.flush()
+    uow.deployments.flush()

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from engine.services import definitions
 from engine.domain.bpmn.validation import parse_xml
 from engine.domain.definition_diff import diff, element_table
-from engine.adapters.models import Deployment
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 
 def _table(uow: "UnitOfWork", key: str, version: int) -> dict[str, dict[str, Any]]:
     definition = definitions.find_definition(uow, key, version)
-    deployment = uow.session.get(Deployment, definition.deployment_id)
+    deployment = uow.deployments.get(definition.deployment_id)
     return element_table(parse_xml(deployment.bpmn_xml.encode("utf-8"), deployment.file_name), key)
 
 

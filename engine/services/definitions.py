@@ -297,7 +297,7 @@ def _insert(uow: UnitOfWork, actor: Actor, plans: list, now: datetime) -> tuple[
         uow.definitions.add(definition)
         definitions.append(definition)
         new.append((definition, (file.parsed.specs[key], file.parsed.subprocess_specs[key]), planned))
-    uow.session.flush()
+    uow.definitions.flush()
     return definitions, new
 
 

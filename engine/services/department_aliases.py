@@ -12,14 +12,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from engine.adapters import organisation_versions
 from engine.domain import routing
 from engine.domain.access import Actor, require_role
 from engine.domain import group_aliases
 from engine.errors import Conflict, Invalid, NotFound
-from engine.adapters.models import Case, Definition, OrganisationVersion
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -43,9 +40,7 @@ def document_in_force(uow: "UnitOfWork") -> tuple[dict[str, Any], str]:
     """The organisation document in force (recorded version, else the configured file), parsed."""
     current = uow.organisation
     if current.version is not None:
-        text, source = uow.session.execute(
-            select(OrganisationVersion.document, OrganisationVersion.source)
-            .where(OrganisationVersion.version == current.version)).one()
+        text, source = organisation_versions.document(uow, current.version)
     else:
         path = Path(uow.runtime.settings.organisation_file)
         text, source = path.read_text(encoding="utf-8-sig"), path.name
@@ -87,11 +82,8 @@ def set_alias(uow: "UnitOfWork", actor: Actor, name: str, department: str) -> di
 def _users_of(uow: "UnitOfWork", name: str) -> list[str]:
     """`key vN` of the versions that open cases run and that name `name` as a literal candidate
     group or lane: removing the alias would leave their next such task with no department."""
-    ids = uow.session.scalars(select(Case.definition_id).where(Case.status.in_(("running", "suspended")))
-                              .distinct()).all()
     found = []
-    for definition in uow.session.scalars(select(Definition).where(Definition.id.in_(ids))
-                                          .order_by(Definition.key, Definition.version)):
+    for definition in uow.definitions.of_open_cases(("running", "suspended")):
         for meta in (definition.elements or {}).values():
             if name in routing.literal_departments(meta) or meta.get("lane") == name:
                 found.append(f"{definition.key} v{definition.version}")

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 
 from engine.adapters.case_cache import CaseStateCache
 from engine.adapters.models import Task
@@ -652,7 +651,7 @@ def case_states(uow: "UnitOfWork", case: "Case") -> dict[str, ElementState]:
     if cached is not None:
         return cached
 
-    errors = set(uow.session.scalars(select(Task.element_id).where(Task.case_id == case.id, Task.state == TaskStatus.ERROR)))
+    errors = {row.element_id for row in uow.tasks.of_case(case.id, TaskStatus.ERROR)}
     if case.error and ":" in case.error:
         errors.add(case.error.split(":", 1)[0].strip())
     state = case.state

@@ -52,10 +52,7 @@ def task_summary(row: Task) -> dict[str, Any]:
 
 def _case(uow: "UnitOfWork", case_id: str) -> Case | None:
     """The case, also when it is being opened in this unit of work (added, not flushed yet)."""
-    for obj in uow.session.new:
-        if isinstance(obj, Case) and obj.id == case_id:
-            return obj
-    return uow.session.get(Case, case_id)
+    return uow.cases.current(case_id)
 
 
 def _publish_case(uow: "UnitOfWork", event_type: str, case: Case, data: dict[str, Any], *,

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.adapters import external_task_store as store
 from engine.adapters import history
 from engine.adapters.models import Case, Definition, ExternalTaskRow
 from engine.domain.bpmn.external_task_spec import ExternalTask, has_external_tasks
@@ -48,7 +47,7 @@ def sync(flow: "CaseWorkflow") -> None:
         return
     uow, case = flow.uow, flow.case
     waiting = _external_tasks(flow) if case.status in OPEN_CASE_STATUSES else {}
-    rows = store.of_case(uow.session, case.id)
+    rows = uow.external_tasks.of_case(case.id)
     now = uow.runtime.clock()
     for task_id, task in waiting.items():
         row = rows.get(task_id)
@@ -61,7 +60,7 @@ def sync(flow: "CaseWorkflow") -> None:
                 business_key=case.business_key, element_id=spec.bpmn_id or spec.name,
                 element_name=spec.bpmn_name, topic=spec.topic, priority=spec.priority,
                 variables=_json_safe(task.data), created_at=now)
-            uow.session.add(row)
+            uow.external_tasks.add(row)
             history.record(uow, case.id, "external_task_created", flow.actor, task_id=task_id,
                            element_id=row.element_id, data={"topic": row.topic})
             continue
@@ -72,7 +71,7 @@ def sync(flow: "CaseWorkflow") -> None:
             row.variables = snapshot
     for task_id, row in rows.items():
         if task_id not in waiting:
-            uow.session.delete(row)
+            uow.external_tasks.delete(row)
             history.record(uow, case.id, "external_task_cancelled", flow.actor, task_id=task_id,
                            element_id=row.element_id, data={"topic": row.topic, "worker": row.worker})
 
@@ -82,7 +81,7 @@ def follow_migration(uow: "UnitOfWork", case: Case, source: Definition, target: 
     """A case moved to another version (`engine.services.case_migration`): its waiting external
     tasks keep their ids and locks but name the target's version and element, so workers and
     `GET /external-tasks` see where the token is now."""
-    for task_id, row in store.of_case(uow.session, case.id).items():
+    for task_id, row in uow.external_tasks.of_case(case.id).items():
         row.definition_id = target.id
         if task_id in tokens:
             row.element_id = tokens[task_id][1]

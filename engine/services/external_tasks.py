@@ -33,7 +33,6 @@ from engine.domain import expressions
 from engine.adapters import history
 from engine.adapters.spiff_clock import clock_scope
 from engine.domain.access import Actor, require_role
-from engine.adapters import external_task_store as store
 from engine.domain import external_tasks as rules
 from engine.errors import Conflict, NotFound
 from engine.adapters.models import Case, ExternalTaskRow
@@ -79,13 +78,13 @@ def fetch_and_lock(uow: "UnitOfWork", actor: Actor, worker: Any, topics: Any, ma
     by_name = {topic.name: topic for topic in reversed(wanted)}  # the first mention wins
     now = uow.runtime.clock()
     fetched = []
-    for row in store.fetchable(uow.session, list(by_name), now, count):
+    for row in uow.external_tasks.fetchable(list(by_name), now, count):
         if not rules.is_fetchable(row, now):  # the query's rule, stated once more where it is defined
             continue
         topic = by_name[row.topic]
         row.worker, row.lock_expires_at = worker, now + timedelta(milliseconds=topic.lock_ms)
         fetched.append(Fetched(row, rules.pick_variables(row.variables or {}, topic.variables)))
-    uow.session.flush()
+    uow.external_tasks.flush()
     return fetched
 
 
@@ -114,7 +113,7 @@ def fetch_and_lock_waiting(runtime: "Runtime", actor: Actor, worker: Any, topics
 
 def get(uow: "UnitOfWork", actor: Actor, task_id: str) -> ExternalTaskRow:
     require_role(actor, *WORKER_ROLES)
-    row = store.get(uow.session, task_id)
+    row = uow.external_tasks.get(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     return row
@@ -122,7 +121,7 @@ def get(uow: "UnitOfWork", actor: Actor, task_id: str) -> ExternalTaskRow:
 
 def list_tasks(uow: "UnitOfWork", actor: Actor, **filters: Any) -> list[ExternalTaskRow]:
     require_role(actor, *WORKER_ROLES)
-    return store.listed(uow.session, now=uow.runtime.clock(), **filters)
+    return uow.external_tasks.listed(now=uow.runtime.clock(), **filters)
 
 
 # --------------------------------------------------------------------------- the holder's verbs
@@ -132,11 +131,11 @@ def _held(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any) -> tuple[E
     """Lock the task's case, then its row; the worker must hold it and the case be running."""
     require_role(actor, *WORKER_ROLES)
     worker = rules.worker_id(worker)
-    row = store.get(uow.session, task_id)
+    row = uow.external_tasks.get(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     case = uow.lock_case(row.case_id)
-    row = store.lock(uow.session, task_id)
+    row = uow.external_tasks.lock(task_id)
     if row is None:  # completed or cancelled while we waited for the case
         raise NotFound(f"external task {task_id} does not exist")
     rules.require_holder(row, worker)
@@ -185,7 +184,7 @@ def complete(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, variabl
     history.record(uow, case.id, "external_task_completed", actor.name, task_id=task_id, element_id=row.element_id,
                    data={"topic": row.topic, "worker": row.worker, "variables": variables,
                          "local_variables": local_variables})
-    uow.session.delete(row)
+    uow.external_tasks.delete(row)
     _steps(flow, task.complete)
     flow.sync()
     flow.save()
@@ -219,7 +218,7 @@ def extend_lock(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, new_
     duration = rules.lock_duration(new_duration)
     require_role(actor, *WORKER_ROLES)
     worker = rules.worker_id(worker)
-    row = store.lock(uow.session, task_id)
+    row = uow.external_tasks.lock(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     now = uow.runtime.clock()
@@ -231,7 +230,7 @@ def extend_lock(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, new_
 def unlock(uow: "UnitOfWork", actor: Actor, task_id: str) -> ExternalTaskRow:
     """Give the task back: any worker may fetch it now (Camunda's unlock names no worker)."""
     require_role(actor, *WORKER_ROLES)
-    row = store.lock(uow.session, task_id)
+    row = uow.external_tasks.lock(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     row.worker, row.lock_expires_at = None, None
@@ -300,4 +299,4 @@ def bpmn_error(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, code:
 def cases_by_id(uow: "UnitOfWork", case_ids: set[str]) -> dict[str, Case]:
     """The cases of some task rows, one query (for listings in Camunda's shape, which name the
     definition and whether the case is suspended)."""
-    return store.cases_by_id(uow.session, case_ids)
+    return uow.external_tasks.cases_by_id(case_ids)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-
 from engine.domain import expressions, routing
 from engine.services import case_access
 from engine.domain import access
@@ -80,8 +78,7 @@ def settlement(bills: list[Bill]) -> str:
 def approval_items(uow: "UnitOfWork", case_id: str) -> list[ApprovalItem]:
     """The case's approval items as its task rows name them (the body's resolved code), in the
     order they were opened."""
-    rows = uow.session.scalars(select(Task).where(Task.case_id == case_id, Task.department.is_not(None),
-                                                  Task.item.is_not(None)).order_by(Task.created_at, Task.id))
+    rows = uow.tasks.with_items(case_id)
     found: dict[tuple[str, str], ApprovalItem] = {}
     for row in rows:
         key = rules.item_key(row.item)
@@ -94,8 +91,8 @@ def approval_items(uow: "UnitOfWork", case_id: str) -> list[ApprovalItem]:
 
 def _bill_views(uow: "UnitOfWork", case: Case, bills: list[Bill]) -> list[BillView]:
     ids = [b.id for b in bills]
-    items = list(uow.session.scalars(select(FeeItem).where(FeeItem.bill_id.in_(ids)).order_by(FeeItem.id))) if ids else []
-    payments = list(uow.session.scalars(select(Payment).where(Payment.bill_id.in_(ids)).order_by(Payment.id))) if ids else []
+    items = uow.bills.fee_items(ids)
+    payments = uow.bills.payments(ids)
     return [BillView(b, [i for i in items if i.bill_id == b.id], [p for p in payments if p.bill_id == b.id], case)
             for b in bills]
 
@@ -103,7 +100,7 @@ def _bill_views(uow: "UnitOfWork", case: Case, bills: list[Bill]) -> list[BillVi
 def case_bills(uow: "UnitOfWork", case_id: str) -> list[Bill]:
     """The case's bills: the main project's first, then each batch's; within one, oldest first
     (a due bill after the settled ones made the same instant)."""
-    bills = uow.session.scalars(select(Bill).where(Bill.case_id == case_id))
+    bills = uow.bills.of_case(case_id)
     return sorted(bills, key=lambda b: (b.batch is not None, b.batch or 0, b.created_at, b.status == rules.DUE,
                                         b.number))
 
@@ -116,7 +113,7 @@ def case_fees(uow: "UnitOfWork", actor: "Actor", case_id: str) -> CaseFees:
 
 def get_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> BillView:
     """One bill with its fee items and payments (by id or by number), for whoever may see its case."""
-    bill = uow.session.get(Bill, bill_id) or uow.session.scalar(select(Bill).where(Bill.number == bill_id))
+    bill = uow.bills.get(bill_id) or uow.bills.by_number(bill_id)
     if bill is None:
         raise NotFound(f"bill {bill_id} does not exist")
     case = case_access.get_case(uow, actor, bill.case_id)
@@ -141,32 +138,22 @@ def list_bills(uow: "UnitOfWork", actor: "Actor", status: str | None = rules.DUE
     bills carrying its fees, admins and province-wide government all."""
     if status is not None and status not in rules.STATUSES:
         raise Invalid(f"unknown bill status {status!r}", errors={"status": [f"one of {', '.join(rules.STATUSES)}"]})
-    query = select(Bill, Case).join(Case, Case.id == Bill.case_id)
-    if status is not None:
-        query = query.where(Bill.status == status)
     organisation = uow.organisation
     watch = access.oversight(actor, organisation)
     window = watch is not None and organisation.get(actor.department).kind == "service_centre"
     if access.sees_everything(actor):
-        pass
+        found = uow.bills.listing(status, limit=LIST_LIMIT)
     elif actor.role == "agent":
-        query = query.where(Case.started_by == actor.name)
+        found = uow.bills.listing(status, started_by=actor.name, limit=LIST_LIMIT)
     elif window:
         regions = [watch.region, *watch.below]
-        in_region = Case.region.in_(regions)
-        query = query.where(or_(in_region, Case.region.is_(None)) if organisation.default_region in regions
-                            else in_region)
+        found = uow.bills.listing(status, regions=regions, with_unset_region=organisation.default_region in regions,
+                                  limit=LIST_LIMIT)
     elif access.is_department_member(actor):
-        query = query.where(Bill.id.in_(select(FeeItem.bill_id).where(FeeItem.department == actor.department)))
+        found = uow.bills.listing(status, department=actor.department, limit=LIST_LIMIT)
     else:
         raise Forbidden(f"{actor.name} may not list bills")
-    found = list(uow.session.execute(query.order_by(Bill.created_at, Bill.number).limit(LIST_LIMIT)))
-    ids = [b.id for b, _ in found]
-    departments: dict[str, set[str]] = {}
-    if ids:
-        for bill_id, department in uow.session.execute(
-                select(FeeItem.bill_id, FeeItem.department).where(FeeItem.bill_id.in_(ids)).distinct()):
-            departments.setdefault(bill_id, set()).add(department)
+    departments = uow.bills.departments([b.id for b, _ in found])
     rows = [BillRow(b, c, sorted(departments.get(b.id, ()))) for b, c in found]
     if window:  # a lower region's case only when the window oversees it (an item at one of its bodies)
         rows = [r for r in rows if is_window_for(uow, actor, r.case)]
@@ -229,15 +216,14 @@ def _due_bill(uow: "UnitOfWork", case: Case, batch: int | None, actor: "Actor") 
     """The case's (or batch's) due bill, made when its first fee is set. A bill already paid
     stays as it is: a later fee goes on a new bill (a supplementary bill)."""
     key = f"{case.id}:{batch if batch is not None else '-'}"
-    found = uow.session.scalar(select(Bill).where(Bill.open_key == key))
+    found = uow.bills.by_open_key(key)
     if found is not None:
         return found
     now = uow.runtime.clock()
     bill = Bill(id=str(uuid.uuid4()), case_id=case.id, batch=batch, open_key=key, status=rules.DUE, total_fen=0,
                 number=f"JF{now.astimezone(BEIJING):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
                 created_at=now, created_by=actor.name)
-    uow.session.add(bill)
-    uow.session.flush()
+    uow.bills.add_now(bill)
     history.record(uow, case.id, "fee_bill_opened", actor.name,
                    data={"bill": bill.number, "batch": batch})
     return bill
@@ -268,9 +254,9 @@ def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> 
                   department=item.department, fee_name=clean["fee_name"], legal_basis=clean["legal_basis"],
                   amount_fen=clean["amount_fen"], payer=str(payer)[:200], created_at=uow.runtime.clock(),
                   created_by=actor.name)
-    uow.session.add(fee)
+    uow.bills.add(fee)
     bill.total_fen += fee.amount_fen
-    uow.session.flush()
+    uow.bills.flush()
     history.record(uow, case.id, "fee_item_added", actor.name,
                    data={"bill": bill.number, "fee_item": fee.id, "item": item.key, "department": item.department,
                          "fee_name": fee.fee_name, "legal_basis": fee.legal_basis, "amount_fen": fee.amount_fen,
@@ -281,12 +267,12 @@ def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> 
 def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> BillView:
     """A body takes back one of its fees while the bill is still due (a wrong amount is removed
     and set again); a bill left empty is deleted (its history events remain)."""
-    fee = uow.session.get(FeeItem, fee_item_id)
+    fee = uow.bills.fee_item(fee_item_id)
     if fee is None:
         raise NotFound(f"fee item {fee_item_id} does not exist")
     case = _lock_open_case(uow, actor, fee.case_id)
-    uow.session.refresh(fee)
-    bill = uow.session.get(Bill, fee.bill_id, populate_existing=True)
+    uow.bills.reload(fee)
+    bill = uow.bills.fresh(fee.bill_id)
     if not actor.is_admin and (actor.role not in ("staff", "leader") or actor.department != fee.department):
         raise Forbidden(f"{actor.name} may not remove a fee of {fee.department}: each body changes its own fees")
     if bill.status != rules.DUE:
@@ -294,16 +280,15 @@ def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> Bill
                        f"its fees are fixed — only a due bill's fees can be removed")
     _refuse_while_paying(uow, bill)
     bill.total_fen -= fee.amount_fen
-    uow.session.delete(fee)
+    uow.bills.delete(fee)
     history.record(uow, case.id, "fee_item_removed", actor.name,
                    data={"bill": bill.number, "fee_item": fee_item_id, "item": fee.item_key,
                          "fee_name": fee.fee_name, "amount_fen": fee.amount_fen})
-    uow.session.flush()
-    left = uow.session.scalar(select(FeeItem.id).where(FeeItem.bill_id == bill.id).limit(1))
-    if left is None:
+    uow.bills.flush()
+    if not uow.bills.has_fee_items(bill.id):
         history.record(uow, case.id, "fee_bill_cancelled", actor.name, data={"bill": bill.number})
-        uow.session.delete(bill)
-        uow.session.flush()
+        uow.bills.delete(bill)
+        uow.bills.flush()
         return BillView(bill, [], [], case)
     return _bill_views(uow, case, [bill])[0]
 
@@ -312,17 +297,16 @@ def _refuse_while_paying(uow: "UnitOfWork", bill: Bill) -> None:
     """While the enterprise is paying a bill online its total must not move (the provider
     would confirm the old amount for the new bill): change fees after it settles (they then go
     on a new bill) or after the window abandons that payment."""
-    pending = uow.session.scalar(select(Payment.reference).where(Payment.bill_id == bill.id,
-                                                                 Payment.status == "pending").limit(1))
+    pending = uow.bills.pending_payment(bill.id)
     if pending is not None:
-        raise Conflict(f"bill {bill.number} is being paid online (payment {pending}); its fees cannot change "
+        raise Conflict(f"bill {bill.number} is being paid online (payment {pending.reference}); its fees cannot change "
                        f"until that payment is confirmed or abandoned")
 
 
 def _lock_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str) -> tuple[Bill, Case]:
     view = get_bill(uow, actor, bill_id)  # 404 / 403 first
     case = uow.lock_case(view.bill.case_id)
-    bill = uow.session.get(Bill, view.bill.id, populate_existing=True)
+    bill = uow.bills.fresh(view.bill.id)
     return bill, case
 
 
@@ -352,8 +336,7 @@ def pay_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, channel: str = "wi
     if bill.total_fen <= 0:
         raise Conflict(f"bill {bill.number} has no fees to pay")
     gateway = _gateway(uow)
-    pending = uow.session.scalar(select(Payment).where(Payment.bill_id == bill.id, Payment.status == "pending")
-                                 .order_by(Payment.id.desc()).limit(1))
+    pending = uow.bills.pending_payment(bill.id)
     if pending is not None:
         state = gateway.query(pending.reference)
         if state.status == "paid" and state.amount_fen == pending.amount_fen:
@@ -374,8 +357,7 @@ def pay_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, channel: str = "wi
     now = uow.runtime.clock()
     payment = Payment(bill_id=bill.id, gateway=gateway.name, channel=channel, reference=made.reference,
                       amount_fen=bill.total_fen, status="pending", created_at=now, created_by=actor.name)
-    uow.session.add(payment)
-    uow.session.flush()
+    uow.bills.add_now(payment)
     history.record(uow, case.id, "fee_payment_started", actor.name,
                    data={"bill": bill.number, "reference": made.reference, "channel": channel,
                          "amount_fen": bill.total_fen, "gateway": gateway.name})
@@ -389,7 +371,7 @@ def _settle(uow: "UnitOfWork", payment: Payment, bill: Bill, case: Case, by: str
     payment.status, payment.confirmed_at = "paid", now
     bill.status = rules.transition(bill.number, bill.status, rules.PAY, bill.payment_reference)
     bill.open_key, bill.payment_reference, bill.paid_at, bill.paid_by = None, payment.reference, now, by
-    uow.session.flush()
+    uow.bills.flush()
     history.record(uow, case.id, "fee_bill_paid", by,
                    data={"bill": bill.number, "reference": payment.reference, "amount_fen": payment.amount_fen,
                          "channel": payment.channel, "gateway": payment.gateway})
@@ -404,12 +386,12 @@ class Confirmation:
 def confirm_payment(uow: "UnitOfWork", confirmed: GatewayPayment, by: str = "gateway") -> Confirmation:
     """Apply a payment the gateway confirms. The same reference confirmed twice (a provider
     retrying its callback, the window and the callback at once) counts once."""
-    payment = uow.session.scalar(select(Payment).where(Payment.reference == confirmed.reference))
+    payment = uow.bills.payment_by_reference(confirmed.reference)
     if payment is None:
         raise NotFound(f"no payment has reference {confirmed.reference}")
-    case = uow.lock_case(uow.session.get(Bill, payment.bill_id).case_id)
-    uow.session.refresh(payment)
-    bill = uow.session.get(Bill, payment.bill_id, populate_existing=True)
+    case = uow.lock_case(uow.bills.get(payment.bill_id).case_id)
+    uow.bills.reload(payment)
+    bill = uow.bills.fresh(payment.bill_id)
     if payment.status == "abandoned":
         raise Conflict(f"payment {payment.reference} was abandoned (bill {bill.number} is {bill.status}, paid "
                        f"{'with ' + bill.payment_reference if bill.payment_reference else 'otherwise'}); the money "
@@ -449,8 +431,7 @@ def refund_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) ->
     now = uow.runtime.clock()
     bill.status, bill.refund_reference, bill.refunded_at, bill.refunded_by, bill.refund_reason = (
         after, refund.reference, now, actor.name, text)
-    uow.session.execute(Payment.__table__.update().where(Payment.reference == bill.payment_reference)
-                        .values(status="refunded"))
+    uow.bills.mark_payments(bill.payment_reference, "refunded")
     history.record(uow, case.id, "fee_bill_refunded", actor.name,
                    data={"bill": bill.number, "reference": bill.payment_reference,
                          "refund_reference": refund.reference, "amount_fen": bill.total_fen, "reason": text})
@@ -461,7 +442,7 @@ def waive_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> 
     """A leader waives an unpaid bill (减免) with its reason (the policy relied on)."""
     text = rules.check_reason(reason)
     bill, case = _lock_bill(uow, actor, bill_id)
-    items = list(uow.session.scalars(select(FeeItem).where(FeeItem.bill_id == bill.id)))
+    items = uow.bills.fee_items([bill.id])
     _require_waiver(uow, actor, case, items)
     after = rules.transition(bill.number, bill.status, rules.WAIVE, bill.payment_reference)
     now = uow.runtime.clock()
@@ -518,10 +499,7 @@ def unpaid_for_task(uow: "UnitOfWork", row: Task, meta: dict[str, Any] | None) -
     if not _gate_on(row, meta):
         return None
     key = rules.item_key(row.item) or row.element_id
-    bills = list(uow.session.execute(
-        select(Bill.number, Bill.status, Bill.total_fen).join(FeeItem, FeeItem.bill_id == Bill.id)
-        .where(FeeItem.case_id == row.case_id, FeeItem.item_key == key, FeeItem.department == row.department)
-        .distinct()))
+    bills = uow.bills.of_item(row.case_id, key, row.department)
     if not bills:
         return FeeBlock(key, row.department, [])
     open_ = [(b.number, b.status, b.total_fen) for b in bills if b.status not in rules.SETTLED]
@@ -611,15 +589,10 @@ def reconciliation(uow: "UnitOfWork", actor: "Actor", day: date, department: str
     scope = _reconciliation_scope(uow, actor, department)
     start = datetime.combine(day, time(), BEIJING)
     end = start + timedelta(days=1)
-    query = (select(Bill, FeeItem, Case).join(FeeItem, FeeItem.bill_id == Bill.id).join(Case, Case.id == Bill.case_id)
-             .where(or_(Bill.paid_at.between(start, end), Bill.refunded_at.between(start, end),
-                        Bill.waived_at.between(start, end))))
-    if scope is not None:
-        query = query.where(FeeItem.department.in_(scope))
     result = Reconciliation(day, department)
     totals: dict[str, DepartmentTotals] = {}
     organisation = uow.organisation
-    for bill, fee, case in uow.session.execute(query.order_by(FeeItem.department, Bill.number, FeeItem.id)):
+    for bill, fee, case in uow.bills.settled_between(start, end, scope):
         events = []
         if bill.paid_at is not None and start <= bill.paid_at < end:
             events.append(("paid", bill.paid_at, bill.paid_by, bill.payment_reference))

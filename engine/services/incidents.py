@@ -20,7 +20,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from sqlalchemy import select
 
 from engine.adapters import history
-from engine.adapters.models import Case, Incident, TimerJob
+from engine.adapters.models import Case, Incident
 from engine.adapters.queries import _paged
 from engine.domain import access
 from engine.domain.access import Actor
@@ -227,8 +227,7 @@ class _RecordOnly:
 
 def release_parked_jobs(uow: "UnitOfWork", case_id: str) -> int:
     """Let the worker claim the case's parked jobs again (after a retry). Returns how many."""
-    jobs = list(uow.session.scalars(select(TimerJob).where(TimerJob.case_id == case_id,
-                                                           TimerJob.claimed_by == PARKED)))
+    jobs = [job for job in uow.jobs.of_case(case_id) if job.claimed_by == PARKED]
     for job in jobs:
         job.claimed_by, job.lease_until, job.attempts = None, None, 0
     return len(jobs)

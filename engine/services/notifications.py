@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
-
 from engine.services import webhooks
 from engine.domain import access
 from engine.domain.access import Actor
 from engine.errors import NotFound
-from engine.adapters.models import Notification, OutboxEvent, User
+from engine.adapters.models import Notification, OutboxEvent
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -68,15 +66,13 @@ class _People:
 
     def exists(self, names: set[str]) -> set[str]:
         if self.active is None:
-            self.active = set(self.uow.session.scalars(select(User.name).where(User.revoked_at.is_(None))))
+            self.active = self.uow.users.active_names()
         return names & self.active
 
     def of(self, department: str) -> list[Actor]:
         if department not in self.members:
             self.members[department] = [
-                a for a in (Actor(n, r, d) for n, r, d in self.uow.session.execute(
-                    select(User.name, User.role, User.department).where(
-                        User.department == department, User.revoked_at.is_(None))))
+                a for a in (Actor(n, r, d) for n, r, d in self.uow.users.active_of_department(department))
                 if access.is_department_member(a)]
         return self.members[department]
 
@@ -98,11 +94,7 @@ def recipients(uow: "UnitOfWork", event: OutboxEvent, people: _People | None = N
 def dispatch(uow: "UnitOfWork", limit: int = 200) -> int:
     """Fan out up to `limit` undispatched events (in order); returns how many. The caller commits."""
 
-    query = (select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
-             .order_by(OutboxEvent.id).limit(limit))
-    if uow.runtime.database.kind == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    events = list(uow.session.scalars(query))
+    events = uow.outbox.undispatched(limit, skip_locked=uow.runtime.database.kind == "postgresql")
     if not events:
         return 0
     now = uow.runtime.clock()
@@ -110,7 +102,7 @@ def dispatch(uow: "UnitOfWork", limit: int = 200) -> int:
     people = _People(uow)
     for event in events:
         for name in recipients(uow, event, people):
-            uow.session.add(Notification(
+            uow.notifications.add(Notification(
                 user_name=name, event_id=event.event_id, type=event.type, title=title_of(event)[:500],
                 case_id=event.case_id, task_id=((event.payload or {}).get("task") or {}).get("id"),
                 data=event.payload, created_at=now))
@@ -131,23 +123,17 @@ class Page:
 def list_for(uow: "UnitOfWork", actor: Actor, unread: bool = False, page: int = 1,
              per_page: int = 50) -> Page:
     """The actor's own notifications, newest first (`unread`: only those not read yet)."""
-    base = select(Notification).where(Notification.user_name == actor.name)
-    if unread:
-        base = base.where(Notification.read_at.is_(None))
-    items = list(uow.session.scalars(base.order_by(Notification.id.desc())
-                                     .limit(per_page).offset((page - 1) * per_page)))
-    total = uow.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    items, total = uow.notifications.of_user(actor.name, unread=unread, limit=per_page, offset=(page - 1) * per_page)
     return Page(items, total, page, per_page, unread_count(uow, actor))
 
 
 def unread_count(uow: "UnitOfWork", actor: Actor) -> int:
-    return uow.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_name == actor.name, Notification.read_at.is_(None))) or 0
+    return uow.notifications.unread_count(actor.name)
 
 
 def mark_read(uow: "UnitOfWork", actor: Actor, notification_id: int) -> Notification:
     """Mark one of the actor's notifications read (again: no change). Another's: 404, as if absent."""
-    row = uow.session.get(Notification, notification_id)
+    row = uow.notifications.get(notification_id)
     if row is None or row.user_name != actor.name:
         raise NotFound(f"notification {notification_id} does not exist")
     if row.read_at is None:
@@ -158,12 +144,7 @@ def mark_read(uow: "UnitOfWork", actor: Actor, notification_id: int) -> Notifica
 def mark_all_read(uow: "UnitOfWork", actor: Actor, up_to: int | None = None) -> int:
     """Mark every unread notification of the actor read (only up to id `up_to`, when given, so a
     notification that arrived after the page was shown stays unread). Returns how many."""
-    query = update(Notification).where(Notification.user_name == actor.name, Notification.read_at.is_(None))
-    if up_to is not None:
-        query = query.where(Notification.id <= up_to)
-    result = uow.session.execute(query.values(read_at=uow.runtime.clock())
-                                 .execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return uow.notifications.mark_all_read(actor.name, uow.runtime.clock(), up_to)
 
 
 def as_dict(row: Notification) -> dict[str, Any]:

@@ -18,20 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.domain import access
 from engine.domain import forms
 from engine.services import cases as case_verbs
 from engine.services import users
 from engine.domain.access import Actor
 from engine.adapters import project_store as store
-from engine.adapters.models import Project, ProjectContact, ProjectMember
+from engine.adapters.models import Project
 from engine.services import project_events as events
 from engine.services import question_views
 from engine.domain import projects as rules
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.adapters.models import Case, Task, User
+from engine.adapters.models import Task
 from engine.adapters.uow import UnitOfWork
 
 MAX_FACTS = 8000
@@ -71,8 +69,7 @@ def can_see(uow: UnitOfWork, actor: Actor, project: Project) -> bool:
     if actor.role == "enterprise":
         return store.is_contact(uow, project.code, actor.name)
     if actor.role == "agent":
-        return project.agent == actor.name or uow.session.scalar(select(Case.id).where(
-            Case.business_key == project.code, Case.started_by == actor.name).limit(1)) is not None
+        return project.agent == actor.name or store.agent_started_case(uow, project.code, actor.name)
     if access.is_department_member(actor):
         return store.is_member(uow, project.code, actor.department) or project.region in regions_in_charge(uow, actor)
     return False
@@ -142,7 +139,7 @@ def _agent(uow: UnitOfWork, name: Any, region: str, errors: dict[str, list[str]]
     """An agent user of a window in the project's region (or with no window: any region)."""
     if name is None:
         return None
-    user = uow.session.scalar(select(User).where(User.name == name)) if isinstance(name, str) else None
+    user = uow.users.by_name(name) if isinstance(name, str) else None
     if user is None or user.revoked_at is not None or user.role != "agent":
         errors["agent"] = [f"{name!r} is not an active agent (代办员)"]
         return None
@@ -191,10 +188,8 @@ def add_project(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> Project:
     now = uow.runtime.clock()
     project = Project(code=code, name=name, region=region, facts=facts, enterprise=enterprise, contact=contact,
                       agent=agent, state="active", created_at=now, created_by=actor.name, updated_at=now)
-    uow.session.add(project)
-    uow.session.flush()
-    for department in members:  # type: ignore[union-attr]
-        uow.session.add(ProjectMember(project_code=code, department=department, added_at=now, added_by=actor.name))
+    store.add(uow, project)
+    store.add_members(uow, code, members, now, actor.name)  # type: ignore[arg-type]
     store.record(uow, code, "project.added", actor.name,
                  data={"name": name, "region": region, "members": members, "agent": agent})
     return project
@@ -251,11 +246,10 @@ def change_members(uow: UnitOfWork, actor: Actor, code: str, data: dict[str, Any
     now = uow.runtime.clock()
     added = [c for c in add if c not in current]
     removed = [c for c in remove if c in current]
-    for department in added:
-        uow.session.add(ProjectMember(project_code=code, department=department, added_at=now, added_by=actor.name))
+    store.add_members(uow, code, added, now, actor.name)
     for member in store.members(uow, code):
         if member.department in removed:
-            uow.session.delete(member)
+            store.remove_member(uow, member)
     changes: dict[str, Any] = {"added": added, "removed": removed}
     if agent != project.agent:
         changes["agent"], changes["previous_agent"] = agent, project.agent
@@ -319,7 +313,7 @@ def start_case(uow: UnitOfWork, actor: Actor, code: str, process_key: str,
     _require_active(project)
     if not project.agent:
         raise Conflict(f"project {code} has no agent yet: assign one (POST /projects/{code}/members with agent)")
-    agent = uow.session.scalar(select(User).where(User.name == project.agent))
+    agent = uow.users.by_name(project.agent)
     if agent is None or agent.revoked_at is not None:
         raise Conflict(f"the agent of {code}, {project.agent}, is no longer active: assign another")
     facts = project.facts or {}
@@ -343,15 +337,14 @@ def create_enterprise_user(uow: UnitOfWork, actor: Actor, name: str, code: str,
     project = store.get(uow, code)
     if not (actor.is_admin or (actor.role == "agent" and project.agent == actor.name)):
         raise Forbidden(f"{actor.name} may not create users for {code}: its agent does")
-    existing = uow.session.scalar(select(User).where(User.name == name))
+    existing = uow.users.by_name(name)
     token = ""
     if existing is None:
         token = users.create_user(uow, name, "enterprise", None, password=password)
     elif existing.role != "enterprise":
         raise Conflict(f"user {name!r} exists with role {existing.role}")
     if not store.is_contact(uow, code, name):
-        uow.session.add(ProjectContact(project_code=code, user_name=name, created_at=uow.runtime.clock(),
-                                       created_by=actor.name))
+        store.add_contact(uow, code, name, uow.runtime.clock(), actor.name)
         store.record(uow, code, "project.contact_added", actor.name, data={"user": name})
     return token
 

@@ -67,13 +67,10 @@ def ask(uow: "UnitOfWork", actor: Actor, code: str, data: dict[str, Any]) -> Que
     hours = uow.organisation.region(project.region).question_hours
     question = Question(project_code=code, text=text, asked_by=actor.name, asked_as=asked_as, asked_at=now,
                         state="open")
-    uow.session.add(question)
-    uow.session.flush()
     clock = rules.QuestionClock(now, hours)
-    for department in departments:
-        uow.session.add(QuestionAddressee(question_id=question.id, project_code=code, department=department,
-                                          state="open", limit_hours=hours, warn_at=clock.warn_at, due_at=clock.due_at,
-                                          sla="normal", level=0, next_at=clock.warn_at))
+    store.add_question(uow, question, [
+        dict(project_code=code, department=department, state="open", limit_hours=hours, warn_at=clock.warn_at,
+             due_at=clock.due_at, sla="normal", level=0, next_at=clock.warn_at) for department in departments])
     events.raise_event(uow, events.QUESTION_ASKED,
                        {"question_id": question.id, "project_code": code, "text": text, "asked_by": actor.name,
                         "asked_as": asked_as, "departments": departments, "due_at": clock.due_at.isoformat()},
@@ -86,7 +83,7 @@ def answer(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, An
     `department` chooses the body for an admin (staff answer for their own)."""
     question = store.get_question(uow, question_id)
     project = project_service.visible(uow, question.project_code, actor, lock=True)
-    uow.session.refresh(question)
+    store.reload_question(uow, question)
     department = data.get("department") if actor.is_admin else actor.department
     if not actor.is_admin and actor.role not in ("staff", "leader"):
         raise Forbidden(f"{actor.name} may not answer questions: the addressed body's staff do")

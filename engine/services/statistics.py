@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from engine.domain import access
 from engine.adapters import statistics_queries as q
 from engine.domain import statistics as figures
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.services.statistics_upkeep import Tools, spans, state_and_acceptance
-from engine.adapters.models import Case, Task
+from engine.adapters.models import Case
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -111,8 +109,8 @@ def _questions(uow: "UnitOfWork", departments: list[str] | None, period: Period)
     (natural hours, 24 by default): the work groups' questions (issue 13) and the questions of
     the enterprise_enquiry process (`enquiry_answer` steps), added together."""
     found: dict[str, dict[str, int]] = {}
-    for source in (q.work_group_questions(uow.session, departments, period.start, period.end),
-                   q.questions(uow.session, departments, period.start, period.end, QUESTION_FORM, QUESTION_HOURS)):
+    for source in (q.work_group_questions(uow, departments, period.start, period.end),
+                   q.questions(uow, departments, period.start, period.end, QUESTION_FORM, QUESTION_HOURS)):
         for department, counts in source.items():
             total = found.setdefault(department, {"questions": 0, "answered_within": 0})
             total["questions"] += counts["questions"]
@@ -159,11 +157,10 @@ def department_performance(uow: "UnitOfWork", actor: "Actor", *, first: date | N
     period = Period.of(calendar, first, last, _today(uow))
     bodies = {b.code: b for b in _bodies(uow, chosen, level)}
     codes = list(bodies) if (chosen.regions is not None or level is not None or chosen.department) else None
-    session = uow.session
-    got = q.received(session, codes, period.start, period.end)
-    done = q.decided(session, codes, period.start, period.end)
-    raised = q.escalations(session, codes, period.start, period.end)
-    overdue = q.overdue_now(session, codes, uow.runtime.clock())
+    got = q.received(uow, codes, period.start, period.end)
+    done = q.decided(uow, codes, period.start, period.end)
+    raised = q.escalations(uow, codes, period.start, period.end)
+    overdue = q.overdue_now(uow, codes, uow.runtime.clock())
     extra = {name: provider(uow, codes, period) for name, provider in DEPARTMENT_FIGURES.items()}
     active = set(got) | set(done) | set(raised) | set(overdue) | set().union(*(set(v) for v in extra.values()))
     organisation = uow.organisation
@@ -236,7 +233,7 @@ def savings(uow: "UnitOfWork", actor: "Actor", *, first: date | None = None, las
     calendar = uow.runtime.calendars.calendar(uow)
     period = Period.of(calendar, first, last, _today(uow))
     organisation = uow.organisation
-    per_region = q.savings(uow.session, list(chosen.regions) if chosen.regions is not None else None,
+    per_region = q.savings(uow, list(chosen.regions) if chosen.regions is not None else None,
                            organisation.default_region, period.start, period.end)
     total = {"cases": 0, "elapsed": 0, "serial_limits": 0, "serial_actual": 0, "body": 0, "critical": 0,
              "stops": 0, "elapsed_with_limits": 0, "elapsed_with_actual": 0, "histogram": Counter()}
@@ -256,15 +253,14 @@ def savings(uow: "UnitOfWork", actor: "Actor", *, first: date | None = None, las
 def case_timing(uow: "UnitOfWork", actor: "Actor", case_id: str) -> dict[str, Any]:
     """One case's timing (`GET /cases/{id}/timing`): elapsed working days from acceptance to
     办结, the serial baselines, the critical path and the saving; so far for an open case."""
-    case = uow.session.get(Case, case_id)
+    case = uow.cases.get(case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
-    departments = set(uow.session.scalars(select(Task.department).where(
-        Task.case_id == case_id, Task.department.is_not(None)).distinct()))
+    departments = uow.tasks.departments_of_case(case_id)
     access.require_case(actor, case.started_by, departments, case.region or uow.organisation.default_region,
                         uow.organisation)
     tools = Tools(uow)
-    items = q.case_items(uow.session, case_id)
+    items = q.case_items(uow, case_id)
     state, accepted = state_and_acceptance(uow, case)
     closed = case.ended_at if state == "completed" else None
     try:
@@ -331,7 +327,7 @@ def years(uow: "UnitOfWork", actor: "Actor", *, region: str | None = None, first
     if first is not None and last is not None and first > last:
         raise Invalid("from_year is after to_year", {"from_year": [f"{first} is after {last}"]})
     span = (first or 1900, last or 9999) if (first or last) else None
-    session, organisation = uow.session, uow.organisation
+    organisation = uow.organisation
     regions = list(chosen.regions) if chosen.regions is not None else None
     default = organisation.default_region
     out: dict[tuple[int, str], dict[str, Any]] = {}
@@ -341,19 +337,19 @@ def years(uow: "UnitOfWork", actor: "Actor", *, region: str | None = None, first
         return out.setdefault(key, {"accepted": 0, "closed": 0, "investment": Counter(), "phased": 0,
                                     "days": Counter(), "types": {}, "stages": Counter()})
 
-    for year, code, investment, phased, n in q.accepted_by_year(session, regions, default, span):
+    for year, code, investment, phased, n in q.accepted_by_year(uow, regions, default, span):
         g = group(year, code)
         g["accepted"] += n
         g["phased"] += n if phased else 0
         if investment is not None:
             g["investment"][investment] += n
-    for year, code, kind, days, n in q.closed_by_year(session, regions, default, span):
+    for year, code, kind, days, n in q.closed_by_year(uow, regions, default, span):
         g = group(year, code)
         g["closed"] += n
         if days is not None:
             g["days"][days] += n
             g["types"].setdefault(kind or "其他", Counter())[days] += n
-    for year, code, profile, n in q.items_by_stage(session, regions, default, span):
+    for year, code, profile, n in q.items_by_stage(uow, regions, default, span):
         if profile:
             for stage, count in json.loads(profile).items():
                 group(year, code)["stages"][stage or ""] += count * n

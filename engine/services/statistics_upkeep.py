@@ -309,7 +309,7 @@ def refresh_case(uow: "UnitOfWork", case: Case, tools: Tools | None = None) -> S
     tools = tools or Tools(uow)
     session = uow.session
     state, accepted = state_and_acceptance(uow, case)
-    values = case_values(uow, case, state, accepted, q.case_items(session, case.id), tools)
+    values = case_values(uow, case, state, accepted, q.case_items(uow, case.id), tools)
     row = session.get(StatCase, case.id)
     if row is None:
         row = StatCase(case_id=case.id, **values)

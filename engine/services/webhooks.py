@@ -28,9 +28,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import aliased
-
 from engine.domain.access import Actor, require_role
 from engine.adapters.webhook_delivery import Outcome, Sender, body_of
 from engine.errors import Conflict, Invalid, NotFound
@@ -95,14 +92,13 @@ def add_hook(uow: "UnitOfWork", actor: Actor, url: str, events: list[str] | str,
     hook = Webhook(url=_check_url(url), events=_check_events(events),
                    secret=secret or _secrets.token_hex(32), description=(description or None),
                    active=True, created_at=uow.runtime.clock(), created_by=actor.name)
-    uow.session.add(hook)
-    uow.session.flush()
+    uow.webhooks.add_now(hook)
     return hook
 
 
 def get_hook(uow: "UnitOfWork", actor: Actor, hook_id: int) -> Webhook:
     require_role(actor, "admin")
-    hook = uow.session.get(Webhook, hook_id)
+    hook = uow.webhooks.get(hook_id)
     if hook is None:
         raise NotFound(f"webhook {hook_id} does not exist")
     return hook
@@ -110,7 +106,7 @@ def get_hook(uow: "UnitOfWork", actor: Actor, hook_id: int) -> Webhook:
 
 def list_hooks(uow: "UnitOfWork", actor: Actor) -> list[Webhook]:
     require_role(actor, "admin")
-    return list(uow.session.scalars(select(Webhook).order_by(Webhook.id)))
+    return uow.webhooks.all()
 
 
 def update_hook(uow: "UnitOfWork", actor: Actor, hook_id: int, *, url: str | None = None,
@@ -138,19 +134,15 @@ def update_hook(uow: "UnitOfWork", actor: Actor, hook_id: int, *, url: str | Non
 def remove_hook(uow: "UnitOfWork", actor: Actor, hook_id: int) -> None:
     """Remove a hook and its deliveries (pending ones are not sent any more)."""
     hook = get_hook(uow, actor, hook_id)
-    uow.session.execute(WebhookDelivery.__table__.delete().where(WebhookDelivery.webhook_id == hook.id))
-    uow.session.delete(hook)
+    uow.webhooks.remove_deliveries(hook.id)
+    uow.webhooks.delete(hook)
 
 
 def stats(uow: "UnitOfWork", hook_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per hook: deliveries by state (admins watch pending and dead)."""
     out: dict[int, dict[str, int]] = {i: {s: 0 for s in STATES} for i in hook_ids}
-    if hook_ids:
-        for hook_id, state, count in uow.session.execute(
-                select(WebhookDelivery.webhook_id, WebhookDelivery.state, func.count())
-                .where(WebhookDelivery.webhook_id.in_(hook_ids))
-                .group_by(WebhookDelivery.webhook_id, WebhookDelivery.state)):
-            out[hook_id][state] = count
+    for hook_id, state, count in uow.webhooks.delivery_counts(hook_ids):
+        out[hook_id][state] = count
     return out
 
 
@@ -166,7 +158,7 @@ def as_dict(hook: Webhook, counts: dict[str, int] | None = None, with_secret: bo
 
 
 def active_hooks(uow: "UnitOfWork") -> list[Webhook]:
-    return list(uow.session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)))
+    return uow.webhooks.active()
 
 
 def ordering_key(event: OutboxEvent) -> str | None:
@@ -180,10 +172,10 @@ def ordering_key(event: OutboxEvent) -> str | None:
 def enqueue(uow: "UnitOfWork", event: OutboxEvent, hooks: list[Webhook], now: datetime) -> None:
     """One pending delivery of `event` per hook subscribed to its type (due now)."""
     if event.id is None:
-        uow.session.flush()
+        uow.outbox.flush()
     for hook in hooks:
         if subscribed(hook.events, event.type):
-            uow.session.add(WebhookDelivery(
+            uow.webhooks.add(WebhookDelivery(
                 webhook_id=hook.id, event_pk=event.id, event_id=event.event_id,
                 ordering_key=ordering_key(event), state="pending", attempts=0, created_at=now,
                 next_attempt_at=now))
@@ -215,27 +207,8 @@ def event_document(event: OutboxEvent) -> dict[str, Any]:
 def claim_due(uow: "UnitOfWork", worker: str, limit: int = 20, lease: timedelta = LEASE) -> list[Claimed]:
     """Claim deliveries due now whose case has nothing earlier pending or dead to the same hook."""
     now = uow.runtime.clock()
-    earlier = aliased(WebhookDelivery)
-    blocked = exists().where(and_(earlier.webhook_id == WebhookDelivery.webhook_id,
-                                  earlier.ordering_key == WebhookDelivery.ordering_key,
-                                  earlier.event_pk < WebhookDelivery.event_pk,
-                                  earlier.state.in_(("pending", "dead"))))
-    # An earlier event of the case that no worker has fanned out yet (another worker may be
-    # dispatching it right now) has no delivery row to wait for: wait for the event itself.
-    this, before = aliased(OutboxEvent), aliased(OutboxEvent)
-    undispatched = exists().where(and_(this.id == WebhookDelivery.event_pk, before.case_id == this.case_id,
-                                       before.id < this.id, before.dispatched_at.is_(None)))
-    query = (select(WebhookDelivery, Webhook, OutboxEvent)
-             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_pk)
-             .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now,
-                    or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-                    Webhook.active.is_(True), ~blocked, ~undispatched)
-             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_pk).limit(limit))
-    if uow.runtime.database.kind == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     claimed = []
-    for row, hook, event in uow.session.execute(query).all():
+    for row, hook, event in uow.webhooks.due(now, limit, skip_locked=uow.runtime.database.kind == "postgresql"):
         row.claimed_by, row.lease_until = worker, now + lease
         claimed.append(Claimed(row.id, hook.url, hook.secret, event_document(event), event.event_id,
                                event.type, row.attempts + 1))
@@ -244,7 +217,7 @@ def claim_due(uow: "UnitOfWork", worker: str, limit: int = 20, lease: timedelta 
 
 def record(uow: "UnitOfWork", delivery_id: int, worker: str, outcome: Outcome, attempted_at: datetime) -> None:
     """What came of one attempt: delivered, retried later, or dead after 24 h of trying."""
-    row = uow.session.get(WebhookDelivery, delivery_id)  # in the identity map after `load`
+    row = uow.webhooks.delivery(delivery_id)  # in the identity map after `load_deliveries`
     if row is None or row.state != "pending" or row.claimed_by != worker:
         return  # removed meanwhile, or our lease ran out and another worker took it
     now = uow.runtime.clock()
@@ -270,14 +243,7 @@ def record(uow: "UnitOfWork", delivery_id: int, worker: str, outcome: Outcome, a
 def dead_letters(uow: "UnitOfWork", actor: Actor, webhook_id: int | None = None, limit: int = 100,
                  offset: int = 0) -> tuple[list[tuple[WebhookDelivery, OutboxEvent]], int]:
     require_role(actor, "admin")
-    query = select(WebhookDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_pk) \
-        .where(WebhookDelivery.state == "dead")
-    if webhook_id is not None:
-        query = query.where(WebhookDelivery.webhook_id == webhook_id)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = [(d, e) for d, e in uow.session.execute(
-        query.order_by(WebhookDelivery.event_pk).limit(limit).offset(offset)).all()]
-    return rows, total
+    return uow.webhooks.deliveries_with_events(webhook_id=webhook_id, state="dead", limit=limit, offset=offset)
 
 
 def deliveries(uow: "UnitOfWork", actor: Actor, webhook_id: int, state: str | None = None, limit: int = 50,
@@ -285,28 +251,20 @@ def deliveries(uow: "UnitOfWork", actor: Actor, webhook_id: int, state: str | No
     """A hook's deliveries, newest event first (what an admin reads when an integrator asks
     "did you send it?"): state, attempts, the receiver's last status and error."""
     get_hook(uow, actor, webhook_id)
-    query = select(WebhookDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_pk) \
-        .where(WebhookDelivery.webhook_id == webhook_id)
-    if state is not None:
-        query = query.where(WebhookDelivery.state == state)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = [(d, e) for d, e in uow.session.execute(
-        query.order_by(WebhookDelivery.event_pk.desc()).limit(limit).offset(offset)).all()]
-    return rows, total
+    return uow.webhooks.deliveries_with_events(webhook_id=webhook_id, state=state, newest_first=True,
+                                               limit=limit, offset=offset)
 
 
 def held_back(uow: "UnitOfWork", delivery: WebhookDelivery) -> int:
     """How many later events of the same case wait behind a dead delivery."""
     if delivery.ordering_key is None:
         return 0
-    return uow.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.webhook_id == delivery.webhook_id, WebhookDelivery.ordering_key == delivery.ordering_key,
-        WebhookDelivery.event_pk > delivery.event_pk, WebhookDelivery.state == "pending")) or 0
+    return uow.webhooks.pending_after(delivery)
 
 
 def _dead(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDelivery:
     require_role(actor, "admin")
-    row = uow.session.get(WebhookDelivery, delivery_id, with_for_update=True)
+    row = uow.webhooks.delivery(delivery_id, for_update=True)
     if row is None:
         raise NotFound(f"dead letter {delivery_id} does not exist")
     if row.state != "dead":
@@ -330,7 +288,7 @@ def discard(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDeliver
 
 
 def delivery_dict(uow: "UnitOfWork", row: WebhookDelivery, event: OutboxEvent | None = None) -> dict[str, Any]:
-    event = event or uow.session.get(OutboxEvent, row.event_pk)
+    event = event or uow.outbox.get(row.event_pk)
     return {"id": row.id, "webhook_id": row.webhook_id, "event_id": row.event_id, "event_type": event.type,
             "case_id": event.case_id, "sequence": event.case_seq, "occurred_at": event.occurred_at,
             "state": row.state, "attempts": row.attempts, "first_attempt_at": row.first_attempt_at,
@@ -372,8 +330,7 @@ class Deliverer:
         outcomes = list(self.pool.map(self._send, claimed))
         try:
             with self.runtime.unit_of_work() as uow:
-                list(uow.session.scalars(select(WebhookDelivery).where(  # one query, then `get` finds them
-                    WebhookDelivery.id.in_([item.delivery_id for item in claimed]))))
+                uow.webhooks.load_deliveries([item.delivery_id for item in claimed])  # one query, then `get` finds them
                 for item, (outcome, sent_at) in zip(claimed, outcomes):
                     record(uow, item.delivery_id, self.name, outcome, sent_at)
                 uow.commit()

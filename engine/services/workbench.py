@@ -11,18 +11,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
-from engine.adapters import queries
+from engine.adapters import queries, workbench_queries
 from engine.adapters.models import Case, Definition, Task
 from engine.adapters.queries import Page
 from engine.adapters.uow import UnitOfWork
 from engine.domain import access
 from engine.domain.access import Actor
-from engine.domain.states import OPEN_CASE_STATUSES, TaskStatus
 from engine.errors import Forbidden, Invalid
 from engine.services import cases
-from engine.services import deadlines
 from engine.services.cases import Started, complete_task, start_case
 from engine.services.incidents import list_incidents
 
@@ -38,8 +34,9 @@ class Inbox:
     department: str | None = None
 
 
-def _scope(actor: Actor, department: str | None) -> tuple[Any, str | None]:
-    """The tasks an actor may list (a WHERE clause, or None) and the department filter in force."""
+def _scope(actor: Actor, department: str | None) -> tuple[str | None, str | None]:
+    """The tasks an actor may list: the agent whose cases they must be (None: no such limit) and
+    the department filter in force."""
     scope = access.scope(actor, "tasks")
     if scope.everything:
         return None, department
@@ -49,32 +46,20 @@ def _scope(actor: Actor, department: str | None) -> tuple[Any, str | None]:
         return None, scope.department
     if department is not None:
         raise Forbidden(f"{actor.name} may not see the tasks of department {department}")
-    mine = select(Case.id).where(Case.started_by == scope.agent)
-    return Task.case_id.in_(mine), None
-
-
-def _stage_elements(uow: UnitOfWork, stage: str) -> list[str]:
-    """Element ids whose literal `stage` property is `stage`, in any deployed definition."""
-    found = set()
-    for elements in uow.session.scalars(select(Definition.elements)):
-        for element_id, meta in (elements or {}).items():
-            if isinstance(meta, dict) and (meta.get("properties") or {}).get("stage") == stage:
-                found.add(element_id)
-    return sorted(found)
+    return scope.agent, None
 
 
 _ITEM_NAMES: dict[tuple, tuple[float, list[str]]] = {}
 ITEM_NAMES_SECONDS = 60.0  # the filter's list of approval items may lag a new item by this long
 
 
-def _item_names(uow: UnitOfWork, base: Any, scope_key: tuple) -> list[str]:
+def _item_names(uow: UnitOfWork, department: str | None, agent: str | None, scope_key: tuple) -> list[str]:
     """Approval item names in an inbox, for its filter (a scan of JSON: cached per scope)."""
     now = time.monotonic()
     found = _ITEM_NAMES.get(scope_key)
     if found is not None and now - found[0] < ITEM_NAMES_SECONDS:
         return found[1]
-    names = sorted(n for n in uow.session.scalars(
-        base.with_only_columns(Task.item["name"].as_string(), maintain_column_froms=True).distinct()) if n)
+    names = workbench_queries.ready_item_names(uow, department, agent)
     if len(_ITEM_NAMES) > 1000:
         _ITEM_NAMES.clear()
     _ITEM_NAMES[scope_key] = (now, names)
@@ -93,64 +78,30 @@ def inbox(uow: UnitOfWork, actor: Actor, *, department: str | None = None, stage
         raise Invalid(f"sla must be one of {', '.join(SLA_LEVELS)}", {"sla": ["unknown warning state"]})
     if sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", {"sort": ["unknown order"]})
-    clause, department = _scope(actor, department)
-    base = select(Task).where(Task.state == TaskStatus.READY)
-    if department is not None:
-        base = base.where(Task.department == department)
-    if clause is not None:
-        base = base.where(clause)
+    agent, department = _scope(actor, department)
     counts: Counter[str] = Counter()
-    claimed = (Task.assignee == actor.name).label("mine")
-    for level, is_mine, n in uow.session.execute(
-            base.with_only_columns(Task.sla, claimed, func.count(), maintain_column_froms=True)
-            .group_by(Task.sla, claimed)):
+    for level, is_mine, n in workbench_queries.ready_counts(uow, department, agent, actor.name):
         counts[level or "none"] += n
         counts["all"] += n
         if is_mine:
             counts["mine"] += n
-    items = _item_names(uow, base, (actor.role, department, actor.name if clause is not None else None))
-    query = base
-    if stage:
-        query = query.where(or_(Task.item["stage"].as_string() == stage,
-                                Task.element_id.in_(_stage_elements(uow, stage))))
-    if item:
-        query = query.where(Task.item["name"].as_string() == item)
-    if sla:
-        query = query.where(deadlines.sla_filter(sla))
-    if mine:
-        query = query.where(Task.assignee == actor.name)
-    order = deadlines.inbox_order() if sort == "due" else (Task.created_at, Task.id)
-    found = uow.session.execute(
-        query.with_only_columns(Task.id, func.count().over().label("total"), maintain_column_froms=True)
-        .order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
-    if found:
-        total = found[0].total
-        rows = {row.id: row for row in uow.session.scalars(select(Task).where(Task.id.in_([f.id for f in found])))}
-        tasks = [rows[f.id] for f in found]
-    else:  # past the last page: the total still says how many there are
-        total = uow.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0
-        tasks = []
+    items = _item_names(uow, department, agent, (actor.role, department, actor.name if agent is not None else None))
+    tasks, total = workbench_queries.ready_page(
+        uow, department, agent, stage=stage, item=item, sla=sla, assignee=actor.name if mine else None,
+        by_due=sort == "due", offset=(page - 1) * per_page, limit=per_page)
     return Inbox(Page(tasks, total, page, per_page), dict(counts), items, department)
 
 
 def case_names(uow: UnitOfWork, case_ids: set[str]) -> dict[str, tuple[str | None, str]]:
     """Project name and code of each case, for rows that show tasks."""
-    if not case_ids:
-        return {}
-    return {row.id: (row.name, row.business_key) for row in uow.session.execute(
-        select(Case.id, Case.name, Case.business_key).where(Case.id.in_(case_ids)))}
+    return workbench_queries.case_names(uow, case_ids)
 
 
 def definitions_overview(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Every process with its versions and how many cases of each version are open."""
-    running = Counter({(key, version): n for key, version, n in uow.session.execute(
-        select(Case.process_key, Case.process_version, func.count())
-        .where(Case.status.in_(OPEN_CASE_STATUSES))
-        .group_by(Case.process_key, Case.process_version))})
+    running = Counter(workbench_queries.open_cases_per_version(uow))
     result: dict[str, dict[str, Any]] = {}
-    for row in uow.session.execute(
-            select(Definition.key, Definition.version, Definition.name, Definition.deployed_at,
-                   Definition.deployed_by, Definition.sha256).order_by(Definition.key, Definition.version)):
+    for row in workbench_queries.version_rows(uow):
         entry = result.setdefault(row.key, {"key": row.key, "versions": [], "open_cases": 0})
         open_cases = running[(row.key, row.version)]
         entry["versions"].append({"version": row.version, "name": row.name, "deployed_at": row.deployed_at,
@@ -172,10 +123,7 @@ def region_overview(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
         raise Forbidden(f"{actor.name} may not see the region overview")
     organisation = uow.organisation
     per_department: dict[str, Counter[str]] = {}
-    for department, level, n in uow.session.execute(
-            select(Task.department, Task.sla, func.count()).where(Task.state == TaskStatus.READY,
-                                                                  Task.department.is_not(None))
-            .group_by(Task.department, Task.sla)):
+    for department, level, n in workbench_queries.ready_per_department(uow):
         counter = per_department.setdefault(department, Counter())
         counter["open"] += n
         counter[level or "none"] += n
