@@ -43,18 +43,6 @@ def _period(column: Any, start: datetime | None, end: datetime | None) -> Any:
 # --------------------------------------------------------------------------- upkeep
 
 
-def item_tasks(session: Session, case_id: str, key: str) -> list[Task]:
-    """The task rows of one item (by its code) or one body's step (`element@department`)."""
-    query = select(Task).where(Task.case_id == case_id)
-    element, at, department = key.partition("@")
-    if at:
-        query = query.where(Task.element_id == element, Task.department == department,
-                            Task.item["code"].as_string().is_(None))
-    else:
-        query = query.where(Task.item["code"].as_string() == key)
-    return list(session.scalars(query.order_by(Task.created_at, Task.id)))
-
-
 def window_tasks(session: Session, case_id: str, form_keys: tuple[str, ...]) -> list[Task]:
     """A case's completed tasks with these forms that belong to no item (intake, closure)."""
     return list(session.scalars(
@@ -67,10 +55,6 @@ def has_window_intake(session: Session, case_id: str) -> bool:
     """Whether the case's process has a window intake at all (else it is accepted at its start)."""
     return session.scalar(select(func.count()).select_from(Task).where(
         Task.case_id == case_id, Task.form_key == "intake", Task.item["code"].as_string().is_(None))) > 0
-
-
-def stat_item(session: Session, case_id: str, key: str) -> StatItem | None:
-    return session.scalar(select(StatItem).where(StatItem.case_id == case_id, StatItem.key == key))
 
 
 def case_items(uow: "UnitOfWork", case_id: str) -> list[StatItem]:
@@ -269,5 +253,5 @@ def items_by_stage(uow: "UnitOfWork", regions: list[str] | None, default_region:
         .where(*clauses).group_by(StatCase.accepted_year, StatCase.region, StatCase.stage_items)).all()]
 
 
-__all__ = ["item_tasks", "window_tasks", "stat_item", "case_items", "received", "decided", "escalations",
+__all__ = ["window_tasks", "case_items", "received", "decided", "escalations",
            "overdue_now", "questions", "savings", "accepted_by_year", "closed_by_year", "items_by_stage"]

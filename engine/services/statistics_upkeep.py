@@ -91,13 +91,16 @@ def before_commit(uow: "UnitOfWork") -> None:
     tools = Tools(uow)
     for case_id in sorted(set(items) | cases):
         changed = False
-        # One flush for the case's item rows instead of one per item (a start with 16 items in
-        # 8 bodies flushed 8 times): each item's two queries read only that item's task rows and
-        # summary row, which the pending rows of the other items cannot match, and task rows
+        # Two queries per case, not two per item: the case's task rows and summary rows are read
+        # once and grouped in memory (as `rebuild` does), with no flush in between — task rows
         # do not change here. The case's row below reads the items with autoflush as before.
-        with session.no_autoflush:
-            for key in sorted(items.get(case_id, ())):
-                changed = refresh_item(uow, case_id, key, tools) or changed
+        keys = sorted(items.get(case_id, ()))
+        if keys:
+            with session.no_autoflush:
+                tasks = tasks_by_item(q.tasks_of(session, [case_id]))
+                existing = {row.key: row for row in q.case_items(uow, case_id)}
+                for key in keys:
+                    changed = refresh_item(uow, case_id, key, tasks.get(key, []), existing.get(key), tools) or changed
         case = session.get(Case, case_id)
         if case is not None and (case_id in cases or changed and case.status != "running"
                                  or session.get(StatCase, case_id) is None):
@@ -209,12 +212,22 @@ def item_values(uow: "UnitOfWork", rows: list[Task], tools: Tools) -> dict[str, 
     return values
 
 
-def refresh_item(uow: "UnitOfWork", case_id: str, key: str, tools: Tools | None = None) -> bool:
-    """Recompute one item's summary row from its task rows; True when the row changed."""
-    tools = tools or Tools(uow)
+def tasks_by_item(tasks: list[Task]) -> dict[str, list[Task]]:
+    """A case's task rows grouped by the item they count for (`stat_key`), order kept."""
+    groups: dict[str, list[Task]] = {}
+    for row in tasks:
+        key = stat_key(row)
+        if key is not None:
+            groups.setdefault(key, []).append(row)
+    return groups
+
+
+def refresh_item(uow: "UnitOfWork", case_id: str, key: str, rows: list[Task], existing: StatItem | None,
+                 tools: Tools) -> bool:
+    """Recompute one item's summary row (`existing`, if any) from its task rows in creation
+    order; True when the row changed."""
     session = uow.session
-    values = item_values(uow, q.item_tasks(session, case_id, key), tools)
-    existing = q.stat_item(session, case_id, key)
+    values = item_values(uow, rows, tools)
     if values is None:
         if existing is not None:
             session.delete(existing)
@@ -341,13 +354,8 @@ def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, i
         if case is None:
             continue
         tasks = by_case.get(case_id, [])
-        groups: dict[str, list[Task]] = {}
-        for row in tasks:
-            key = stat_key(row)
-            if key is not None:
-                groups.setdefault(key, []).append(row)
         items = []
-        for key, rows in groups.items():
+        for key, rows in tasks_by_item(tasks).items():
             values = item_values(uow, rows, tools)
             if values is not None:
                 item_rows.append({"case_id": case_id, "key": key, **values})
