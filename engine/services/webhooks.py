@@ -78,6 +78,13 @@ def _check_events(events: list[str] | str) -> list[str]:
     return sorted(set(names))
 
 
+def _check_secret(secret: str) -> str:
+    """A given signing secret: 16 to 200 characters."""
+    if not 16 <= len(secret) <= 200:
+        raise Invalid("secret must be 16 to 200 characters", {"secret": ["16 to 200 characters"]})
+    return secret
+
+
 def subscribed(hook_events: list[str], event_type: str) -> bool:
     family = event_type.split(".")[0]
     return any(p == "*" or p == event_type or p == f"{family}.*" for p in hook_events or ())
@@ -87,10 +94,8 @@ def add_hook(uow: "UnitOfWork", actor: Actor, url: str, events: list[str] | str,
              secret: str | None = None, description: str | None = None) -> Webhook:
     """Register a hook (admins). Without a secret one is generated; it is shown once, here."""
     require_role(actor, "admin")
-    if secret is not None and not 16 <= len(secret) <= 200:
-        raise Invalid("secret must be 16 to 200 characters", {"secret": ["16 to 200 characters"]})
-    hook = Webhook(url=_check_url(url), events=_check_events(events),
-                   secret=secret or _secrets.token_hex(32), description=(description or None),
+    secret = _check_secret(secret) if secret is not None else _secrets.token_hex(32)
+    hook = Webhook(url=_check_url(url), events=_check_events(events), secret=secret, description=(description or None),
                    active=True, created_at=uow.runtime.clock(), created_by=actor.name)
     uow.webhooks.add_now(hook)
     return hook
@@ -123,9 +128,7 @@ def update_hook(uow: "UnitOfWork", actor: Actor, hook_id: int, *, url: str | Non
     if description is not None:
         hook.description = description or None
     if secret is not None:
-        if not 16 <= len(secret) <= 200:
-            raise Invalid("secret must be 16 to 200 characters", {"secret": ["16 to 200 characters"]})
-        hook.secret = secret
+        hook.secret = _check_secret(secret)
     elif rotate_secret:
         hook.secret = _secrets.token_hex(32)
     return hook
