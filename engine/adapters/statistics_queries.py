@@ -62,11 +62,6 @@ def case_items(uow: "UnitOfWork", case_id: str) -> list[StatItem]:
                                     .order_by(StatItem.received_at, StatItem.id)))
 
 
-def batches_of(session: Session, case_id: str) -> int:
-    return session.scalar(select(func.count(func.distinct(StatItem.batch))).where(
-        StatItem.case_id == case_id, StatItem.track == "auxiliary", StatItem.batch.is_not(None))) or 0
-
-
 def clear(session: Session, case_ids: list[str] | None = None) -> None:
     """Remove summary rows (all, or of these cases) before a rebuild."""
     for model, column in ((StatItem, StatItem.case_id), (StatCase, StatCase.case_id)):
