@@ -121,10 +121,13 @@ class LocalGateway:
         if errors:
             raise Invalid("the payment notification is incomplete", errors=errors)
         reference, status, amount = payload["reference"], payload["status"], payload["amount_fen"]
-        if not isinstance(reference, str) or not isinstance(status, str) or not isinstance(payload["signature"], str) \
-                or isinstance(amount, bool) or not isinstance(amount, int):
-            raise Invalid("the payment notification has fields of the wrong type",
-                          errors={"_schema": ["reference, status, signature: strings; amount_fen: integer"]})
+        errors = {name: ["must be a string"] for name in ("reference", "status", "signature")
+                  if not isinstance(payload[name], str)}
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            errors["amount_fen"] = ["must be an integer"]
+        if errors:
+            raise Invalid(f"the payment notification has fields of the wrong type: {', '.join(errors)}",
+                          errors=errors)
         if not hmac.compare_digest(self._sign(reference, status, amount).encode(), payload["signature"].encode()):
             raise Forbidden("the payment notification's signature does not match the gateway's")
         return GatewayPayment(reference, status, amount)

@@ -321,6 +321,9 @@ def test_odd_callbacks_and_days_are_refused_cleanly(client, api_users, case):
     forged = client.post(f"{API}/payments/callback", json={"reference": "补正中", "status": "paid", "amount_fen": 1,
                                                           "signature": "签名"})
     assert forged.status_code == 403
+    mistyped = client.post(f"{API}/payments/callback", json={"reference": "R1", "status": "paid", "amount_fen": "1",
+                                                            "signature": "签名"})
+    assert mistyped.status_code == 422 and set(mistyped.get_json()["errors"]) == {"amount_fen"}
     for day in ("0001-01-01", "9999-12-31"):
         response = client.get(f"{API}/fees/reconciliation?date={day}", headers=api_users.header("root"))
         assert response.status_code == 422 and "date" in response.get_json()["errors"]
