@@ -8,6 +8,7 @@ processes deployed before; the called specs are pinned into the caller's version
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -188,7 +189,8 @@ def deploy_files(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, s
                       errors={"file": [f"{name}: named twice" for name in twice]})
 
     now = uow.runtime.clock()
-    check_files(files, now, uow.organisation, lambda key: _deployed_file(uow, key),
+    # each deployed call target parsed once per deploy, however many files call it
+    check_files(files, now, uow.organisation, functools.cache(lambda key: _deployed_file(uow, key)),
                 lambda refs: dmn_deployment.stored_decisions(uow, refs))
     if any(f.problems for f in files):
         raise InvalidDefinition(_sorted_problems(files))

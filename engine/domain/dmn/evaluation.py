@@ -13,6 +13,7 @@ incident on the case naming the decision and the rules.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -35,8 +36,9 @@ class DecisionEngine(DMNEngine):
         super().__init__(decision_table)
         self.decision_id = decision_id or decision_table.id
 
-    @property
+    @functools.cached_property
     def policy(self) -> tuple[str, str | None]:
+        """(hit policy, aggregation), read once per engine: `matches` asks for every rule."""
         parts = self.decision_table.hit_policy.split()
         if parts[:2] == ["RULE", "ORDER"]:
             return "RULE ORDER", None
