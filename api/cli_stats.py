@@ -118,10 +118,16 @@ def stats_rebuild(batch: int) -> None:
     with runtime().unit_of_work(write=False) as uow:
         ids = statistics_upkeep.all_case_ids(uow)
     items = 0
-    for start in range(0, len(ids), batch):
-        with runtime().unit_of_work() as uow:
-            items += statistics_upkeep.rebuild(uow, ids[start:start + batch])["items"]
-            uow.commit()
+    # Progress on a terminal only, like `onewindow migrate`: a rebuild of a large database takes
+    # minutes, while piped or scripted output stays the one summary line.
+    with click.progressbar(length=len(ids), label="rebuilding statistics", show_pos=True, file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            with runtime().unit_of_work() as uow:
+                items += statistics_upkeep.rebuild(uow, chunk)["items"]
+                uow.commit()
+            bar.update(len(chunk))
     click.echo(f"rebuilt the statistics of {len(ids)} cases ({items} items)")
 
 

@@ -9,14 +9,11 @@ from datetime import datetime, timedelta, timezone
 from markupsafe import Markup
 
 from api.console import i18n_errors
+from api.console.names import CASE_STATUS, ESCALATION_STATUS, ROLE_NAMES  # noqa: F401 (pages read i18n.ROLE_NAMES)
 from engine.services.progress import STAGE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
 
-ROLE_NAMES = {"admin": "系统管理员", "designer": "流程设计员", "agent": "代办员", "staff": "审批人员",
-              "leader": "部门领导", "government": "政府协调", "system": "系统", "worker": "外部任务程序",
-              "enterprise": "企业联系人"}
-CASE_STATUS = {"running": "办理中", "suspended": "已中止", "completed": "已办结", "cancelled": "已终止"}
 TASK_STATE = {"ready": "待办", "completed": "已完成", "cancelled": "已取消", "error": "出错"}
 # Colour is never the only signal: every level has its words (and a symbol in the page).
 SLA_NAMES = {"normal": "正常", "yellow": "临近期限（黄牌）", "red": "已超期（红牌）", "paused": "计时暂停",
@@ -30,7 +27,6 @@ SLA_TAGS = {
     None: Markup('<span class="muted">无时限</span>'),
 }
 SLA_SHORT = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", None: "—"}
-ESCALATION_STATUS = {"open": "待协调", "escalated": "已上报上一级", "resolved": "已协调"}
 LEVEL_NAMES = {1: "一级（窗口协调）", 2: "二级（部门领导）", 3: "三级（政府协调）"}
 ELEMENT_STATE = {"completed": "已完成", "active": "办理中", "waiting": "等待中", "error": "出错",
                  "not_reached": "未到达"}

@@ -12,18 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from api.console.names import CASE_STATUS, ESCALATION_STATUS, ROLE_NAMES
+
 Replacement = str | Callable[[re.Match[str]], str]
 
-_ROLE_NAMES = {"admin": "系统管理员", "designer": "流程设计员", "agent": "代办员", "staff": "审批人员",
-               "leader": "部门领导", "government": "政府协调", "enterprise": "企业联系人", "worker": "外部任务程序"}
-_STATE_NAMES = {"open": "待协调", "answered": "已答复", "closed": "已关闭", "resolved": "已协调", "escalated": "已上报",
-                "dead": "投递失败", "pending": "待投递", "delivered": "已投递", "running": "办理中",
-                "completed": "已办结", "cancelled": "已终止", "suspended": "已中止", "paid": "已缴", "due": "待缴",
+# Case and escalation states in the console's words; the rest (questions, deliveries, bills) only
+# appear in these messages.
+_STATE_NAMES = {**CASE_STATUS, **ESCALATION_STATUS, "answered": "已答复", "closed": "已关闭",
+                "dead": "投递失败", "pending": "待投递", "delivered": "已投递", "paid": "已缴", "due": "待缴",
                 "refunded": "已退", "waived": "减免", "abandoned": "已放弃"}
 
 
 def _role(match: re.Match[str]) -> str:
-    return f"用户 {match.group(1)} 已存在（角色：{_ROLE_NAMES.get(match.group(2), match.group(2))}），请换一个用户名"
+    return f"用户 {match.group(1)} 已存在（角色：{ROLE_NAMES.get(match.group(2), match.group(2))}），请换一个用户名"
 
 
 def _coordinated(match: re.Match[str]) -> str:
