@@ -217,13 +217,11 @@ def task_list(actor, query):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
         page = queries.list_tasks(uow, actor, department=query.get("candidateGroup"),
                                   assignee=query.get("assignee"), case_id=query.get("processInstanceId"),
-                                  page=first // most + 1, per_page=most)
-        rows = [row for row in page.items
-                if query.get("taskDefinitionKey") in (None, row.element_id)]
-        found = external_tasks.cases_by_id(uow, {row.case_id for row in rows})
-        wanted = query.get("processInstanceBusinessKey")
-        return [_task(row, found[row.case_id]) for row in rows
-                if wanted is None or found[row.case_id].business_key == wanted]
+                                  element_id=query.get("taskDefinitionKey"),
+                                  business_key=query.get("processInstanceBusinessKey"),
+                                  offset=first, per_page=most)
+        found = external_tasks.cases_by_id(uow, {row.case_id for row in page.items})
+        return [_task(row, found[row.case_id]) for row in page.items]
 
 
 @blueprint.post("/task/<task_id>/complete")

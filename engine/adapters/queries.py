@@ -33,11 +33,14 @@ class Page:
     per_page: int
 
 
-def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # type: ignore[no-untyped-def]
+def _paged(uow: UnitOfWork, query, order, page: int, per_page: int,  # type: ignore[no-untyped-def]
+           offset: int | None = None) -> Page:
     """One page and the total. The count selects only `count(*)` over the same FROM/WHERE (not a
-    subquery of every column), so the database can answer it from an index alone."""
+    subquery of every column), so the database can answer it from an index alone. `offset`
+    (Camunda's `firstResult`) starts anywhere, not only at a page boundary."""
     total = uow.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
-    rows = list(uow.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    start = (page - 1) * per_page if offset is None else offset
+    rows = list(uow.session.scalars(query.order_by(*order).offset(start).limit(per_page)))
     return Page(rows, total or 0, page, per_page)
 
 
@@ -109,11 +112,13 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
 def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", department: str | None = None,
                assignee: str | None = None, case_id: str | None = None, process_key: str | None = None,
                sla: str | None = None, sort: str = "created", region: str | None = None, page: int = 1,
-               per_page: int = 50) -> Page:
+               per_page: int = 50, element_id: str | None = None, business_key: str | None = None,
+               offset: int | None = None) -> Page:
     """Tasks the actor may see, oldest first (`sort="due"`: soonest due first, no limit last).
     `assignee="me"` means the actor; state None = any; `sla` = warning state (normal, yellow,
-    red, paused) of open tasks; `region` = tasks of the cases of that region or a region below.
-    Staff and leaders get their body's inbox; those of a region's window or government, when
+    red, paused) of open tasks; `region` = tasks of the cases of that region or a region below;
+    `element_id` = the BPMN element, `business_key` = the case's project code (both filtered in the
+    query, so a page is full whenever enough rows match). Staff and leaders get their body's inbox; those of a region's window or government, when
     they ask for a `region` or another `department`, the tasks they oversee (read only).
 
     `cases` is joined only when a filter needs it (an agent's own cases, `process_key`): every
@@ -149,11 +154,16 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
         query = query.where(Task.assignee == (actor.name if assignee == "me" else assignee))
     if case_id is not None:
         query = query.where(Task.case_id == case_id)
-    if process_key is not None:
+    if element_id is not None:
+        query = query.where(Task.element_id == element_id)
+    if process_key is not None or business_key is not None:
         if not joined:
             query = query.join(Case, Case.id == Task.case_id)
             joined = True
-        query = query.where(Case.process_key == process_key)
+        if process_key is not None:
+            query = query.where(Case.process_key == process_key)
+        if business_key is not None:
+            query = query.where(Case.business_key == business_key)
     if region is not None:
         if not joined:
             query = query.join(Case, Case.id == Task.case_id)
@@ -161,7 +171,7 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if sla is not None:
         query = query.where(sla_filter(sla))
     order = inbox_order() if sort == "due" else (Task.created_at, Task.id)
-    return _paged(uow, query, order, page, per_page)
+    return _paged(uow, query, order, page, per_page, offset)
 
 
 def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:

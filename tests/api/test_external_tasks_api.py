@@ -185,3 +185,23 @@ def test_a_worker_uses_only_the_external_task_endpoints(client, workers, credit_
     assert _fetch(client, workers.header("root")).status_code == 200
     assert client.post(f"{V1}/external-tasks/fetch-and-lock", json={}).status_code == 401
     assert client.post(f"{REST}/external-task/fetchAndLock", json={}).get_json()["type"] == "AuthenticationException"
+
+
+def test_engine_rest_task_filters_before_it_pages(client, api_users, deploy, start_case):
+    """Camunda clients page with firstResult/maxResults after filtering: a filter never empties a page
+    that has matches further on, and firstResult need not fall on a page boundary."""
+    deploy("parallel_approval.bpmn")
+    started = [start_case(business_key=f"2026-510117-34-01-00000{n}") for n in range(1, 4)]
+    alice = api_users.header("alice")
+    every = client.get(f"{REST}/task", headers=alice, query_string={"maxResults": 200}).get_json()
+    keys = sorted({t["taskDefinitionKey"] for t in every})
+    element = keys[-1]
+    matching = [t["id"] for t in every if t["taskDefinitionKey"] == element]
+    assert len(matching) >= 3 and len(every) > len(matching)
+    for first in range(len(matching)):
+        one = client.get(f"{REST}/task", headers=alice, query_string={
+            "taskDefinitionKey": element, "firstResult": first, "maxResults": 1}).get_json()
+        assert [t["id"] for t in one] == [matching[first]]
+    last_case = client.get(f"{REST}/task", headers=alice, query_string={
+        "processInstanceBusinessKey": "2026-510117-34-01-000003", "maxResults": 2}).get_json()
+    assert len(last_case) == 2 and {t["processInstanceId"] for t in last_case} == {started[2]["id"]}
