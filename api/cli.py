@@ -612,13 +612,15 @@ organisation_group.add_command(organisation_export)
 from api.cli_webhooks import webhooks_group  # noqa: E402 - integrators' webhooks (issue 13)
 from api.cli_stats import stats_group  # noqa: E402 - the supervision figures (issue 14)
 from api.cli_fees import fees_group  # noqa: E402 - one-window fees (issue 14)
+from api.cli_retention import purge_command  # noqa: E402 - old notification rows
 
 
 def all_commands() -> list[click.Command]:
     """Every command of the `onewindow` program (also on `app.cli`, for Flask's test runner)."""
     return [db_group, deploy_command, serve_command, users_group, cases_group, tasks_group,
             calendar_group, worker_command, departments_group, incidents_group,
-            regions_group, organisation_group, demo_group, projects_group, webhooks_group, stats_group, fees_group, *DESIGNER_COMMANDS]
+            regions_group, organisation_group, demo_group, projects_group, webhooks_group, stats_group, fees_group, purge_command,
+            *DESIGNER_COMMANDS]
 
 
 def register_commands(app: Flask) -> None:

@@ -46,9 +46,20 @@ class Settings:
     # (ONEWINDOW_SCRIPT_TIMEOUT, default 5; ONEWINDOW_SCRIPT_MEMORY_MB, default 256). See engine/adapters/sandbox.py.
     script_timeout: float = field(default_factory=lambda: _sandbox_default("timeout"))
     script_memory_mb: int = field(default_factory=lambda: _sandbox_default("memory_mb"))
+    # Days the worker keeps fanned-out events, finished webhook deliveries and read notifications
+    # (ONEWINDOW_RETENTION_DAYS, default 180; 0 keeps them for ever). See engine/services/retention.py.
+    retention_days: int = field(default_factory=lambda: retention_days_from_env())
 
 
 def _sandbox_default(name: str):  # type: ignore[no-untyped-def]
     # the defaults are the sandbox's (its environment variables); read only when a Settings is built
     from engine.adapters.sandbox import env_memory_mb, env_timeout
     return env_timeout() if name == "timeout" else env_memory_mb()
+
+
+def retention_days_from_env() -> int:
+    """ONEWINDOW_RETENTION_DAYS as a whole number of days ≥ 0; anything else is refused at start-up."""
+    raw = os.environ.get("ONEWINDOW_RETENTION_DAYS", "180").strip()
+    if not raw.isdigit():
+        raise ValueError(f"ONEWINDOW_RETENTION_DAYS must be a whole number of days (0: keep for ever), not {raw!r}")
+    return int(raw)

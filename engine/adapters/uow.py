@@ -11,6 +11,7 @@ from engine.adapters.webhook_repository import WebhookRepository
 from engine.adapters.migration_repository import MigrationRepository
 from engine.adapters.external_task_store import ExternalTaskRepository
 from engine.adapters.notification_repository import NotificationRepository
+from engine.adapters.retention_store import RetentionStore
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -27,7 +28,7 @@ class UnitOfWork:
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
     `bills`, `webhooks`, `migrations`, `external_tasks`,
-    `notifications`),
+    `notifications`, `retention`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.migrations = MigrationRepository(self.session)
         self.external_tasks = ExternalTaskRepository(self.session)
         self.notifications = NotificationRepository(self.session)
+        self.retention = RetentionStore(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

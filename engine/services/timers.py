@@ -34,6 +34,7 @@ from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
 from engine.services import (case_migration, cases, deadlines, escalation, event_catalogue, incidents, notifications,
+                             retention,
                              questions, start_timers, timer_jobs)
 from engine.services.webhooks import Deliverer
 from engine.services.timer_jobs import _timer_signature, _timer_tasks, pending_jobs, schedule
@@ -192,6 +193,9 @@ def fire_start_timer(uow: "UnitOfWork", timer_id: int) -> str | None:
 # --------------------------------------------------------------------------- the worker
 
 
+PURGE_EVERY = 6 * 3600  # seconds between a worker's retention purges (the first round purges)
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
@@ -211,6 +215,7 @@ class Worker:
         self.stopping = threading.Event()
         self.dispatched = 0  # outbox events fanned out in the last round
         self._webhooks: Deliverer | None = None
+        self._purged_at: float | None = None  # monotonic time of this worker's last retention purge
 
     def claim(self) -> list[tuple[int, str]]:
         rt = self.runtime
@@ -231,6 +236,7 @@ class Worker:
         self.dispatched = self.dispatch_outbox()
         fired = self.start_cases() + self.tick_questions()
         fired += case_migration.work(self.runtime, self.batch)  # running cases moved to a new version
+        self.purge_if_due()
         started = _time.monotonic()
         jobs = self.claim()
         by_case: dict[str, list[int]] = {}
@@ -253,6 +259,13 @@ class Worker:
             count = notifications.dispatch(uow, self.batch)
             uow.commit()
         return count
+
+    def purge_if_due(self) -> None:
+        """Old notification rows go every `PURGE_EVERY` seconds of this worker's life (engine/services/retention.py)."""
+        now = _time.monotonic()
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now
+            retention.purge(self.runtime)
 
     def deliver_webhooks(self) -> int:
         """One round of webhook sending (`--once`; otherwise a thread of `run` does it)."""
