@@ -23,8 +23,10 @@ class RetentionStore:
     def _delete_ids(self, model, ids: list[int]) -> int:  # type: ignore[no-untyped-def]
         if not ids:
             return 0
-        self.session.execute(delete(model).where(model.id.in_(ids)), execution_options={"synchronize_session": False})
-        return len(ids)
+        # rowcount, not len(ids): another worker purging at the same time may have deleted some
+        result = self.session.execute(delete(model).where(model.id.in_(ids)),
+                                      execution_options={"synchronize_session": False})
+        return int(result.rowcount)
 
     def purge_deliveries(self, cutoff: datetime, limit: int) -> int:
         """Delivered or discarded webhook deliveries created before `cutoff` (pending and dead letters stay:
