@@ -104,12 +104,12 @@ class UnitOfWork:
         if self._depth > 1:
             self._commit_owed = True
             return
-        self._commit_owed = False
         self.handle_events()
         if self.write:  # e.g. the statistics' summary rows of what this command changed (issue 14)
             for hook in self.runtime.before_commit:
                 hook(self)
         self.session.commit()
+        self._commit_owed = False  # also what use cases called by the handlers and hooks above asked
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
