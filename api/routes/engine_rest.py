@@ -129,7 +129,7 @@ def deployment_create(actor):  # type: ignore[no-untyped-def]
     empty = [name for data, name in uploads if not data]
     if empty:
         raise Invalid(f"the file {empty[0]!r} is empty", errors={"data": [f"{n}: empty" for n in empty]})
-    result = definitions.deploy(runtime().unit_of_work(), actor, uploads)
+    result = definitions.deploy_uploads(runtime().unit_of_work(), actor, uploads)
     deployed = {str(d.id): {"id": str(d.id), "key": d.key, "name": d.name, "version": d.version,
                             "deploymentId": str(d.deployment_id), "resource": result.files.get(d.key),
                             "category": None, "description": None, "diagram": None, "suspended": False,

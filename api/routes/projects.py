@@ -11,7 +11,6 @@ from api.schemas.projects import (AnswerSchema, AskSchema, CoordinateSchema, Ent
                                   ProjectCreateSchema, ProjectDetailSchema, ProjectListSchema, ProjectQuerySchema,
                                   ProjectSchema, QuestionListSchema, QuestionSchema, RemoveSchema, RestoreSchema)
 from api.schemas.tasks import dump_tasks
-from engine.services import cases
 from engine.adapters import project_store
 from engine.services import projects, questions
 

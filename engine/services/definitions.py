@@ -373,11 +373,12 @@ def deploy_directory(uow_factory, actor: Actor, directory: Path) -> list[Deploye
 
 
 def uploads_of(paths: Sequence[str | Path]) -> list[tuple[bytes, str]]:
-    """The BPMN and DMN files of `paths` as (content, name), as `deploy` takes them."""
+    """The BPMN and DMN files of `paths` as (content, name), as `deploy_uploads` takes them."""
     return [(path.read_bytes(), path.name) for path in bpmn_files(paths)]
 
 
-def deploy(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, str]], *, dry_run: bool = False) -> Deployed:
+def deploy_uploads(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, str]], *,
+                   dry_run: bool = False) -> Deployed:
     """`deploy_files` as a use case. A dry run runs every check and never commits: the unit of work
     is left uncommitted and rolls back, so nothing is stored."""
     with uow:

@@ -259,3 +259,10 @@ def sign_in_counted(uow: UnitOfWork, name: str, password: str) -> SignedIn:
             raise
         uow.commit()
     return signed
+
+
+@use_case
+def create_users(uow: UnitOfWork, people: list[tuple[str, str, str | None, str | None]]) -> list[str]:
+    """Several `create_user`s in one transaction (all or none): (name, role, department, password)
+    each; their API tokens in the same order."""
+    return [create_user(uow, name, role, department, password=password) for name, role, department, password in people]
