@@ -53,6 +53,16 @@ def test_the_engine_knows_nothing_of_http():
     assert wrong == [] and web == []
 
 
+def test_entry_points_leave_transactions_to_the_use_cases():
+    """Routes, console views and CLI commands hand a use case `runtime().unit_of_work()`; the use
+    case commits (`engine/services/use_case.py`). None commits, rolls back or touches a session."""
+    wrong = [f"{module.path.relative_to(architecture.ROOT)}:{line}: {what}"
+             for name, module in sorted(REPORT.items()) if name.startswith("api")
+             for line, what in module.transaction_uses]
+    assert wrong == [], ("api/ commits, rolls back or uses a session; call one use case with "
+                         f"runtime().unit_of_work() instead (it commits): {wrong}")
+
+
 @pytest.mark.parametrize("folder", ["domain", "services", "adapters"])
 def test_layer_packages_are_empty(folder):
     """Several branches add modules to these folders; empty `__init__` files merge cleanly."""
