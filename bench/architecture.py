@@ -10,7 +10,9 @@ cannot run engine code) and reports:
   explains each (the rule: none without a reason on the line or the line above);
 - `uow.session` uses per layer (the unit of work should hand out repositories, not a Session);
 - transaction handling in the entry points (`api/`): `.commit()`, `.rollback()`, `.begin_nested()`
-  calls and `.session` attributes — use cases own their transactions (`engine/services/use_case.py`);
+  calls, `.session` attributes and `with ….unit_of_work():` blocks that write — use cases own their
+  transactions (`engine/services/use_case.py`), and one called inside an entered unit of work would
+  only join it (nothing committed);
 - modules per layer and the longest modules.
 
 `tests/test_architecture.py` asserts the rules on the same numbers.
@@ -197,9 +199,18 @@ TRANSACTION_CALLS = ("commit", "rollback", "begin_nested")
 
 
 def _transaction_uses(tree: ast.AST) -> list[tuple[int, str]]:
-    """Where a module commits, rolls back or reaches a session itself (`x.commit()`, `x.session`)."""
+    """Where a module commits, rolls back or reaches a session itself (`x.commit()`, `x.session`),
+    or enters a writing unit of work (`with x.unit_of_work() as uow:`; reads say `write=False`)."""
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                        and call.func.attr == "unit_of_work" and not any(
+                            k.arg == "write" and isinstance(k.value, ast.Constant) and k.value.value is False
+                            for k in call.keywords):
+                    found.append((node.lineno, f"with {ast.unparse(call)}"))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in TRANSACTION_CALLS:
             found.append((node.lineno, f"{ast.unparse(node.func)}()"))

@@ -60,7 +60,7 @@ def put_organisation(actor, query):  # type: ignore[no-untyped-def]
         raise Invalid("the organisation document is empty", errors={"file": ["empty"]})
     source = Path(query["filename"]).name or "organisation.json"
     if query["dry_run"]:
-        with runtime().unit_of_work() as uow:
+        with runtime().unit_of_work(write=False) as uow:  # a dry run stores nothing
             result = {**versions.check(uow, data, source), "loaded_at": None, "loaded_by": None}
     else:
         result = reference_data.load_organisation(runtime().unit_of_work(), data, source, actor.name)
