@@ -99,8 +99,8 @@ def start_case_post() -> Response:
         except ValueError:
             return _render_start(context, {}, {"variables": ["不是有效的 JSON"]}, 422, generic=generic)
         try:
-            started = cases.start_case(rt.unit_of_work(), who, key, generic["business_key"],
-                                       project={"project_name": generic["project_name"]} if generic["project_name"] else {},
+            project = {"project_name": generic["project_name"]} if generic["project_name"] else {}
+            started = cases.start_case(rt.unit_of_work(), who, key, generic["business_key"], project=project,
                                        variables=variables if isinstance(variables, dict) else None)
         except Invalid as error:
             return _render_start(context, {}, error.errors or {"$": [error.detail]}, 422, generic=generic,
