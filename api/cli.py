@@ -28,7 +28,7 @@ from engine.adapters.models import Task
 from engine.domain.access import SYSTEM, Actor
 from engine.domain.states import TaskStatus
 from engine.errors import Conflict, DomainError
-from engine.services import batches, definitions, users
+from engine.services import batches, definitions, reference_data, users
 from engine.services import cases as case_verbs
 from engine.services.recompute import recompute_provisional
 from engine.services.timers import Worker
@@ -38,9 +38,7 @@ def deploy_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
     """Deploy every BPMN file of `paths` as one deployment (all or none); none found, nothing done."""
     if not definitions.bpmn_files(paths):
         return []
-    with runtime().unit_of_work() as uow:
-        result = definitions.deploy_paths(uow, actor, paths)
-        uow.commit()
+    result = definitions.deploy_uploads(runtime().unit_of_work(), actor, definitions.uploads_of(paths))
     return [result]
 
 
@@ -58,8 +56,7 @@ def db_upgrade() -> None:
 
 def check_paths(paths: list[str], actor: Actor) -> list[definitions.Deployed]:
     """Deploy in one transaction that is never committed: every check, nothing stored."""
-    with runtime().unit_of_work() as uow:
-        return [definitions.deploy_paths(uow, actor, paths)]
+    return [definitions.deploy_uploads(runtime().unit_of_work(), actor, definitions.uploads_of(paths), dry_run=True)]
 
 
 @click.command("deploy", help="Deploy BPMN files or directories of them, all as one deployment "
@@ -157,9 +154,7 @@ def users_create(name: str, role: str, department: str | None, project: str | No
         click.echo(token or f"{name} now also speaks for {project} (its token is unchanged)")
         return
     try:
-        with runtime().unit_of_work() as uow:
-            token = users.create_user(uow, name, role, department, password=password)
-            uow.commit()
+        token = users.create_user(runtime().unit_of_work(), name, role, department, password=password)
     except DomainError as error:
         _fail(error)
     click.echo(token)
@@ -172,9 +167,7 @@ def users_create(name: str, role: str, department: str | None, project: str | No
 def users_passwd(name: str) -> None:
     password = _read_password()
     try:
-        with runtime().unit_of_work() as uow:
-            users.set_password(uow, name, password)
-            uow.commit()
+        users.set_password(runtime().unit_of_work(), name, password)
     except DomainError as error:
         _fail(error)
     click.echo(f"password of {name} changed", err=True)
@@ -199,9 +192,7 @@ def users_list() -> None:
 @with_appcontext
 def users_token(name: str) -> None:
     try:
-        with runtime().unit_of_work() as uow:
-            token = users.reissue_token(uow, name)
-            uow.commit()
+        token = users.reissue_token(runtime().unit_of_work(), name)
     except DomainError as error:
         _fail(error)
     click.echo(token)
@@ -212,9 +203,7 @@ def users_token(name: str) -> None:
 @with_appcontext
 def users_revoke(name: str) -> None:
     try:
-        with runtime().unit_of_work() as uow:
-            users.revoke_user(uow, name)
-            uow.commit()
+        users.revoke_user(runtime().unit_of_work(), name)
     except DomainError as error:
         _fail(error)
     click.echo(f"revoked {name}")
@@ -224,9 +213,7 @@ def first_admin(rt) -> None:  # type: ignore[no-untyped-def]
     """A fresh database gets `admin` with a random console password, printed once (as Jenkins does)."""
 
     try:
-        with rt.unit_of_work() as uow:
-            password = users.ensure_first_admin(uow)
-            uow.commit()
+        password = users.ensure_first_admin(rt.unit_of_work())
     except (IntegrityError, Conflict):
         return  # another server started on the same fresh database created it a moment ago
     if password is not None:
@@ -263,10 +250,8 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict:
 def cases_start(key: str, business_key: str, var: tuple[str, ...], as_user: str | None) -> None:
     actor = _actor(as_user)
     try:
-        with runtime().unit_of_work() as uow:
-            started = case_verbs.start_case(uow, actor, key, business_key, variables=_parse_vars(var))
-            uow.commit()
-            tasks = case_verbs.case_tasks(uow, started.case.id)
+        started, tasks = case_verbs.start_listing_tasks(runtime().unit_of_work(), actor, key, business_key,
+                                                        variables=_parse_vars(var))
     except DomainError as error:
         _fail(error)
     click.echo(json.dumps({"id": started.case.id, "created": started.created, "status": started.case.status,
@@ -289,10 +274,8 @@ def cases_batch(case_id: str, data: str, as_user: str | None) -> None:
         click.echo(f"error: --data is not JSON (or its file cannot be read): {error}", err=True)
         sys.exit(1)
     try:
-        with runtime().unit_of_work() as uow:
-            batch = batches.submit_batch(uow, actor, case_id, payload)
-            uow.commit()
-            opened = [{"id": t.id, "name": t.name, "department": t.department} for t in batch.open_tasks]
+        batch = batches.submit_batch(runtime().unit_of_work(), actor, case_id, payload)
+        opened = [{"id": t.id, "name": t.name, "department": t.department} for t in batch.open_tasks]
     except DomainError as error:
         _fail(error)
     click.echo(json.dumps({"case": case_id, "batch": batch.number, "facility": batch.facility,
@@ -342,9 +325,7 @@ def tasks_complete(task_id: str, as_user: str, data: str) -> None:
         click.echo(f"error: --data is not JSON: {error}", err=True)
         sys.exit(1)
     try:
-        with runtime().unit_of_work() as uow:
-            row = case_verbs.complete_task(uow, actor, task_id, payload)
-            uow.commit()
+        row = case_verbs.complete_task(runtime().unit_of_work(), actor, task_id, payload)
     except DomainError as error:
         _fail(error)
     click.echo(f"completed {row.id} ({row.name})")
@@ -367,9 +348,7 @@ def calendar_load(file: str, as_user: str | None) -> None:
         click.echo(f"error: {file} is not JSON: {error}", err=True)
         sys.exit(1)
     try:
-        with runtime().unit_of_work() as uow:
-            row = store.load_year(uow, data, actor.name)
-            uow.commit()
+        row = reference_data.load_calendar_year(runtime().unit_of_work(), data, actor.name)
     except DomainError as error:
         _fail(error)
     click.echo(f"calendar {row['year']} v{row['version']} loaded "
@@ -416,9 +395,7 @@ def calendar_due(start: str, duration: str) -> None:
 @with_appcontext
 def calendar_recompute(as_user: str | None) -> None:
     actor = _actor(as_user)
-    with runtime().unit_of_work() as uow:
-        done = recompute_provisional(uow, set(), actor.name)
-        uow.commit()
+    done = recompute_provisional(runtime().unit_of_work(), set(), actor.name)
     click.echo(f"recomputed {done['tasks_checked']} provisional due dates: {done['tasks_changed']} tasks "
                f"changed in {done['cases']} cases")
 
@@ -568,9 +545,7 @@ def organisation_check(path: str | None) -> None:
 def organisation_load(path: str | None) -> None:
     data, name = _read_organisation(path)
     try:
-        with runtime().unit_of_work() as uow:
-            result = versions.load(uow, data, name, "system")
-            uow.commit()
+        result = reference_data.load_organisation(runtime().unit_of_work(), data, name, "system")
     except DomainError as error:
         _fail(error)
     if result["unchanged"]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import select
 
 from api.runtime import runtime
-from engine.adapters.models import User
 from engine.domain.access import SYSTEM, Actor
 from engine.errors import DomainError
 
@@ -33,7 +31,7 @@ def acting_as(name: str | None) -> Actor:
     if not name:
         return SYSTEM
     with runtime().unit_of_work(write=False) as uow:
-        user = uow.session.scalar(select(User).where(User.name == name))
+        user = uow.users.by_name(name)
     if user is None or user.revoked_at is not None:
         click.echo(f"error: no active user {name!r}", err=True)
         sys.exit(1)

@@ -92,12 +92,10 @@ def alias_command(name: str, code: str | None, remove: bool) -> None:
         click.echo("error: give NAME CODE to add an alias, or --remove NAME", err=True)
         sys.exit(2)
     try:
-        with runtime().unit_of_work() as uow:
-            if remove:
-                result = department_aliases.remove_alias(uow, SYSTEM, name)
-            else:
-                result = department_aliases.set_alias(uow, SYSTEM, name, code)
-            uow.commit()
+        if remove:
+            result = department_aliases.remove_alias(runtime().unit_of_work(), SYSTEM, name)
+        else:
+            result = department_aliases.set_alias(runtime().unit_of_work(), SYSTEM, name, code)
     except DomainError as error:
         _fail(error)
     if result["unchanged"]:
@@ -172,10 +170,8 @@ def migrate_command(key: str, from_version: int, to_version: int, pairs: tuple[s
             with runtime().unit_of_work(write=False) as uow:
                 report = case_migration.dry_run(uow, SYSTEM, plan, list(case_ids) or None)
         else:
-            with runtime().unit_of_work() as uow:
-                migration = case_migration.start(uow, SYSTEM, plan, batch, list(case_ids) or None)
-                uow.commit()
-                migration_id, total = migration.id, migration.total
+            migration = case_migration.start(runtime().unit_of_work(), SYSTEM, plan, batch, list(case_ids) or None)
+            migration_id, total = migration.id, migration.total
     except DomainError as error:
         _fail(error)
     if dry_run:

@@ -100,10 +100,8 @@ def _print_repaired(result: Any) -> None:
 def cases_retry(case_id: str, reason: str, as_user: str | None) -> None:
     actor = acting_as(as_user)
     try:
-        with runtime().unit_of_work() as uow:
-            result = repair.retry_case(uow, actor, case_id, reason)
-            uow.commit()
-            _print_repaired(result)
+        result = repair.retry_case(runtime().unit_of_work(), actor, case_id, reason)
+        _print_repaired(result)
     except DomainError as error:
         fail(error)
     if result.incidents:
@@ -159,9 +157,7 @@ def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...
     actor = acting_as(as_user)
     patch = _patch_from(file, sets, deletes)
     try:
-        with runtime().unit_of_work() as uow:
-            case, before, after = repair.patch_variables(uow, actor, case_id, patch, task_id=task_id)
-            uow.commit()
+        case, before, after = repair.patch_variables(runtime().unit_of_work(), actor, case_id, patch, task_id=task_id)
     except DomainError as error:
         fail(error)
     click.echo(json.dumps({"case_id": case.id, "task_id": task_id, "before": before, "after": after},
@@ -178,10 +174,8 @@ def cases_variables(case_id: str, sets: tuple[str, ...], deletes: tuple[str, ...
 def cases_move(case_id: str, source: str, target: str, reason: str, as_user: str | None) -> None:
     actor = acting_as(as_user)
     try:
-        with runtime().unit_of_work() as uow:
-            result = repair.move_token(uow, actor, case_id, source, target, reason)
-            uow.commit()
-            _print_repaired(result)
+        result = repair.move_token(runtime().unit_of_work(), actor, case_id, source, target, reason)
+        _print_repaired(result)
     except DomainError as error:
         fail(error)
 

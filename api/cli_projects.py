@@ -30,11 +30,10 @@ def _json_option(value: str | None, name: str) -> Any:
 def _run(as_user: str | None, verb, write: bool = True):  # type: ignore[no-untyped-def]
     actor = acting_as(as_user)
     try:
-        with runtime().unit_of_work(write=write) as uow:
-            result = verb(uow, actor)
-            if write:
-                uow.commit()
-            return result
+        if write:  # the verb is one use case: it commits the unit of work it is handed
+            return verb(runtime().unit_of_work(), actor)
+        with runtime().unit_of_work(write=False) as uow:
+            return verb(uow, actor)
     except DomainError as error:
         fail(error)
 
@@ -68,9 +67,8 @@ def projects_add(code: str, name: str, enterprise: str, contact: str, phone: str
                             "agent": agent, "region": region, "facts": _json_option(facts, "--facts") or {}}
     if members is not None:
         data["members"] = _bodies(members)
-    project = _run(as_user, lambda uow, actor: (projects.add_project(uow, actor, data),
-                                                 len(projects.store.member_codes(uow, code))))
-    click.echo(f"{project[0].code} added to a work group of {project[1]} bodies ({project[0].region})")
+    project = _run(as_user, lambda uow, actor: projects.add_project_detail(uow, actor, data))
+    click.echo(f"{project['code']} added to a work group of {len(project['members'])} bodies ({project['region']})")
 
 
 @projects_group.command("list", help="Projects in work groups: code, state, region, members, open/overdue answers.")
@@ -103,11 +101,7 @@ def projects_list(state: str | None, region: str | None, department: str | None,
 def projects_show(code: str, as_user: str | None) -> None:
 
     def verb(uow, actor):  # type: ignore[no-untyped-def]
-        shown = projects.view(uow, actor, code)
-        return ProjectDetailSchema().dump({
-            **projects.project_dict(shown.project, organisation=uow.organisation), "members": shown.members,
-            "contacts": shown.contacts, "cases": shown.cases, "corrections": shown.corrections,
-            "questions": shown.questions, "question_counts": shown.counts, "timeline": shown.timeline})
+        return ProjectDetailSchema().dump(projects.detail(uow, actor, code))
     click.echo(json.dumps(_run(as_user, verb, write=False), ensure_ascii=False, indent=2))
 
 
@@ -122,8 +116,7 @@ def projects_members(code: str, add: str, remove: str, agent: str | None, as_use
     data: dict[str, Any] = {"add": _bodies(add), "remove": _bodies(remove)}
     if agent is not None:
         data["agent"] = agent
-    members = _run(as_user, lambda uow, actor: (projects.change_members(uow, actor, code, data),
-                                                 sorted(projects.store.member_codes(uow, code)))[1])
+    members = _run(as_user, lambda uow, actor: projects.change_members_listed(uow, actor, code, data))
     click.echo(f"{code}: {len(members)} bodies: {', '.join(members)}")
 
 

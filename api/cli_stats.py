@@ -124,9 +124,7 @@ def stats_rebuild(batch: int) -> None:
                            hidden=not sys.stderr.isatty()) as bar:
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
-            with runtime().unit_of_work() as uow:
-                items += statistics_upkeep.rebuild(uow, chunk)["items"]
-                uow.commit()
+            items += statistics_upkeep.rebuild(runtime().unit_of_work(), chunk)["items"]  # one transaction a batch
             bar.update(len(chunk))
     click.echo(f"rebuilt the statistics of {len(ids)} cases ({items} items)")
 

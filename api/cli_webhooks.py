@@ -32,9 +32,7 @@ def webhooks_group() -> None:
 @with_appcontext
 def add_command(url: str, events: str, secret: str | None, description: str | None) -> None:
     try:
-        with runtime().unit_of_work() as uow:
-            hook = webhooks.add_hook(uow, SYSTEM, url, events, secret, description)
-            uow.commit()
+        hook = webhooks.add_hook(runtime().unit_of_work(), SYSTEM, url, events, secret, description)
     except DomainError as error:
         _fail(error)
     click.echo(f"webhook {hook.id}: {hook.url}")
@@ -67,9 +65,7 @@ def list_command(as_json: bool) -> None:
 @with_appcontext
 def remove_command(webhook_id: int) -> None:
     try:
-        with runtime().unit_of_work() as uow:
-            webhooks.remove_hook(uow, SYSTEM, webhook_id)
-            uow.commit()
+        webhooks.remove_hook(runtime().unit_of_work(), SYSTEM, webhook_id)
     except DomainError as error:
         _fail(error)
     click.echo(f"webhook {webhook_id} removed")
@@ -96,9 +92,7 @@ def _dead_letter_command(name: str, done: str, verb, help_text: str):  # type: i
     def command(delivery_ids: tuple[int, ...]) -> None:
         for delivery_id in delivery_ids:
             try:
-                with runtime().unit_of_work() as uow:
-                    verb(uow, SYSTEM, delivery_id)
-                    uow.commit()
+                verb(runtime().unit_of_work(), SYSTEM, delivery_id)
             except DomainError as error:
                 _fail(error)
             click.echo(f"dead letter {delivery_id} {done}")

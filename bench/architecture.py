@@ -9,6 +9,10 @@ cannot run engine code) and reports:
 - imports inside functions (`def`/`async def` bodies), with whether a `# why:`-style comment
   explains each (the rule: none without a reason on the line or the line above);
 - `uow.session` uses per layer (the unit of work should hand out repositories, not a Session);
+- transaction handling in the entry points (`api/`): `.commit()`, `.rollback()`, `.begin_nested()`
+  calls, `.session` attributes and `with ….unit_of_work():` blocks that write — use cases own their
+  transactions (`engine/services/use_case.py`), and one called inside an entered unit of work would
+  only join it (nothing committed);
 - modules per layer and the longest modules.
 
 `tests/test_architecture.py` asserts the rules on the same numbers.
@@ -35,6 +39,7 @@ class Module:
     top_imports: set[str] = field(default_factory=set)        # imported at module level
     function_imports: list[tuple[int, str, bool]] = field(default_factory=list)  # line, target, explained
     session_uses: int = 0
+    transaction_uses: list[tuple[int, str]] = field(default_factory=list)  # line, `.commit()` / `.session` ...
     third_party: set[str] = field(default_factory=set)        # top-level names of other imports
 
 
@@ -107,6 +112,7 @@ def scan(root: Path = ROOT) -> dict[str, Module]:
         module.lines = len(lines)
         tree = ast.parse(source, str(module.path))
         module.session_uses = source.count("uow.session")
+        module.transaction_uses = _transaction_uses(tree)
         is_package = module.path.name == "__init__.py"
         in_function: set[int] = set()
         for node in ast.walk(tree):
@@ -189,6 +195,30 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(result, key=len, reverse=True)
 
 
+TRANSACTION_CALLS = ("commit", "rollback", "begin_nested")
+
+
+def _transaction_uses(tree: ast.AST) -> list[tuple[int, str]]:
+    """Where a module commits, rolls back or reaches a session itself (`x.commit()`, `x.session`),
+    or enters a writing unit of work (`with x.unit_of_work() as uow:`; reads say `write=False`)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                        and call.func.attr == "unit_of_work" and not any(
+                            k.arg == "write" and isinstance(k.value, ast.Constant) and k.value.value is False
+                            for k in call.keywords):
+                    found.append((node.lineno, f"with {ast.unparse(call)}"))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in TRANSACTION_CALLS:
+            found.append((node.lineno, f"{ast.unparse(node.func)}()"))
+        elif isinstance(node, ast.Attribute) and node.attr == "session":
+            found.append((node.lineno, ast.unparse(node)))
+    return sorted(found)
+
+
 def measure(root: Path = ROOT) -> dict:
     modules = scan(root)
     engine = {n: m for n, m in modules.items() if n.startswith("engine")}
@@ -216,6 +246,7 @@ def measure(root: Path = ROOT) -> dict:
         "uow_session_modules": sum(1 for m in code.values() if m.session_uses),
         "uow_session_per_layer": dict(sorted(session_per_layer.items())),
         "uow_session_outside_adapters": sum(v for k, v in session_per_layer.items() if k != "adapters"),
+        "api_transaction_uses": sum(len(m.transaction_uses) for n, m in modules.items() if n.startswith("api")),
         "longest_modules": [(m.name, m.lines) for m in longest],
         "_function_import_list": function_imports,
     }

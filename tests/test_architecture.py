@@ -53,6 +53,18 @@ def test_the_engine_knows_nothing_of_http():
     assert wrong == [] and web == []
 
 
+def test_entry_points_leave_transactions_to_the_use_cases():
+    """Routes, console views and CLI commands hand a use case `runtime().unit_of_work()`; the use
+    case commits (`engine/services/use_case.py`). None commits, rolls back, touches a session or
+    enters a writing unit of work (a use case called inside it would only join it: nothing stored)."""
+    wrong = [f"{module.path.relative_to(architecture.ROOT)}:{line}: {what}"
+             for name, module in sorted(REPORT.items()) if name.startswith("api")
+             for line, what in module.transaction_uses]
+    assert wrong == [], ("api/ commits, rolls back, uses a session or enters a writing unit of work; call one "
+                         "use case with runtime().unit_of_work() instead (it commits; reads: `with "
+                         f"runtime().unit_of_work(write=False) as uow:`): {wrong}")
+
+
 @pytest.mark.parametrize("folder", ["domain", "services", "adapters"])
 def test_layer_packages_are_empty(folder):
     """Several branches add modules to these folders; empty `__init__` files merge cleanly."""

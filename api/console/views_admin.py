@@ -12,7 +12,7 @@ from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
 from engine.domain import access
-from engine.services import users
+from engine.services import reference_data, users
 from engine.domain.access import ROLES
 from engine.errors import DomainError, Invalid
 from engine.adapters import calendar_store as store
@@ -53,9 +53,8 @@ def admin_create_user() -> Response:
     if not password:
         password = generated = secrets.token_urlsafe(12)
     try:
-        with runtime().unit_of_work() as uow:
-            token = users.create_user(uow, form["name"], form["role"], form["department"] or None, password=password)
-            uow.commit()
+        token = users.create_user(runtime().unit_of_work(), form["name"], form["role"], form["department"] or None,
+                                  password=password)
     except DomainError as error:
         return _users_page(status=422 if isinstance(error, Invalid) else 409, form=form, errors=error.errors,
                            message=error.detail)
@@ -66,9 +65,7 @@ def admin_create_user() -> Response:
 def admin_password(name: str) -> Response:
     _admin()
     password = secrets.token_urlsafe(12)
-    with runtime().unit_of_work() as uow:
-        users.set_password(uow, name, password)
-        uow.commit()
+    users.set_password(runtime().unit_of_work(), name, password)
     return _users_page(created={"name": name, "password": password})
 
 
@@ -77,18 +74,14 @@ def admin_revoke(name: str) -> Response:
     _admin()
     if name == actor().name:
         raise Invalid("you cannot revoke yourself", {"name": ["cannot revoke yourself"]})
-    with runtime().unit_of_work() as uow:
-        users.revoke_user(uow, name)
-        uow.commit()
+    users.revoke_user(runtime().unit_of_work(), name)
     return redirect(url_for("console.admin_users", done="revoked"), code=303)
 
 
 @blueprint.post("/admin/users/<name>/token")
 def admin_token(name: str) -> Response:
     _admin()
-    with runtime().unit_of_work() as uow:
-        token = users.reissue_token(uow, name)
-        uow.commit()
+    token = users.reissue_token(runtime().unit_of_work(), name)
     return _users_page(created={"name": name, "token": token})
 
 
@@ -116,9 +109,7 @@ def admin_load_calendar() -> Response:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as error:
             raise Invalid(f"the file is not JSON: {error}", {"file": ["not JSON"]}) from None
-        with runtime().unit_of_work() as uow:
-            store.load_year(uow, data, actor().name)
-            uow.commit()
+        reference_data.load_calendar_year(runtime().unit_of_work(), data, actor().name)
     except Invalid as error:
         problems = [f"{k}: {m}" for k, ms in error.errors.items() for m in ms] or [error.detail]
         return _calendar_page(status=422, problems=problems, detail=error.detail)

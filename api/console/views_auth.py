@@ -47,18 +47,14 @@ def login_post() -> Response:
         return _login_page(400, "登录表单已失效（CSRF 校验失败），请重新输入。")
     name = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    rt = runtime()
-    with rt.unit_of_work() as uow:
-        try:
-            signed = users.sign_in(uow, name, password)
-        except users.SignInRefused as refused:
-            uow.commit()  # the failure counts
-            if refused.locked_until is not None:
-                message = (f"连续 {users.MAX_FAILURES} 次密码错误，账户已锁定至 {beijing(refused.locked_until)}。"
-                           "请稍后再试，或请管理员重设密码。")
-                return _login_page(429, message, name)
-            return _login_page(401, "用户名或密码错误。", name)
-        uow.commit()
+    try:
+        signed = users.sign_in_counted(runtime().unit_of_work(), name, password)  # a failure counts
+    except users.SignInRefused as refused:
+        if refused.locked_until is not None:
+            message = (f"连续 {users.MAX_FAILURES} 次密码错误，账户已锁定至 {beijing(refused.locked_until)}。"
+                       "请稍后再试，或请管理员重设密码。")
+            return _login_page(429, message, name)
+        return _login_page(401, "用户名或密码错误。", name)
     response = redirect(_next_url(), code=303)
     set_cookie(response, session_cookie_name(), signed.token)
     response.delete_cookie(LOGIN_COOKIE, path="/")
@@ -67,9 +63,7 @@ def login_post() -> Response:
 
 @blueprint.post("/logout")
 def logout() -> Response:
-    with runtime().unit_of_work() as uow:
-        users.sign_out(uow, g.session_token)
-        uow.commit()
+    users.sign_out(runtime().unit_of_work(), g.session_token)
     response = redirect(url_for("console.login") + "?signed_out=1", code=303)
     response.delete_cookie(session_cookie_name(), path="/", secure=True if session_cookie_name().startswith("__Host-") else False,
                            httponly=True, samesite="Lax")

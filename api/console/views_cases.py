@@ -86,9 +86,7 @@ def start_case_post() -> Response:
             if errors:
                 rt.forms.validate(context["form_key"], data)
                 raise Invalid("form is invalid")
-            with rt.unit_of_work() as uow:
-                started = workbench.register_project(uow, who, key, data)
-                uow.commit()
+            started = workbench.register_project(rt.unit_of_work(), who, key, data)
         except Invalid as error:
             merged = {("project_code" if k == "business_key" else k): v for k, v in error.errors.items()}
             merged.update(errors)
@@ -101,11 +99,9 @@ def start_case_post() -> Response:
         except ValueError:
             return _render_start(context, {}, {"variables": ["不是有效的 JSON"]}, 422, generic=generic)
         try:
-            with rt.unit_of_work() as uow:
-                started = cases.start_case(uow, who, key, generic["business_key"],
-                                           project={"project_name": generic["project_name"]} if generic["project_name"] else {},
-                                           variables=variables if isinstance(variables, dict) else None)
-                uow.commit()
+            project = {"project_name": generic["project_name"]} if generic["project_name"] else {}
+            started = cases.start_case(rt.unit_of_work(), who, key, generic["business_key"], project=project,
+                                       variables=variables if isinstance(variables, dict) else None)
         except Invalid as error:
             return _render_start(context, {}, error.errors or {"$": [error.detail]}, 422, generic=generic,
                                  message="有需要修改的地方。")
@@ -210,9 +206,7 @@ def _reason() -> str:
 
 
 def _verb(verb: Any, case_id: str, done: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        verb(uow, actor(), case_id, _reason())
-        uow.commit()
+    verb(runtime().unit_of_work(), actor(), case_id, _reason())
     return redirect(url_for("console.case", case_id=case_id, done=done), code=303)
 
 
@@ -239,9 +233,7 @@ def message(case_id: str) -> Response:
         payload = json.loads(raw) if raw else None
     except ValueError:
         raise Invalid("payload is not JSON", {"payload": ["not valid JSON"]}) from None
-    with runtime().unit_of_work() as uow:
-        cases.deliver_message(uow, actor(), case_id, name, payload)
-        uow.commit()
+    cases.deliver_message(runtime().unit_of_work(), actor(), case_id, name, payload)
     return redirect(url_for("console.case", case_id=case_id, done="message"), code=303)
 
 
@@ -249,7 +241,5 @@ def message(case_id: str) -> Response:
 @blueprint.post("/cases/<case_id>/retry")
 def retry(case_id: str) -> Response:
     """Run the case's failed steps again once their cause is fixed (`POST /cases/{id}/retry`)."""
-    with runtime().unit_of_work() as uow:
-        repair.retry_case(uow, actor(), case_id, _reason())
-        uow.commit()
+    repair.retry_case(runtime().unit_of_work(), actor(), case_id, _reason())
     return redirect(url_for("console.case", case_id=case_id, done="retried"), code=303)

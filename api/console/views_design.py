@@ -44,11 +44,8 @@ def deploy() -> Response:
     file_name = "、".join(name for _, name in files)
     dry_run = request.form.get("dry_run") == "1"
     try:
-        with runtime().unit_of_work() as uow:
-            result = definitions.deploy_files(uow, who, [(data, name) for data, name in files])
-            deployed = [(d.key, d.version) for d in result.definitions]
-            if not dry_run:
-                uow.commit()
+        result = definitions.deploy_uploads(runtime().unit_of_work(), who, files, dry_run=dry_run)
+        deployed = [(d.key, d.version) for d in result.definitions]
     except InvalidDefinition as error:
         return _overview(status=422, problems=error.problems, file_name=file_name)
     except Invalid as error:

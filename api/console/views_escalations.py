@@ -39,7 +39,5 @@ def resolve_escalation(escalation_id: int) -> Response:
     note = request.form.get("note", "").strip()
     if len(note) > MAX_NOTE:
         raise Invalid("note is too long", {"note": [f"must have at most {MAX_NOTE} characters"]})
-    with runtime().unit_of_work() as uow:
-        escalation.resolve(uow, actor(), escalation_id, note)
-        uow.commit()
+    escalation.resolve(runtime().unit_of_work(), actor(), escalation_id, note)
     return redirect(url_for("console.escalations", done="resolved"), code=303)

@@ -68,9 +68,7 @@ def add_fee(case_id: str) -> Response:
         data["amount_fen"] = fen_from_yuan(form["amount"])
         if form["payer"].strip():
             data["payer"] = form["payer"]
-        with runtime().unit_of_work() as uow:
-            fees.add_fee_item(uow, actor(), case_id, data)
-            uow.commit()
+        fees.add_fee_item(runtime().unit_of_work(), actor(), case_id, data)
     except Invalid as error:
         errors = {FIELD_NAMES.get(k.replace("amount_fen", "amount"), k): [_words(m) for m in v]
                   for k, v in error.errors.items()}
@@ -84,37 +82,29 @@ def _words(message: str) -> str:
 
 @blueprint.post("/fee-items/<int:fee_item_id>/remove")
 def remove_fee(fee_item_id: int) -> Response:
-    with runtime().unit_of_work() as uow:
-        view = fees.remove_fee_item(uow, actor(), fee_item_id)
-        uow.commit()
-        case_id = view.case.id
+    view = fees.remove_fee_item(runtime().unit_of_work(), actor(), fee_item_id)
+    case_id = view.case.id
     return see_other("console.case_fees", case_id=case_id, done="fee_removed")
 
 
 @blueprint.post("/bills/<bill_id>/pay")
 def pay_bill(bill_id: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        result = fees.pay_bill(uow, actor(), bill_id, request.form.get("channel", "window"))
-        uow.commit()
-        case_id = result.view.case.id
+    result = fees.pay_bill(runtime().unit_of_work(), actor(), bill_id, request.form.get("channel", "window"))
+    case_id = result.view.case.id
     return see_other("console.case_fees", case_id=case_id, done="paid" if result.settled else "pending")
 
 
 @blueprint.post("/bills/<bill_id>/refund")
 def refund_bill(bill_id: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        view = fees.refund_bill(uow, actor(), bill_id, request.form.get("reason", ""))
-        uow.commit()
-        case_id = view.case.id
+    view = fees.refund_bill(runtime().unit_of_work(), actor(), bill_id, request.form.get("reason", ""))
+    case_id = view.case.id
     return see_other("console.case_fees", case_id=case_id, done="refunded")
 
 
 @blueprint.post("/bills/<bill_id>/waive")
 def waive_bill(bill_id: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        view = fees.waive_bill(uow, actor(), bill_id, request.form.get("reason", ""))
-        uow.commit()
-        case_id = view.case.id
+    view = fees.waive_bill(runtime().unit_of_work(), actor(), bill_id, request.form.get("reason", ""))
+    case_id = view.case.id
     return see_other("console.case_fees", case_id=case_id, done="waived")
 
 

@@ -41,9 +41,7 @@ def notifications_page() -> Response:
 @blueprint.post("/notifications/<int:notification_id>/open")
 def open_notification(notification_id: int) -> Response:
     """Mark read, then go to what it is about: the task, else the case, else back to the list."""
-    with runtime().unit_of_work() as uow:
-        row = notifications.mark_read(uow, actor(), notification_id)
-        uow.commit()
+    row = notifications.mark_read(runtime().unit_of_work(), actor(), notification_id)
     if row.task_id and row.type in ("task.ready", "task.yellow", "task.red", "correction.requested"):
         return redirect(url_for("console.task", task_id=row.task_id), code=303)
     if row.type == "escalation.raised":
@@ -60,7 +58,5 @@ def open_notification(notification_id: int) -> Response:
 @blueprint.post("/notifications/read-all")
 def read_all_notifications() -> Response:
     raw = request.form.get("up_to", "")
-    with runtime().unit_of_work() as uow:
-        notifications.mark_all_read(uow, actor(), int(raw) if raw.isdigit() else None)
-        uow.commit()
+    notifications.mark_all_read(runtime().unit_of_work(), actor(), int(raw) if raw.isdigit() else None)
     return redirect(url_for("console.notifications_page", done="read"), code=303)

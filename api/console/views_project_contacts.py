@@ -24,10 +24,8 @@ def project_contact_add(code: str) -> Response:
     typed = request.form.get("password", "")
     password = typed or secrets.token_urlsafe(12)
     try:
-        with runtime().unit_of_work() as uow:
-            existed = uow.users.by_name(form["name"]) is not None if form["name"] else False
-            token = projects.create_enterprise_user(uow, actor(), form["name"], code, password=password)
-            uow.commit()
+        token, existed = projects.add_enterprise_contact(runtime().unit_of_work(), actor(), form["name"], code,
+                                                         password=password)
     except Invalid as error:
         errors = {k: [i18n.field_message(m) for m in v] for k, v in error.errors.items()}
         return render_project(code, status=422, contact_form=form, contact_errors=errors)

@@ -103,9 +103,7 @@ def project_add() -> Response:
     data: dict[str, Any] = {"members": request.form.getlist("members")}
     try:
         data = _form_project()
-        with runtime().unit_of_work() as uow:
-            project = projects.add_project(uow, who, data)
-            uow.commit()
+        project = projects.add_project(runtime().unit_of_work(), who, data)
     except Invalid as error:
         with runtime().unit_of_work(write=False) as uow:
             body = rules.body_with_role(uow.organisation, who.department, "promoter")
@@ -162,9 +160,7 @@ def _may_ask(uow, who, project) -> bool:  # type: ignore[no-untyped-def]
 @blueprint.post("/projects/<code>/questions")
 def project_ask(code: str) -> Response:
     data = {"text": request.form.get("text", ""), "departments": request.form.getlist("departments")}
-    with runtime().unit_of_work() as uow:
-        questions.ask(uow, actor(), code, data)
-        uow.commit()
+    questions.ask(runtime().unit_of_work(), actor(), code, data)
     return see_other("console.project_page", code=code, done="asked")
 
 
@@ -173,18 +169,14 @@ def question_answer(question_id: int) -> Response:
     data = {"answer": request.form.get("answer", ""), "preliminary_opinion": request.form.get("preliminary_opinion", "")}
     if request.form.get("department"):
         data["department"] = request.form["department"]
-    with runtime().unit_of_work() as uow:
-        row = questions.answer(uow, actor(), question_id, data)
-        uow.commit()
+    row = questions.answer(runtime().unit_of_work(), actor(), question_id, data)
     return see_other("console.project_page", code=row.project_code, done="answered")
 
 
 @blueprint.post("/questions/<int:question_id>/coordinate")
 def question_coordinate(question_id: int) -> Response:
-    with runtime().unit_of_work() as uow:
-        row = questions.coordinate(uow, actor(), question_id, request.form.get("department", ""),
-                                   request.form.get("note", "")[:2000])
-        uow.commit()
+    row = questions.coordinate(runtime().unit_of_work(), actor(), question_id, request.form.get("department", ""),
+                               request.form.get("note", "")[:2000])
     return see_other("console.project_page", code=row.project_code, done="coordinated")
 
 
@@ -194,34 +186,26 @@ def project_members(code: str) -> Response:
                             "remove": [c for c in request.form.getlist("remove") if c]}
     if request.form.get("agent", "").strip():
         data["agent"] = request.form["agent"].strip()
-    with runtime().unit_of_work() as uow:
-        projects.change_members(uow, actor(), code, data)
-        uow.commit()
+    projects.change_members(runtime().unit_of_work(), actor(), code, data)
     return see_other("console.project_page", code=code, done="members")
 
 
 @blueprint.post("/projects/<code>/remove")
 def project_remove(code: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        projects.remove_project(uow, actor(), code, request.form.get("reason", ""), request.form.get("note", "")[:2000])
-        uow.commit()
+    projects.remove_project(runtime().unit_of_work(), actor(), code, request.form.get("reason", ""),
+                            request.form.get("note", "")[:2000])
     return see_other("console.project_page", code=code, done="removed")
 
 
 @blueprint.post("/projects/<code>/restore")
 def project_restore(code: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        projects.restore_project(uow, actor(), code, request.form.get("note", "")[:2000])
-        uow.commit()
+    projects.restore_project(runtime().unit_of_work(), actor(), code, request.form.get("note", "")[:2000])
     return see_other("console.project_page", code=code, done="restored")
 
 
 @blueprint.post("/projects/<code>/cases")
 def project_start_case(code: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        started = projects.start_case(uow, actor(), code, "one_window_agency")
-        uow.commit()
-        case_id = started.case.id
+    case_id = projects.start_case(runtime().unit_of_work(), actor(), code, "one_window_agency").case.id
     if actor().role == "agent" or actor().is_admin:
         return see_other("console.case", case_id=case_id, done="started")
     return see_other("console.project_page", code=code, done="started")
@@ -274,9 +258,7 @@ def project_correction_answer(code: str, task_id: str) -> Response:
         if errors:
             rt.forms.validate(context["form_key"], data)
             raise Invalid("form is invalid")
-        with rt.unit_of_work() as uow:
-            cases.complete_task(uow, actor(), task_id, data)
-            uow.commit()
+        cases.complete_task(rt.unit_of_work(), actor(), task_id, data)
     except Invalid as error:
         return _render_correction(context, raw, {**error.errors, **errors}, status=422,
                                   message="表单有需要修改的地方，请按提示修改后再提交。")

@@ -81,9 +81,7 @@ def complete(task_id: str) -> Response:
             if context["task"].form_key:
                 rt.forms.validate(context["task"].form_key, data)
             raise Invalid("form is invalid")
-        with rt.unit_of_work() as uow:
-            row = cases.complete_task(uow, actor(), task_id, data)
-            uow.commit()
+        row = cases.complete_task(rt.unit_of_work(), actor(), task_id, data)
     except Invalid as error:
         merged = dict(error.errors)
         for path, messages in errors.items():
@@ -108,16 +106,12 @@ def _with_done(target: str, done: str) -> str:
 
 @blueprint.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        cases.claim_task(uow, actor(), task_id)
-        uow.commit()
+    cases.claim_task(runtime().unit_of_work(), actor(), task_id)
     return redirect(_with_done(_back(url_for("console.task", task_id=task_id)), "claimed"), code=303)
 
 
 @blueprint.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str) -> Response:
-    with runtime().unit_of_work() as uow:
-        cases.unclaim_task(uow, actor(), task_id)
-        uow.commit()
+    cases.unclaim_task(runtime().unit_of_work(), actor(), task_id)
     return redirect(_with_done(_back(url_for("console.task", task_id=task_id)), "unclaimed"), code=303)
 

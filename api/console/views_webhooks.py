@@ -27,15 +27,11 @@ def admin_webhooks() -> Response:
 
 @blueprint.post("/admin/webhooks/dead-letters/<int:delivery_id>/redeliver")
 def admin_redeliver(delivery_id: int) -> Response:
-    with runtime().unit_of_work() as uow:
-        webhooks.redeliver(uow, actor(), delivery_id)
-        uow.commit()
+    webhooks.redeliver(runtime().unit_of_work(), actor(), delivery_id)
     return redirect(url_for("console.admin_webhooks", done="redelivered"), code=303)
 
 
 @blueprint.post("/admin/webhooks/dead-letters/<int:delivery_id>/discard")
 def admin_discard(delivery_id: int) -> Response:
-    with runtime().unit_of_work() as uow:
-        webhooks.discard(uow, actor(), delivery_id)
-        uow.commit()
+    webhooks.discard(runtime().unit_of_work(), actor(), delivery_id)
     return redirect(url_for("console.admin_webhooks", done="discarded"), code=303)

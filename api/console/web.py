@@ -85,9 +85,7 @@ def install(blueprint: Blueprint) -> None:
             target = request.full_path if request.method == "GET" else url_for("console.home")
             return redirect(url_for("console.login") + "?" + urlencode({"next": target.rstrip("?")}), code=303)
         if found.stale:
-            with rt.unit_of_work() as uow:
-                users.touch_session(uow, token)
-                uow.commit()
+            users.touch_session(rt.unit_of_work(), token)
         g.console_actor, g.csrf_token, g.session_token = found.actor, found.csrf_token, token
         if request.method == "POST" and not users.csrf_matches(found.csrf_token, request.form.get("csrf_token")):
             return error_page(400, "表单校验码缺失或已失效（CSRF）。请回到上一页刷新后再提交。")

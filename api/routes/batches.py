@@ -28,12 +28,10 @@ TAGS = ["cases"]
                        "it back until the batch is decided). 409 when the case does not take batches now; "
                        "422 names each bad field (`items[0].department`).")
 def submit(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        batch = batches.submit_batch(uow, actor, case_id, body)
-        uow.commit()
-        result = {"case": CaseSchema().dump(batch.case),
-                  "batch": {"number": batch.number, "facility": batch.facility, "items": batch.items},
-                  "open_tasks": dump_tasks(batch.open_tasks)}
+    batch = batches.submit_batch(runtime().unit_of_work(), actor, case_id, body)
+    result = {"case": CaseSchema().dump(batch.case),
+              "batch": {"number": batch.number, "facility": batch.facility, "items": batch.items},
+              "open_tasks": dump_tasks(batch.open_tasks)}
     return result, 201, {"Location": f"{API_PREFIX}/cases/{quote(case_id)}/batches"}
 
 

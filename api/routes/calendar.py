@@ -9,6 +9,7 @@ from api.schemas.calendar import (DueQuerySchema, DueSchema, YearCalendarBodySch
                                   YearListSchema, YearQuerySchema)
 from engine.domain import access
 from engine.adapters import calendar_store as store
+from engine.services import reference_data
 
 blueprint = Blueprint("calendar", __name__)
 
@@ -46,7 +47,5 @@ def get_year(actor, query, year):  # type: ignore[no-untyped-def]
            body=YearCalendarBodySchema, response=YearCalendarSchema)
 def put_year(actor, body, year):  # type: ignore[no-untyped-def]
     access.require_role(actor, "admin")
-    with runtime().unit_of_work() as uow:
-        row = store.load_year(uow, body, actor.name, year=year)
-        uow.commit()
+    row = reference_data.load_calendar_year(runtime().unit_of_work(), body, actor.name, year=year)
     return YearCalendarSchema().dump(row)

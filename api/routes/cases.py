@@ -29,16 +29,11 @@ EXISTING_HEADER = "X-Onewindow-Existing"
            not_found=True, conflicts=True,
            description="Agents (and admins). Idempotent per open (process, business key).")
 def start_case(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        started = cases.start_case(uow, actor, body["process_key"], body["business_key"].strip(),
-                                   project=body["project"], variables=body["variables"],
-                                   version=body.get("version"), region=body.get("region"))
-        uow.commit()
-        tasks = started.open_tasks
-        if tasks is None:  # an existing case: its rows are not in this unit of work
-            tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == TaskStatus.READY]
+    started = cases.start(runtime().unit_of_work(), actor, body["process_key"], body["business_key"].strip(),
+                          project=body["project"], variables=body["variables"],
+                          version=body.get("version"), region=body.get("region"))
     result = {**CaseSchema().dump(started.case), "created": started.created,
-              "open_tasks": dump_tasks(tasks)}
+              "open_tasks": dump_tasks(started.open_tasks)}
     if started.created:
         return result, 201
     return result, 200, {EXISTING_HEADER: "true"}
@@ -78,10 +73,7 @@ def case_history(actor, case_id):  # type: ignore[no-untyped-def]
 
 
 def _change(verb, actor, case_id, reason):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case = verb(uow, actor, case_id, reason)
-        uow.commit()
-    return CaseSchema().dump(case)
+    return CaseSchema().dump(verb(runtime().unit_of_work(), actor, case_id, reason))
 
 
 @blueprint.post("/cases/<case_id>/suspend")
@@ -111,7 +103,5 @@ def cancel(actor, body, case_id):  # type: ignore[no-untyped-def]
            response=CaseSchema, conflicts=True,
            description="The case's agent or an admin. 409 when the case is not waiting for that message.")
 def message(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case = cases.deliver_message(uow, actor, case_id, body["name"], body["payload"])
-        uow.commit()
+    case = cases.deliver_message(runtime().unit_of_work(), actor, case_id, body["name"], body["payload"])
     return CaseSchema().dump(case)

@@ -22,10 +22,8 @@ def _clocks(rows):  # type: ignore[no-untyped-def]
 @operation("Stop the clock of the case's timed tasks (补正, special procedure)", tags=["clocks"],
            body=ClockStopBodySchema, body_required=False, response=TaskClockListSchema, conflicts=True)
 def stop_clock(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        rows = deadlines.stop_clock(uow, actor, case_id, body["kind"], body["reason"], body["task_ids"])
-        uow.commit()
-        return _clocks(rows)
+    return _clocks(deadlines.stop_clock(runtime().unit_of_work(), actor, case_id, body["kind"], body["reason"],
+                                        body["task_ids"]))
 
 
 @blueprint.post("/cases/<case_id>/clock/start")
@@ -33,7 +31,5 @@ def stop_clock(actor, body, case_id):  # type: ignore[no-untyped-def]
            tags=["clocks"], body=ClockStartBodySchema, body_required=False,
            response=TaskClockListSchema, conflicts=True)
 def start_clock(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        rows = deadlines.start_clock(uow, actor, case_id, body["reason"], body["mode"], body["task_ids"])
-        uow.commit()
-        return _clocks(rows)
+    return _clocks(deadlines.start_clock(runtime().unit_of_work(), actor, case_id, body["reason"], body["mode"],
+                                         body["task_ids"]))

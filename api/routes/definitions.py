@@ -59,14 +59,12 @@ def deploy(actor, query):  # type: ignore[no-untyped-def]
     if len(uploads) == 1 and not uploads[0][0]:
         raise Invalid("the BPMN file is empty", errors={"file": ["empty"]})
     dry_run = query["dry_run"]
-    with runtime().unit_of_work() as uow:
-        result = definitions.deploy_files(uow, actor, uploads)
-        items = [{**DefinitionSchema().dump(d), "created": result.is_new(d), "file_name": result.files.get(d.key)}
-                 for d in result.definitions]
-        body = {**items[0], "created": result.created, "dry_run": dry_run, "definitions": items,
-                "warnings": result.warnings}
-        if not dry_run:
-            uow.commit()  # a dry run leaves the block uncommitted: everything is rolled back
+    # a dry run runs every check and never commits: nothing is stored
+    result = definitions.deploy_uploads(runtime().unit_of_work(), actor, uploads, dry_run=dry_run)
+    items = [{**DefinitionSchema().dump(d), "created": result.is_new(d), "file_name": result.files.get(d.key)}
+             for d in result.definitions]
+    body = {**items[0], "created": result.created, "dry_run": dry_run, "definitions": items,
+            "warnings": result.warnings}
     return body, 201 if result.created and not dry_run else 200
 
 

@@ -29,9 +29,7 @@ def list_aliases(actor):  # type: ignore[no-untyped-def]
                        "Records a new organisation version. 422: the name is a department code already, or the "
                        "department is unknown (with the closest codes).")
 def put_alias(actor, body, name):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        result = department_aliases.set_alias(uow, actor, name, body["department"])
-        uow.commit()
+    result = department_aliases.set_alias(runtime().unit_of_work(), actor, name, body["department"])
     return AliasChangedSchema().dump(result)
 
 
@@ -39,7 +37,5 @@ def put_alias(actor, body, name):  # type: ignore[no-untyped-def]
 @operation("Remove a group alias (admin)", tags=TAGS, response=AliasChangedSchema, conflicts=True,
            description="409 while open cases run a version whose tasks name the alias.")
 def delete_alias(actor, name):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        result = department_aliases.remove_alias(uow, actor, name)
-        uow.commit()
+    result = department_aliases.remove_alias(runtime().unit_of_work(), actor, name)
     return AliasChangedSchema().dump(result)

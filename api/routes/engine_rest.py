@@ -129,21 +129,19 @@ def deployment_create(actor):  # type: ignore[no-untyped-def]
     empty = [name for data, name in uploads if not data]
     if empty:
         raise Invalid(f"the file {empty[0]!r} is empty", errors={"data": [f"{n}: empty" for n in empty]})
-    with runtime().unit_of_work() as uow:
-        result = definitions.deploy_files(uow, actor, uploads)
-        uow.commit()
-        deployed = {str(d.id): {"id": str(d.id), "key": d.key, "name": d.name, "version": d.version,
-                                "deploymentId": str(d.deployment_id), "resource": result.files.get(d.key),
-                                "category": None, "description": None, "diagram": None, "suspended": False,
-                                "tenantId": None, "versionTag": None, "historyTimeToLive": None,
-                                "startableInTasklist": True}
-                    for d in result.definitions}
-        first = result.definitions[0] if result.definitions else None
-        return {"id": str(first.deployment_id) if first else str(uuid.uuid4()),
-                "name": request.form.get("deployment-name"), "source": request.form.get("deployment-source"),
-                "deploymentTime": camunda_time(first.deployed_at if first else None), "tenantId": None,
-                "links": [], "deployedProcessDefinitions": deployed, "deployedCaseDefinitions": None,
-                "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
+    result = definitions.deploy_uploads(runtime().unit_of_work(), actor, uploads)
+    deployed = {str(d.id): {"id": str(d.id), "key": d.key, "name": d.name, "version": d.version,
+                            "deploymentId": str(d.deployment_id), "resource": result.files.get(d.key),
+                            "category": None, "description": None, "diagram": None, "suspended": False,
+                            "tenantId": None, "versionTag": None, "historyTimeToLive": None,
+                            "startableInTasklist": True}
+                for d in result.definitions}
+    first = result.definitions[0] if result.definitions else None
+    return {"id": str(first.deployment_id) if first else str(uuid.uuid4()),
+            "name": request.form.get("deployment-name"), "source": request.form.get("deployment-source"),
+            "deploymentTime": camunda_time(first.deployed_at if first else None), "tenantId": None,
+            "links": [], "deployedProcessDefinitions": deployed, "deployedCaseDefinitions": None,
+            "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None}
 
 
 # --------------------------------------------------------------------------- process instances, tasks
@@ -183,11 +181,9 @@ def _start(actor: Any, key: str, version: int | None) -> dict[str, Any]:
     business_key = body.get("businessKey")
     if business_key is not None and not isinstance(business_key, str):
         raise Invalid("businessKey must be a string", errors={"businessKey": ["must be a string"]})
-    with runtime().unit_of_work() as uow:
-        started = cases.start_case(uow, actor, key, business_key or str(uuid.uuid4()), variables=variables,
-                                   version=version)
-        uow.commit()
-        return _instance(started.case)
+    started = cases.start_case(runtime().unit_of_work(), actor, key, business_key or str(uuid.uuid4()),
+                               variables=variables, version=version)
+    return _instance(started.case)
 
 
 @blueprint.get("/process-instance/<instance_id>")
@@ -232,9 +228,7 @@ def task_list(actor, query):  # type: ignore[no-untyped-def]
                        "/api/v1/tasks/{id}/complete).")
 def task_complete(actor, task_id):  # type: ignore[no-untyped-def]
     data = from_typed(_body().get("variables"))
-    with runtime().unit_of_work() as uow:
-        cases.complete_task(uow, actor, task_id, data)
-        uow.commit()
+    cases.complete_task(runtime().unit_of_work(), actor, task_id, data)
     return _no_content()
 
 
@@ -273,9 +267,7 @@ def external_complete(actor, task_id):  # type: ignore[no-untyped-def]
     body = _body()
     variables = from_typed(body.get("variables"))
     local_variables = from_typed(body.get("localVariables"), "localVariables")
-    with runtime().unit_of_work() as uow:
-        external_tasks.complete(uow, actor, task_id, body.get("workerId"), variables, local_variables)
-        uow.commit()
+    external_tasks.complete(runtime().unit_of_work(), actor, task_id, body.get("workerId"), variables, local_variables)
     return _no_content()
 
 
@@ -285,10 +277,8 @@ def external_complete(actor, task_id):  # type: ignore[no-untyped-def]
            responses=ERRORS, description="`retries` 0: an incident (GET /api/v1/incidents).")
 def external_failure(actor, task_id):  # type: ignore[no-untyped-def]
     body = _body()
-    with runtime().unit_of_work() as uow:
-        external_tasks.fail(uow, actor, task_id, body.get("workerId"), body.get("errorMessage"),
-                            body.get("errorDetails"), body.get("retries"), body.get("retryTimeout"))
-        uow.commit()
+    external_tasks.fail(runtime().unit_of_work(), actor, task_id, body.get("workerId"), body.get("errorMessage"),
+                        body.get("errorDetails"), body.get("retries"), body.get("retryTimeout"))
     return _no_content()
 
 
@@ -299,10 +289,8 @@ def external_failure(actor, task_id):  # type: ignore[no-untyped-def]
 def external_bpmn_error(actor, task_id):  # type: ignore[no-untyped-def]
     body = _body()
     variables = from_typed(body.get("variables"))
-    with runtime().unit_of_work() as uow:
-        external_tasks.bpmn_error(uow, actor, task_id, body.get("workerId"), body.get("errorCode"),
-                                  body.get("errorMessage"), variables)
-        uow.commit()
+    external_tasks.bpmn_error(runtime().unit_of_work(), actor, task_id, body.get("workerId"), body.get("errorCode"),
+                              body.get("errorMessage"), variables)
     return _no_content()
 
 
@@ -311,9 +299,7 @@ def external_bpmn_error(actor, task_id):  # type: ignore[no-untyped-def]
            raw_body={"application/json": {"schema": dto.CamundaExtendLockSchema}}, responses=ERRORS)
 def external_extend_lock(actor, task_id):  # type: ignore[no-untyped-def]
     body = _body()
-    with runtime().unit_of_work() as uow:
-        external_tasks.extend_lock(uow, actor, task_id, body.get("workerId"), body.get("newDuration"))
-        uow.commit()
+    external_tasks.extend_lock(runtime().unit_of_work(), actor, task_id, body.get("workerId"), body.get("newDuration"))
     return _no_content()
 
 
@@ -321,7 +307,5 @@ def external_extend_lock(actor, task_id):  # type: ignore[no-untyped-def]
 @operation("Unlock an external task (Camunda)", tags=TAGS, status=204, response_description="unlocked",
            responses=ERRORS)
 def external_unlock(actor, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        external_tasks.unlock(uow, actor, task_id)
-        uow.commit()
+    external_tasks.unlock(runtime().unit_of_work(), actor, task_id)
     return _no_content()

@@ -27,7 +27,5 @@ def list_escalations(actor, query):  # type: ignore[no-untyped-def]
            tags=["escalations"], body=ResolveBodySchema, body_required=False,
            response=EscalationSchema, conflicts=True)
 def resolve(actor, body, escalation_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        found = escalation.resolve(uow, actor, escalation_id, body.get("note", ""))
-        uow.commit()
-        return EscalationSchema().dump(escalation.as_dict(found))
+    found = escalation.resolve(runtime().unit_of_work(), actor, escalation_id, body.get("note", ""))
+    return EscalationSchema().dump(escalation.as_dict(found))

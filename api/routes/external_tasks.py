@@ -63,11 +63,9 @@ def get_task(actor, task_id):  # type: ignore[no-untyped-def]
            description=WHO + HOLDER + "`variables` go into the case's data; the case runs to its next waits and "
                                       "is returned.")
 def complete(actor, body, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case = external_tasks.complete(uow, actor, task_id, body["workerId"], body.get("variables"),
-                                       body.get("localVariables"))
-        uow.commit()
-        return CaseSchema().dump(case)
+    case = external_tasks.complete(runtime().unit_of_work(), actor, task_id, body["workerId"], body.get("variables"),
+                                   body.get("localVariables"))
+    return CaseSchema().dump(case)
 
 
 @blueprint.post("/external-tasks/<task_id>/failure")
@@ -77,11 +75,9 @@ def complete(actor, body, task_id):  # type: ignore[no-untyped-def]
                                       "with 0 the step is an incident (GET /incidents) until an operator retries "
                                       "the case (POST /cases/{id}/retry), which makes it fetchable again.")
 def failure(actor, body, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = external_tasks.fail(uow, actor, task_id, body["workerId"], body.get("errorMessage"),
-                                  body.get("errorDetails"), body["retries"], body.get("retryTimeout"))
-        uow.commit()
-        return ExternalTaskSchema().dump(row)
+    row = external_tasks.fail(runtime().unit_of_work(), actor, task_id, body["workerId"], body.get("errorMessage"),
+                              body.get("errorDetails"), body["retries"], body.get("retryTimeout"))
+    return ExternalTaskSchema().dump(row)
 
 
 @blueprint.post("/external-tasks/<task_id>/bpmn-error")
@@ -91,11 +87,9 @@ def failure(actor, body, task_id):  # type: ignore[no-untyped-def]
                                       "or on an enclosing subprocess, takes the token; uncaught, the step is an "
                                       "incident.")
 def bpmn_error(actor, body, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case = external_tasks.bpmn_error(uow, actor, task_id, body["workerId"], body["errorCode"],
-                                         body.get("errorMessage"), body.get("variables"))
-        uow.commit()
-        return CaseSchema().dump(case)
+    case = external_tasks.bpmn_error(runtime().unit_of_work(), actor, task_id, body["workerId"], body["errorCode"],
+                                     body.get("errorMessage"), body.get("variables"))
+    return CaseSchema().dump(case)
 
 
 @blueprint.post("/external-tasks/<task_id>/extend-lock")
@@ -103,17 +97,12 @@ def bpmn_error(actor, body, task_id):  # type: ignore[no-untyped-def]
            conflicts=True, description=WHO + HOLDER + "The lock now ends `newDuration` ms from now; 409 when it "
                                                       "expired already.")
 def extend_lock(actor, body, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = external_tasks.extend_lock(uow, actor, task_id, body["workerId"], body["newDuration"])
-        uow.commit()
-        return ExternalTaskSchema().dump(row)
+    row = external_tasks.extend_lock(runtime().unit_of_work(), actor, task_id, body["workerId"], body["newDuration"])
+    return ExternalTaskSchema().dump(row)
 
 
 @blueprint.post("/external-tasks/<task_id>/unlock")
 @operation("Unlock an external task", tags=TAGS, response=ExternalTaskSchema,
            description=WHO + "Any worker may fetch it again at once.")
 def unlock(actor, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = external_tasks.unlock(uow, actor, task_id)
-        uow.commit()
-        return ExternalTaskSchema().dump(row)
+    return ExternalTaskSchema().dump(external_tasks.unlock(runtime().unit_of_work(), actor, task_id))

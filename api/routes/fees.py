@@ -38,11 +38,8 @@ def case_fees(actor, case_id):  # type: ignore[no-untyped-def]
                        "the field (`item` not an approval item of the case, `amount_fen` not whole fen); 409 when "
                        "the case is closed.")
 def add_fee(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        fee = fees.add_fee_item(uow, actor, case_id, body)
-        uow.commit()
-        view = fees.get_bill(uow, actor, fee.bill_id)
-        result = {"fee_item": FeeItemSchema().dump(fee), "bill": dump_bill(view)}
+    fee, view = fees.add_fee(runtime().unit_of_work(), actor, case_id, body)
+    result = {"fee_item": FeeItemSchema().dump(fee), "bill": dump_bill(view)}
     return result, 201, {"Location": f"{API_PREFIX}/bills/{quote(view.bill.id)}"}
 
 
@@ -50,10 +47,8 @@ def add_fee(actor, body, case_id):  # type: ignore[no-untyped-def]
 @operation("Remove a fee while its bill is due", tags=TAGS, response=FeeItemRemovedSchema, conflicts=True,
            description="The fee's own body (admins: any); 409 once the bill is paid, refunded or waived.")
 def remove_fee(actor, fee_item_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        view = fees.remove_fee_item(uow, actor, fee_item_id)
-        uow.commit()
-        return {"bill": dump_bill(view) if view.items else None}
+    view = fees.remove_fee_item(runtime().unit_of_work(), actor, fee_item_id)
+    return {"bill": dump_bill(view) if view.items else None}
 
 
 @blueprint.get("/bills")
@@ -84,11 +79,9 @@ def get_bill(actor, bill_id):  # type: ignore[no-untyped-def]
                        "while an online payment waits returns the same payment. 409 names the state that "
                        "refuses it (already paid with reference …, waived, refunded).")
 def pay(actor, body, bill_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        result = fees.pay_bill(uow, actor, bill_id, body.get("channel", "window"))
-        uow.commit()
-        return PayResultSchema().dump({"settled": result.settled, "payment": result.payment,
-                                       "bill": bill_dict(result.view)})
+    result = fees.pay_bill(runtime().unit_of_work(), actor, bill_id, body.get("channel", "window"))
+    return PayResultSchema().dump({"settled": result.settled, "payment": result.payment,
+                                   "bill": bill_dict(result.view)})
 
 
 @blueprint.post("/bills/<bill_id>/refund")
@@ -96,10 +89,7 @@ def pay(actor, body, bill_id):  # type: ignore[no-untyped-def]
            conflicts=True, description="The case's window (its agent, its service centre's staff) or an admin; "
                                        "409 unless the bill is paid (an unpaid bill cannot be refunded).")
 def refund(actor, body, bill_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        view = fees.refund_bill(uow, actor, bill_id, body["reason"])
-        uow.commit()
-        return dump_bill(view)
+    return dump_bill(fees.refund_bill(runtime().unit_of_work(), actor, bill_id, body["reason"]))
 
 
 @blueprint.post("/bills/<bill_id>/waive")
@@ -107,10 +97,7 @@ def refund(actor, body, bill_id):  # type: ignore[no-untyped-def]
            conflicts=True, description="A leader of the case's service centre, or of the body that levies "
                                        "every fee on the bill; admins. 409 unless the bill is due.")
 def waive(actor, body, bill_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        view = fees.waive_bill(uow, actor, bill_id, body["reason"])
-        uow.commit()
-        return dump_bill(view)
+    return dump_bill(fees.waive_bill(runtime().unit_of_work(), actor, bill_id, body["reason"]))
 
 
 @blueprint.post("/payments/callback")
@@ -121,10 +108,8 @@ def waive(actor, body, bill_id):  # type: ignore[no-untyped-def]
                        "signature (403 when it does not match). The same reference twice counts once "
                        "(`already`: true).")
 def callback(body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        confirmation = fees.confirm_callback(uow, body)
-        uow.commit()
-        return CallbackResultSchema().dump({"already": confirmation.already, "bill": bill_dict(confirmation.view)})
+    confirmation = fees.confirm_callback(runtime().unit_of_work(), body)
+    return CallbackResultSchema().dump({"already": confirmation.already, "bill": bill_dict(confirmation.view)})
 
 
 @blueprint.get("/fees/reconciliation")

@@ -13,7 +13,6 @@ from api.schemas.incidents import (IncidentPageSchema, IncidentQuerySchema, Inci
                                    VariablesQuerySchema)
 from api.schemas.tasks import dump_tasks
 from engine.services import incidents
-from engine.adapters import queries
 from engine.services import repair
 
 blueprint = Blueprint("incidents", __name__)
@@ -44,10 +43,7 @@ def _repaired(result: repair.Repaired) -> dict:
                        "one higher: the response lists the incidents still open (empty: repaired). 409 when "
                        "the case has no open incident or is not running.")
 def retry(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        result = repair.retry_case(uow, actor, case_id, body["reason"])
-        uow.commit()
-        return _repaired(result)
+    return _repaired(repair.retry_case(runtime().unit_of_work(), actor, case_id, body["reason"]))
 
 
 @blueprint.patch("/cases/<case_id>/variables")
@@ -59,10 +55,8 @@ def retry(actor, body, case_id):  # type: ignore[no-untyped-def]
                        "runs: retry the case to re-run a failed step with the new values. `task_id`: change "
                        "only that active task's own variables (a multi-instance `item`).")
 def patch_variables(actor, body, query, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case, before, after = repair.patch_variables(uow, actor, case_id, body, task_id=query.get("task_id"))
-        uow.commit()
-        variables = queries.case_variables(uow, case)
+    case, before, after, variables = repair.change_variables(runtime().unit_of_work(), actor, case_id, body,
+                                                             task_id=query.get("task_id"))
     return {"case_id": case.id, "task_id": query.get("task_id"), "before": before, "after": after,
             "variables": variables}
 
@@ -74,7 +68,5 @@ def patch_variables(actor, body, query, case_id):  # type: ignore[no-untyped-def
                        "and starts one at element `to` of the same (sub)process, which runs to its next wait. "
                        "Audited in the history. 422 names an unknown element, 409 an element without a token.")
 def move(actor, body, case_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        result = repair.move_token(uow, actor, case_id, body["source"], body["target"], body["reason"])
-        uow.commit()
-        return _repaired(result)
+    return _repaired(repair.move_token(runtime().unit_of_work(), actor, case_id, body["source"], body["target"],
+                                       body["reason"]))

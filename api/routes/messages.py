@@ -18,7 +18,5 @@ blueprint = Blueprint("messages", __name__)
            description="The case's agent or an admin. 404 when the project has no running case, "
                        "409 when none of its cases waits for the message.")
 def correlate(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        case = cases.correlate_message(uow, actor, body["business_key"], body["name"], body["payload"])
-        uow.commit()
+    case = cases.correlate_message(runtime().unit_of_work(), actor, body["business_key"], body["name"], body["payload"])
     return CaseSchema().dump(case)

@@ -31,10 +31,7 @@ def post_migration(actor, body):  # type: ignore[no-untyped-def]
         with runtime().unit_of_work(write=False) as uow:
             report = case_migration.dry_run(uow, actor, plan, body["case_ids"])
         return DryRunSchema().dump({**report, "dry_run": True}), 200
-    with runtime().unit_of_work() as uow:
-        migration = case_migration.start(uow, actor, plan, body["batch_size"], body["case_ids"])
-        uow.commit()
-        result = case_migration.progress(uow, actor, migration.id)
+    result = case_migration.start_reported(runtime().unit_of_work(), actor, plan, body["batch_size"], body["case_ids"])
     return MigrationSchema().dump(result), 202
 
 

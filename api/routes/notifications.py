@@ -40,10 +40,8 @@ def unread_count(actor):  # type: ignore[no-untyped-def]
 @operation("Mark one of the caller's notifications read", tags=TAGS, response=NotificationSchema,
            forbidden=False, description="Idempotent. Another user's notification is 404, as if it did not exist.")
 def mark_read(actor, notification_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = notifications.mark_read(uow, actor, notification_id)
-        uow.commit()
-        return NotificationSchema().dump(notifications.as_dict(row))
+    row = notifications.mark_read(runtime().unit_of_work(), actor, notification_id)
+    return NotificationSchema().dump(notifications.as_dict(row))
 
 
 @blueprint.post("/notifications/read-all")
@@ -52,8 +50,5 @@ def mark_read(actor, notification_id):  # type: ignore[no-untyped-def]
            description="With `up_to`, only those with an id up to it: one that arrived after the list was "
                        "shown stays unread.")
 def mark_all_read(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        marked = notifications.mark_all_read(uow, actor, body.get("up_to"))
-        uow.commit()
-        unread = notifications.unread_count(uow, actor)
+    marked, unread = notifications.read_all(runtime().unit_of_work(), actor, body.get("up_to"))
     return ReadAllSchema().dump({"marked": marked, "unread": unread})

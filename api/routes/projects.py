@@ -11,7 +11,6 @@ from api.schemas.projects import (AnswerSchema, AskSchema, CoordinateSchema, Ent
                                   ProjectCreateSchema, ProjectDetailSchema, ProjectListSchema, ProjectQuerySchema,
                                   ProjectSchema, QuestionListSchema, QuestionSchema, RemoveSchema, RestoreSchema)
 from api.schemas.tasks import dump_tasks
-from engine.services import cases
 from engine.adapters import project_store
 from engine.services import projects, questions
 
@@ -21,11 +20,7 @@ Q_TAGS = ["questions"]
 
 
 def _detail(uow, actor, code):  # type: ignore[no-untyped-def]
-    shown = projects.view(uow, actor, code)
-    return ProjectDetailSchema().dump({
-        **projects.project_dict(shown.project, organisation=uow.organisation), "members": shown.members,
-        "contacts": shown.contacts, "cases": shown.cases, "corrections": shown.corrections,
-        "questions": shown.questions, "question_counts": shown.counts, "timeline": shown.timeline})
+    return ProjectDetailSchema().dump(projects.detail(uow, actor, code))
 
 
 @blueprint.get("/projects")
@@ -49,10 +44,7 @@ def list_projects(actor, query):  # type: ignore[no-untyped-def]
                        "Members default to every department of the region (window and bureaus, not the government "
                        "nor utilities). 409 when the project has a work group already.")
 def add_project(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        project = projects.add_project(uow, actor, body)
-        uow.commit()
-        return _detail(uow, actor, project.code), 201
+    return ProjectDetailSchema().dump(projects.add_project_detail(runtime().unit_of_work(), actor, body)), 201
 
 
 @blueprint.get("/projects/<code>")
@@ -68,10 +60,7 @@ def get_project(actor, code):  # type: ignore[no-untyped-def]
            body=MembersChangeSchema, response=ProjectDetailSchema, conflicts=True,
            description="409 when a body leaving still owes an answer, or the project was removed.")
 def change_members(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        projects.change_members(uow, actor, code, body)
-        uow.commit()
-        return _detail(uow, actor, code)
+    return ProjectDetailSchema().dump(projects.change_members_detail(runtime().unit_of_work(), actor, code, body))
 
 
 @blueprint.post("/projects/<code>/remove")
@@ -79,20 +68,16 @@ def change_members(actor, body, code):  # type: ignore[no-untyped-def]
            response=ProjectSchema, conflicts=True,
            description="Closes its open questions (their clocks stop); recorded; restorable.")
 def remove_project(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        project = projects.remove_project(uow, actor, code, body["reason"], body.get("note", ""))
-        uow.commit()
-        return ProjectSchema().dump(projects.project_dict(project, organisation=uow.organisation))
+    return ProjectSchema().dump(projects.remove_project_dict(runtime().unit_of_work(), actor, code, body["reason"],
+                                                             body.get("note", "")))
 
 
 @blueprint.post("/projects/<code>/restore")
 @operation("Restore a removed project to its work group (发改局)", tags=TAGS, body=RestoreSchema,
            body_required=False, response=ProjectSchema, conflicts=True)
 def restore_project(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        project = projects.restore_project(uow, actor, code, body.get("note", ""))
-        uow.commit()
-        return ProjectSchema().dump(projects.project_dict(project, organisation=uow.organisation))
+    return ProjectSchema().dump(projects.restore_project_dict(runtime().unit_of_work(), actor, code,
+                                                              body.get("note", "")))
 
 
 @blueprint.post("/projects/<code>/cases")
@@ -103,13 +88,9 @@ def restore_project(actor, body, code):  # type: ignore[no-untyped-def]
            description="The case is started in the name of the project's agent (who drives it), keyed by the "
                        "project code, with the project's facts as the registration's starting point.")
 def start_case(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        started = projects.start_case(uow, actor, code, body["process_key"], body["variables"])
-        uow.commit()
-        tasks = started.open_tasks
-        if tasks is None:
-            tasks = [t for t in cases.case_tasks(uow, started.case.id) if t.state == "ready"]
-    result = {**CaseSchema().dump(started.case), "created": started.created, "open_tasks": dump_tasks(tasks)}
+    started = projects.start_project_case(runtime().unit_of_work(), actor, code, body["process_key"], body["variables"])
+    result = {**CaseSchema().dump(started.case), "created": started.created,
+              "open_tasks": dump_tasks(started.open_tasks)}
     return result, 201 if started.created else 200
 
 
@@ -119,9 +100,7 @@ def start_case(actor, body, code):  # type: ignore[no-untyped-def]
            description="Role `enterprise`, scoped to the project: reads its progress, asks questions, answers "
                        "补正 requests. The token is shown once; an existing enterprise user gains the project.")
 def create_enterprise_user(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        token = projects.create_enterprise_user(uow, actor, body["name"], code)
-        uow.commit()
+    token = projects.create_enterprise_user(runtime().unit_of_work(), actor, body["name"], code)
     return EnterpriseTokenSchema().dump({"name": body["name"], "project_code": code, "token": token}), 201
 
 
@@ -140,10 +119,7 @@ def list_questions(actor, code):  # type: ignore[no-untyped-def]
            description="Each addressed body gets its own clock: the region's question_hours (24 by default) "
                        "natural hours; yellow at three quarters, red at the limit, then coordination levels.")
 def ask(actor, body, code):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        question = questions.ask(uow, actor, code, body)
-        uow.commit()
-        return QuestionSchema().dump(questions.one(uow, question.id)), 201
+    return QuestionSchema().dump(questions.ask_shown(runtime().unit_of_work(), actor, code, body)), 201
 
 
 @blueprint.post("/questions/<int:question_id>/answer")
@@ -152,10 +128,7 @@ def ask(actor, body, code):  # type: ignore[no-untyped-def]
            description="Both fields are required (422 naming the missing one). 409 when the body answered already "
                        "or the question was closed.")
 def answer(actor, body, question_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        questions.answer(uow, actor, question_id, body)
-        uow.commit()
-        return QuestionSchema().dump(questions.one(uow, question_id))
+    return QuestionSchema().dump(questions.answer_shown(runtime().unit_of_work(), actor, question_id, body))
 
 
 @blueprint.post("/questions/<int:question_id>/coordinate")
@@ -163,10 +136,8 @@ def answer(actor, body, question_id):  # type: ignore[no-untyped-def]
            body=CoordinateSchema, response=QuestionSchema, conflicts=True,
            description="As for approval items: no further level is raised; the body still owes its answer.")
 def coordinate(actor, body, question_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        questions.coordinate(uow, actor, question_id, body["department"], body.get("note", ""))
-        uow.commit()
-        return QuestionSchema().dump(questions.one(uow, question_id))
+    return QuestionSchema().dump(questions.coordinate_shown(runtime().unit_of_work(), actor, question_id,
+                                                            body["department"], body.get("note", "")))
 
 
 @blueprint.get("/questions")

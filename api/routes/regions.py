@@ -12,6 +12,7 @@ from api.schemas.regions import (OrganisationLoadedSchema, OrganisationLoadQuery
                                  RegionQuerySchema, RegionTreeSchema)
 from engine.domain import access
 from engine.adapters import organisation_versions as versions
+from engine.services import reference_data
 from engine.errors import Invalid
 
 blueprint = Blueprint("regions", __name__)
@@ -58,11 +59,10 @@ def put_organisation(actor, query):  # type: ignore[no-untyped-def]
     if not data:
         raise Invalid("the organisation document is empty", errors={"file": ["empty"]})
     source = Path(query["filename"]).name or "organisation.json"
-    with runtime().unit_of_work() as uow:
-        if query["dry_run"]:
+    if query["dry_run"]:
+        with runtime().unit_of_work(write=False) as uow:  # a dry run stores nothing
             result = {**versions.check(uow, data, source), "loaded_at": None, "loaded_by": None}
-        else:
-            result = versions.load(uow, data, source, actor.name)
-            uow.commit()
+    else:
+        result = reference_data.load_organisation(runtime().unit_of_work(), data, source, actor.name)
     created = not result["unchanged"] and not query["dry_run"]
     return OrganisationLoadedSchema().dump({**result, "dry_run": query["dry_run"]}), 201 if created else 200

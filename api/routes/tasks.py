@@ -47,10 +47,7 @@ def get_task(actor, task_id):  # type: ignore[no-untyped-def]
 
 
 def _verb(verb, actor, task_id, *args):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = verb(uow, actor, task_id, *args)
-        uow.commit()
-    return dump_task(row)
+    return dump_task(verb(runtime().unit_of_work(), actor, task_id, *args))
 
 
 @blueprint.post("/tasks/<task_id>/claim")
@@ -78,11 +75,9 @@ def unclaim(actor, task_id):  # type: ignore[no-untyped-def]
                        "422 lists every form error by field path; 409 when the task is not ready, "
                        "is claimed by someone else, or the case is suspended.")
 def complete(actor, body, task_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        done = cases.complete_and_follow(uow, actor, task_id, body["data"])
-        uow.commit()
-        result = {**dump_task(done.task),
-                  "case": {"id": done.case.id, "status": done.case.status, "stage": done.case.stage},
-                  "open_tasks": dump_tasks(done.open_tasks)}
+    done = cases.complete_and_follow(runtime().unit_of_work(), actor, task_id, body["data"])
+    result = {**dump_task(done.task),
+              "case": {"id": done.case.id, "status": done.case.status, "stage": done.case.stage},
+              "open_tasks": dump_tasks(done.open_tasks)}
     link = f"{API_PREFIX}/tasks?case_id={quote(done.case.id)}"
     return result, 200, {"Location": link, "Link": f'<{link}>; rel="next"'}

@@ -37,10 +37,9 @@ def list_webhooks(actor):  # type: ignore[no-untyped-def]
                                  "as JSON, signed with `X-Onewindow-Signature: sha256=<hex HMAC-SHA256 of the raw "
                                  "body>` under the secret, which is returned once, here.")
 def create_webhook(actor, body):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        hook = webhooks.add_hook(uow, actor, body["url"], body["events"], body.get("secret"), body.get("description"))
-        uow.commit()
-        return _dump(uow, hook, WebhookCreatedSchema, with_secret=True), 201
+    shown = webhooks.add_hook_shown(runtime().unit_of_work(), actor, body["url"], body["events"], body.get("secret"),
+                                    body.get("description"))
+    return WebhookCreatedSchema().dump(shown), 201
 
 
 @blueprint.get("/webhooks/<int:webhook_id>")
@@ -55,21 +54,18 @@ def get_webhook(actor, webhook_id):  # type: ignore[no-untyped-def]
            body=WebhookUpdateSchema, response=WebhookCreatedSchema,
            description=_ADMINS + "The secret is returned (the new one after `rotate_secret`).")
 def update_webhook(actor, body, webhook_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        hook = webhooks.update_hook(uow, actor, webhook_id, url=body.get("url"), events=body.get("events"),
-                                    active=body.get("active"), description=body.get("description"),
-                                    rotate_secret=body.get("rotate_secret", False))
-        uow.commit()
-        return _dump(uow, hook, WebhookCreatedSchema, with_secret=True)
+    shown = webhooks.update_hook_shown(runtime().unit_of_work(), actor, webhook_id, url=body.get("url"),
+                                       events=body.get("events"), active=body.get("active"),
+                                       description=body.get("description"),
+                                       rotate_secret=body.get("rotate_secret", False))
+    return WebhookCreatedSchema().dump(shown)
 
 
 @blueprint.delete("/webhooks/<int:webhook_id>")
 @operation("Remove a webhook and its deliveries", tags=TAGS, status=204, response_description="removed",
            description=_ADMINS + "Pending deliveries are not sent any more.")
 def delete_webhook(actor, webhook_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        webhooks.remove_hook(uow, actor, webhook_id)
-        uow.commit()
+    webhooks.remove_hook(runtime().unit_of_work(), actor, webhook_id)
     return "", 204
 
 
@@ -104,17 +100,11 @@ def list_dead_letters(actor, query):  # type: ignore[no-untyped-def]
            description=_ADMINS + "It is due at once, with a fresh 24 hours of retries; the events it held back "
                                  "follow it in order.")
 def redeliver(actor, delivery_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = webhooks.redeliver(uow, actor, delivery_id)
-        uow.commit()
-        return DeliverySchema().dump(webhooks.delivery_dict(uow, row))
+    return DeliverySchema().dump(webhooks.redeliver_shown(runtime().unit_of_work(), actor, delivery_id))
 
 
 @blueprint.post("/webhooks/dead-letters/<int:delivery_id>/discard")
 @operation("Give up on a dead letter", tags=TAGS, response=DeliverySchema, conflicts=True,
            description=_ADMINS + "It is never sent; the events it held back go on.")
 def discard(actor, delivery_id):  # type: ignore[no-untyped-def]
-    with runtime().unit_of_work() as uow:
-        row = webhooks.discard(uow, actor, delivery_id)
-        uow.commit()
-        return DeliverySchema().dump(webhooks.delivery_dict(uow, row))
+    return DeliverySchema().dump(webhooks.discard_shown(runtime().unit_of_work(), actor, delivery_id))

@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 class UnitOfWork:
     """`with runtime.unit_of_work() as uow: ...; uow.commit()` — anything not committed rolls back.
 
+    Use cases own their transactions (`engine.services.use_case`): a route hands one an unentered
+    `runtime.unit_of_work()`, the use case enters it, commits and leaves. It is re-entrant because
+    use cases call use cases (a project starts a case, a batch completes tasks, the worker runs
+    timers and migration batches): entering a unit of work that is already entered joins its
+    transaction (a depth counter), only the outermost exit closes the session (rolling back what
+    was not committed), and `commit()` below the outermost level does nothing — the caller that
+    opened the transaction commits it once, so a use case called by another never commits half of
+    the caller's work. A commit asked for inside that the outermost level then never makes is a
+    programming error (the work would be lost silently): the outermost exit raises instead.
+
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
     `bills`, `webhooks`, `migrations`, `external_tasks`,
@@ -43,8 +53,19 @@ class UnitOfWork:
         self._after_commit: list[Any] = []
         self._events: list[Any] = []
         self._organisation: "Organisation | None" = None
+        self._depth = 0
+        self._commit_owed = False  # an inner level asked to commit; the outermost has not yet
+
+    @property
+    def depth(self) -> int:
+        """How many `with` blocks are inside this unit of work now (0: not entered)."""
+        return self._depth
 
     def __enter__(self) -> "UnitOfWork":
+        self._depth += 1
+        if self._depth > 1:
+            return self  # a use case called by another joins the caller's transaction
+        self._commit_owed = False
         self.session = self.runtime.database.session(self.write)
         self.session.begin()
         self.cases = CaseRepository(self.session)
@@ -66,17 +87,31 @@ class UnitOfWork:
         self.retention = RetentionStore(self.session)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
         # close() rolls back whatever was not committed and detaches rows without expiring
         # them, so results stay readable after the block.
         self.session.close()
+        owed, self._commit_owed = self._commit_owed, False
+        if owed and exc_type is None and self.write:
+            self._events, self._after_commit = [], []
+            raise RuntimeError("a use case committed inside a unit of work whose outermost level never "
+                               "committed: its work was rolled back (commit the outer level, or hand the "
+                               "use case an unentered runtime.unit_of_work())")
 
     def commit(self) -> None:
+        """Commit the transaction — at the outermost level only (see the class docstring)."""
+        if self._depth > 1:
+            self._commit_owed = True
+            return
         self.handle_events()
         if self.write:  # e.g. the statistics' summary rows of what this command changed (issue 14)
             for hook in self.runtime.before_commit:
                 hook(self)
         self.session.commit()
+        self._commit_owed = False  # also what use cases called by the handlers and hooks above asked
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
@@ -84,6 +119,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Roll back; callbacks registered for the commit that will not happen are dropped."""
         self.session.rollback()
+        self._commit_owed = False
         self._after_commit = []
         self._events = []
 

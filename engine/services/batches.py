@@ -18,6 +18,7 @@ from engine.adapters.models import Case, Task
 from engine.domain import batch_rules
 from engine.errors import Conflict
 from engine.services import cases, progress
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -41,6 +42,7 @@ def validated(uow: "UnitOfWork", batch: Any) -> dict[str, Any]:
     return batch_rules.validated(uow.runtime.forms, uow.organisation, batch)
 
 
+@use_case
 def submit_batch(uow: "UnitOfWork", actor: "Actor", case_id: str, batch: Any) -> Batch:
     """Add one batch of auxiliary items to a running case (the case's agent or an admin)."""
     data = validated(uow, batch)

@@ -34,6 +34,7 @@ from engine.services.definitions import find_definition
 from engine.errors import Invalid, NotFound
 from engine.adapters.models import Case, CaseMigration, CaseMigrationCase, Definition
 from engine.services.workflow import CaseWorkflow, _task_name, load_definition, specs_of
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -129,6 +130,7 @@ def dry_run(uow: "UnitOfWork", actor: Actor, plan: Plan, case_ids: list[str] | N
             "cannot_migrate": len(cases) - movable, "cases": listed}
 
 
+@use_case
 def start(uow: "UnitOfWork", actor: Actor, plan: Plan, batch_size: int = 50,
           case_ids: list[str] | None = None) -> CaseMigration:
     """Record a migration of every open case of the from version (or of `case_ids`), to be
@@ -275,3 +277,11 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
             raise Invalid(f"--map {pair!r}: write FROM_ELEMENT=TO_ELEMENT", errors={"mapping": [pair]})
         mapping[a.strip()] = b.strip()
     return mapping
+
+
+@use_case
+def start_reported(uow: "UnitOfWork", actor: Actor, plan: Plan, batch_size: int = 50,
+                   case_ids: list[str] | None = None) -> dict[str, Any]:
+    """`start`, answered with the migration's `progress` (the API's 202 body)."""
+    migration = start(uow, actor, plan, batch_size, case_ids)
+    return progress(uow, actor, migration.id)

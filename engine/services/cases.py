@@ -29,6 +29,7 @@ from engine.services.workflow import CaseWorkflow, load_definition, waiting_mess
 from engine.services import event_catalogue
 from engine.services import fees as fee_payment
 from engine.services.case_access import case_departments, get_case
+from engine.services.use_case import use_case
 
 
 
@@ -53,6 +54,7 @@ def _check_variables(variables: Any, project: Any) -> None:
         raise Invalid("invalid case input", errors=errors)
 
 
+@use_case
 def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str,
                project: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
                version: int | None = None, fired_start_event: str | None = None,
@@ -160,6 +162,7 @@ def get_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     return row
 
 
+@use_case
 def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, Any] | None = None) -> Task:
     """Complete a ready task with the form's data, then run the case to its next waits."""
     data = data or {}
@@ -206,6 +209,7 @@ class Completed:
     open_tasks: list[Task]
 
 
+@use_case
 def complete_and_follow(uow: UnitOfWork, actor: Actor, task_id: str,
                         data: dict[str, Any] | None = None) -> Completed:
     """`complete_task`, then the case's open tasks after it, in one unit of work."""
@@ -224,6 +228,7 @@ def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
 
 
+@use_case
 def claim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     row, case = _task_for_update(uow, task_id)
     _require_task_access(actor, row, case)
@@ -236,6 +241,7 @@ def claim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     return row
 
 
+@use_case
 def unclaim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> Task:
     row, case = _task_for_update(uow, task_id)
     _require_task_access(actor, row, case)
@@ -264,11 +270,13 @@ def _move_case(uow: UnitOfWork, actor: Actor, case_id: str, target: CaseStatus, 
     return case
 
 
+@use_case
 def suspend_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     """Pause a case (中止): nothing can be completed until it is resumed."""
     return _move_case(uow, actor, case_id, CaseStatus.SUSPENDED, "suspended", reason)
 
 
+@use_case
 def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     """Go on with a suspended case (续办); timers that came due meanwhile fire now."""
     case = _move_case(uow, actor, case_id, CaseStatus.RUNNING, "resumed", reason)
@@ -276,6 +284,7 @@ def resume_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
     return case
 
 
+@use_case
 def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -> Case:
     """End a case early (终止); its open tasks are cancelled and the business key is free again."""
     case = _case_for_change(uow, actor, case_id)
@@ -291,6 +300,7 @@ def cancel_case(uow: UnitOfWork, actor: Actor, case_id: str, reason: str = "") -
     return case
 
 
+@use_case
 def deliver_message(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
                     payload: Any = None) -> Case:
     """Deliver a named BPMN message to a case that is waiting for it."""
@@ -326,6 +336,7 @@ def deliver(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
     return case, [row for row in created if row.state == TaskStatus.READY]
 
 
+@use_case
 def correlate_message(uow: UnitOfWork, actor: Actor, business_key: str, name: str,
                       payload: Any = None) -> Case:
     """Deliver a message to the open case of a project that waits for it."""
@@ -348,3 +359,24 @@ def _enterprise_may_answer(uow: UnitOfWork, actor: Actor, case: Case, task: Task
     which are the agent's in the shipped process) — and works no other task."""
     return (actor.role == "enterprise" and task.department is None and task.form_key == "correction_response"
             and project_store.is_contact(uow, case.business_key, actor.name))
+
+
+def with_open_tasks(uow: UnitOfWork, started: Started) -> Started:
+    """`started` with its ready task rows read when `start_case` found an existing case."""
+    if started.open_tasks is None:
+        started.open_tasks = [t for t in case_tasks(uow, started.case.id) if t.state == TaskStatus.READY]
+    return started
+
+
+@use_case
+def start(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str, **options: Any) -> Started:
+    """`start_case` as a command: its ready tasks are read too when the case existed already."""
+    return with_open_tasks(uow, start_case(uow, actor, process_key, business_key, **options))
+
+
+@use_case
+def start_listing_tasks(uow: UnitOfWork, actor: Actor, process_key: str, business_key: str,
+                        **options: Any) -> tuple[Started, list[Task]]:
+    """`start_case` and every task row of the case (`onewindow cases start` prints the ready ones)."""
+    started = start_case(uow, actor, process_key, business_key, **options)
+    return started, case_tasks(uow, started.case.id)

@@ -31,6 +31,7 @@ from engine.domain.events import TimersChanged
 from engine.domain.states import SLA_STATES  # noqa: F401 - re-exported: the words of `tasks.sla`
 from engine.domain.states import TaskStatus
 from engine.errors import Conflict, Invalid, NotFound
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -428,6 +429,7 @@ def _case_for_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, task_ids: l
     return case
 
 
+@use_case
 def stop_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, kind: str = "correction",
                reason: str = "", task_ids: list[str] | None = None) -> list[Task]:
     """Stop the clock of the case's open timed tasks (or of `task_ids`): 补正, special procedure."""
@@ -452,6 +454,7 @@ def stop_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, kind: str = "cor
     return rows
 
 
+@use_case
 def start_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, reason: str = "",
                 mode: str | None = None, task_ids: list[str] | None = None) -> list[Task]:
     """Start stopped clocks again: `resume` with the time left, or `restart` the full limit.

@@ -31,6 +31,7 @@ from engine.services import decision_files as dmn_deployment
 from engine.errors import Conflict, Invalid, InvalidDefinition, NotFound, TooLarge
 from engine.adapters.models import Definition, Deployment
 from engine.adapters.uow import UnitOfWork
+from engine.services.use_case import use_case
 
 MAX_FILES = 100  # files in one deployment
 MAX_FILE_NAME = 255  # the column's width
@@ -369,3 +370,19 @@ def deploy_directory(uow_factory, actor: Actor, directory: Path) -> list[Deploye
         result = deploy_paths(uow, actor, [directory])
         uow.commit()
     return [result]
+
+
+def uploads_of(paths: Sequence[str | Path]) -> list[tuple[bytes, str]]:
+    """The BPMN and DMN files of `paths` as (content, name), as `deploy_uploads` takes them."""
+    return [(path.read_bytes(), path.name) for path in bpmn_files(paths)]
+
+
+def deploy_uploads(uow: UnitOfWork, actor: Actor, uploads: Sequence[tuple[bytes, str]], *,
+                   dry_run: bool = False) -> Deployed:
+    """`deploy_files` as a use case. A dry run runs every check and never commits: the unit of work
+    is left uncommitted and rolls back, so nothing is stored."""
+    with uow:
+        result = deploy_files(uow, actor, uploads)
+        if not dry_run:
+            uow.commit()
+    return result

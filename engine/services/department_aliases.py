@@ -17,6 +17,7 @@ from engine.domain import routing
 from engine.domain.access import Actor, require_role
 from engine.domain import group_aliases
 from engine.errors import Conflict, Invalid, NotFound
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -52,6 +53,7 @@ def _record(uow: "UnitOfWork", actor: Actor, document: dict[str, Any], source: s
     return organisation_versions.load(uow, text, source, actor.name)
 
 
+@use_case
 def set_alias(uow: "UnitOfWork", actor: Actor, name: str, department: str) -> dict[str, Any]:
     """Map the foreign group `name` to `department` (admins); a new organisation version.
     Setting the same mapping again changes nothing."""
@@ -91,6 +93,7 @@ def _users_of(uow: "UnitOfWork", name: str) -> list[str]:
     return found
 
 
+@use_case
 def remove_alias(uow: "UnitOfWork", actor: Actor, name: str) -> dict[str, Any]:
     """Remove an alias (admins); a new organisation version. 404 when there is none; 409 while
     open cases run a version that names it (their next task there would have no department)."""

@@ -23,6 +23,7 @@ from engine.domain import access
 from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -104,6 +105,7 @@ def resolve_for_closed_tasks(uow: "UnitOfWork", case_id: str, now: datetime) -> 
         escalation.resolved_by = (row.completed_by if row else None) or "system"
 
 
+@use_case
 def resolve(uow: "UnitOfWork", actor: "Actor", escalation_id: int, note: str = "") -> Escalation:
     """The body handling an open level records it as coordinated; no further level is raised."""
     escalation = uow.escalations.get(escalation_id)

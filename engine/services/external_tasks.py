@@ -38,6 +38,7 @@ from engine.errors import Conflict, NotFound
 from engine.adapters.models import Case, ExternalTaskRow
 
 from engine.services.workflow import CaseWorkflow
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task as SpiffTask
@@ -172,6 +173,7 @@ def _steps(flow: "CaseWorkflow", step: Any) -> None:
     flow.run()
 
 
+@use_case
 def complete(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, variables: Any = None,
              local_variables: Any = None) -> Case:
     """The worker did the task: `variables` go into the case's data, `local_variables` only into
@@ -191,6 +193,7 @@ def complete(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, variabl
     return case
 
 
+@use_case
 def fail(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, message: Any = None, details: Any = None,
          retries: Any = None, retry_timeout: Any = None) -> ExternalTaskRow:
     """The worker could not do the task. Retries left: fetchable again after `retry_timeout`
@@ -213,6 +216,7 @@ def fail(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, message: An
     return row
 
 
+@use_case
 def extend_lock(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, new_duration: Any) -> ExternalTaskRow:
     """The holder needs longer: its lock now ends `new_duration` ms from now."""
     duration = rules.lock_duration(new_duration)
@@ -227,6 +231,7 @@ def extend_lock(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, new_
     return row
 
 
+@use_case
 def unlock(uow: "UnitOfWork", actor: Actor, task_id: str) -> ExternalTaskRow:
     """Give the task back: any worker may fetch it now (Camunda's unlock names no worker)."""
     require_role(actor, *WORKER_ROLES)
@@ -262,6 +267,7 @@ def _error_boundary(flow: "CaseWorkflow", task: "SpiffTask", code: str) -> "Spif
     return None
 
 
+@use_case
 def bpmn_error(uow: "UnitOfWork", actor: Actor, task_id: str, worker: Any, code: Any, message: Any = None,
                variables: Any = None) -> Case:
     """The worker reports a business error (`errorCode`): an error boundary event catching the

@@ -25,6 +25,7 @@ from engine.adapters.payment_gateway import GatewayError, GatewayPayment, gatewa
 from engine.domain import fees as rules
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.adapters.models import Case, Task
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.domain.access import Actor
@@ -229,6 +230,7 @@ def _due_bill(uow: "UnitOfWork", case: Case, batch: int | None, actor: "Actor") 
     return bill
 
 
+@use_case
 def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> FeeItem:
     """A body sets one fee of its own approval item; it goes on the case's (or batch's) due bill."""
     clean = rules.check_fee_item(data)
@@ -264,6 +266,7 @@ def add_fee_item(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> 
     return fee
 
 
+@use_case
 def remove_fee_item(uow: "UnitOfWork", actor: "Actor", fee_item_id: int) -> BillView:
     """A body takes back one of its fees while the bill is still due (a wrong amount is removed
     and set again); a bill left empty is deleted (its history events remain)."""
@@ -324,6 +327,7 @@ class PayResult:
     settled: bool  # the bill is paid now (else the payment waits for the provider's confirmation)
 
 
+@use_case
 def pay_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, channel: str = "window") -> PayResult:
     """The window collects a bill through the payment gateway. At the till (`window`) it settles
     at once; `online` (scan to pay) waits for the provider's callback. Asking again while an
@@ -408,6 +412,7 @@ def confirm_payment(uow: "UnitOfWork", confirmed: GatewayPayment, by: str = "gat
     return Confirmation(_bill_views(uow, case, [bill])[0], already=False)
 
 
+@use_case
 def confirm_callback(uow: "UnitOfWork", payload: Any) -> Confirmation:
     """A payment provider's notification (`POST /payments/callback`): authenticated by the
     gateway's signature, then applied once."""
@@ -418,6 +423,7 @@ def confirm_callback(uow: "UnitOfWork", payload: Any) -> Confirmation:
     return confirm_payment(uow, confirmed, by=f"gateway:{gateway.name}")
 
 
+@use_case
 def refund_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> BillView:
     """The window returns a paid bill's money through the gateway (退费), with the reason."""
     text = rules.check_reason(reason)
@@ -438,6 +444,7 @@ def refund_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) ->
     return _bill_views(uow, case, [bill])[0]
 
 
+@use_case
 def waive_bill(uow: "UnitOfWork", actor: "Actor", bill_id: str, reason: Any) -> BillView:
     """A leader waives an unpaid bill (减免) with its reason (the policy relied on)."""
     text = rules.check_reason(reason)
@@ -645,3 +652,10 @@ def reconciliation_csv(result: Reconciliation, department_names: dict[str, str] 
                          f"收款 {rules.yuan(total.collected_fen)} / 退款 {rules.yuan(total.refunded_fen)} / "
                          f"减免 {rules.yuan(total.waived_fen)}"])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@use_case
+def add_fee(uow: "UnitOfWork", actor: "Actor", case_id: str, data: Any) -> tuple[FeeItem, BillView]:
+    """`add_fee_item` answered with the bill it went on, as it is after the commit."""
+    fee = add_fee_item(uow, actor, case_id, data)
+    return fee, get_bill(uow, actor, fee.bill_id)

@@ -16,6 +16,7 @@ from engine.domain import access
 from engine.domain.access import Actor
 from engine.errors import NotFound
 from engine.adapters.models import Notification, OutboxEvent
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -131,6 +132,7 @@ def unread_count(uow: "UnitOfWork", actor: Actor) -> int:
     return uow.notifications.unread_count(actor.name)
 
 
+@use_case
 def mark_read(uow: "UnitOfWork", actor: Actor, notification_id: int) -> Notification:
     """Mark one of the actor's notifications read (again: no change). Another's: 404, as if absent."""
     row = uow.notifications.get(notification_id)
@@ -141,6 +143,7 @@ def mark_read(uow: "UnitOfWork", actor: Actor, notification_id: int) -> Notifica
     return row
 
 
+@use_case
 def mark_all_read(uow: "UnitOfWork", actor: Actor, up_to: int | None = None) -> int:
     """Mark every unread notification of the actor read (only up to id `up_to`, when given, so a
     notification that arrived after the page was shown stays unread). Returns how many."""
@@ -151,3 +154,10 @@ def as_dict(row: Notification) -> dict[str, Any]:
     return {"id": row.id, "event_id": row.event_id, "type": row.type, "title": row.title,
             "case_id": row.case_id, "task_id": row.task_id, "data": row.data,
             "created_at": row.created_at, "read_at": row.read_at, "read": row.read_at is not None}
+
+
+@use_case
+def read_all(uow: "UnitOfWork", actor: Actor, up_to: int | None = None) -> tuple[int, int]:
+    """`mark_all_read`, answered with (how many were marked, how many stay unread)."""
+    marked = mark_all_read(uow, actor, up_to)
+    return marked, unread_count(uow, actor)

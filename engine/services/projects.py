@@ -31,6 +31,7 @@ from engine.domain import projects as rules
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.adapters.models import Task
 from engine.adapters.uow import UnitOfWork
+from engine.services.use_case import use_case
 
 MAX_FACTS = 8000
 
@@ -152,6 +153,7 @@ def _agent(uow: UnitOfWork, name: Any, region: str, errors: dict[str, list[str]]
 # --------------------------------------------------------------------------- verbs
 
 
+@use_case
 def add_project(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> Project:
     """投促局 adds a project to a work group: facts, enterprise and contact, members (default: every
     department of the region), the agent. A project may join before any case (提前介入)."""
@@ -216,6 +218,7 @@ def list_projects(uow: UnitOfWork, actor: Actor, *, state: str | None = None, re
                                limit=limit, offset=offset)
 
 
+@use_case
 def change_members(uow: UnitOfWork, actor: Actor, code: str, data: dict[str, Any]) -> Project:
     """Add and remove member bodies, or (re)assign the agent. A body that still owes an answer stays."""
     project = visible(uow, code, actor, lock=True)
@@ -259,6 +262,7 @@ def change_members(uow: UnitOfWork, actor: Actor, code: str, data: dict[str, Any
     return project
 
 
+@use_case
 def remove_project(uow: UnitOfWork, actor: Actor, code: str, reason: Any, note: str = "") -> Project:
     """发改局 takes a project out of the work group (办结 / 停滞 / 企业放弃); its open questions close."""
     project = visible(uow, code, actor, lock=True)
@@ -285,6 +289,7 @@ def remove_project(uow: UnitOfWork, actor: Actor, code: str, reason: Any, note: 
     return project
 
 
+@use_case
 def restore_project(uow: UnitOfWork, actor: Actor, code: str, note: str = "") -> Project:
     """A removed project back in its work group (members as they were; closed questions stay closed)."""
     project = visible(uow, code, actor, lock=True)
@@ -302,6 +307,7 @@ def restore_project(uow: UnitOfWork, actor: Actor, code: str, note: str = "") ->
     return project
 
 
+@use_case
 def start_case(uow: UnitOfWork, actor: Actor, code: str, process_key: str,
                variables: dict[str, Any] | None = None) -> case_verbs.Started:
     """Start the agent-handled case of a project: by its agent, or by 投促局 handing it over. The
@@ -329,6 +335,7 @@ def start_case(uow: UnitOfWork, actor: Actor, code: str, process_key: str,
     return started
 
 
+@use_case
 def create_enterprise_user(uow: UnitOfWork, actor: Actor, name: str, code: str,
                            password: str | None = None) -> str:
     """An enterprise contact's user (role `enterprise`), scoped to `code`: created by the project's
@@ -448,3 +455,58 @@ def contact_of(uow: UnitOfWork, actor: Actor, code: str) -> bool:
 
 __all__ = ["add_project", "list_projects", "change_members", "remove_project", "restore_project", "start_case",
            "create_enterprise_user", "view", "project_dict"]
+
+
+def detail(uow: UnitOfWork, actor: Actor, code: str) -> dict[str, Any]:
+    """A project's page as the API answers it: `view` with the project's own fields."""
+    shown = view(uow, actor, code)
+    return {**project_dict(shown.project, organisation=uow.organisation), "members": shown.members,
+            "contacts": shown.contacts, "cases": shown.cases, "corrections": shown.corrections,
+            "questions": shown.questions, "question_counts": shown.counts, "timeline": shown.timeline}
+
+
+@use_case
+def add_project_detail(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """`add_project` answered with the new project's `detail`."""
+    return detail(uow, actor, add_project(uow, actor, data).code)
+
+
+@use_case
+def change_members_detail(uow: UnitOfWork, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`change_members` answered with the project's `detail`."""
+    change_members(uow, actor, code, data)
+    return detail(uow, actor, code)
+
+
+@use_case
+def change_members_listed(uow: UnitOfWork, actor: Actor, code: str, data: dict[str, Any]) -> list[str]:
+    """`change_members` answered with the member bodies' codes, sorted (`onewindow projects members`)."""
+    change_members(uow, actor, code, data)
+    return sorted(store.member_codes(uow, code))
+
+
+@use_case
+def remove_project_dict(uow: UnitOfWork, actor: Actor, code: str, reason: Any, note: str = "") -> dict[str, Any]:
+    """`remove_project` answered with the project's fields."""
+    return project_dict(remove_project(uow, actor, code, reason, note), organisation=uow.organisation)
+
+
+@use_case
+def restore_project_dict(uow: UnitOfWork, actor: Actor, code: str, note: str = "") -> dict[str, Any]:
+    """`restore_project` answered with the project's fields."""
+    return project_dict(restore_project(uow, actor, code, note), organisation=uow.organisation)
+
+
+@use_case
+def start_project_case(uow: UnitOfWork, actor: Actor, code: str, process_key: str,
+                       variables: dict[str, Any] | None = None) -> case_verbs.Started:
+    """`start_case` with the case's ready tasks read too when the case existed already."""
+    return case_verbs.with_open_tasks(uow, start_case(uow, actor, code, process_key, variables))
+
+
+@use_case
+def add_enterprise_contact(uow: UnitOfWork, actor: Actor, name: str, code: str,
+                           password: str | None = None) -> tuple[str, bool]:
+    """`create_enterprise_user`, also saying whether the user existed before (token, existed)."""
+    existed = uow.users.by_name(name) is not None if name else False
+    return create_enterprise_user(uow, actor, name, code, password=password), existed

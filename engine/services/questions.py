@@ -21,6 +21,7 @@ from engine.domain import projects as rules
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.services import projects as project_service
 from engine.services.question_views import addressee_dict, one, question_dict, thread
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -42,6 +43,7 @@ def _asked_as(uow: "UnitOfWork", actor: Actor, project: Project) -> str:
                     "or a member body does")
 
 
+@use_case
 def ask(uow: "UnitOfWork", actor: Actor, code: str, data: dict[str, Any]) -> Question:
     """A question to one or more member bodies; each gets its own clock from now."""
     project = project_service.visible(uow, code, actor, lock=True)
@@ -78,6 +80,7 @@ def ask(uow: "UnitOfWork", actor: Actor, code: str, data: dict[str, Any]) -> Que
     return question
 
 
+@use_case
 def answer(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, Any]) -> QuestionAddressee:
     """The addressed body answers: a concrete answer and a preliminary opinion, both required.
     `department` chooses the body for an admin (staff answer for their own)."""
@@ -113,6 +116,7 @@ def answer(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, An
     return row
 
 
+@use_case
 def coordinate(uow: "UnitOfWork", actor: Actor, question_id: int, department: Any, note: str = "") -> QuestionAddressee:
     """The body handling an overdue answer's current level records it as coordinated (as for
     approval items): no further level is raised; the addressed body still owes its answer."""
@@ -221,3 +225,24 @@ def run_due(runtime: "Runtime", batch: int = BATCH) -> int:
                 done += 1
             uow.commit()
     return done
+
+
+@use_case
+def ask_shown(uow: "UnitOfWork", actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`ask` answered with the question as it is shown (`question_views.one`)."""
+    return one(uow, ask(uow, actor, code, data).id)
+
+
+@use_case
+def answer_shown(uow: "UnitOfWork", actor: Actor, question_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """`answer` answered with the question as it is shown."""
+    answer(uow, actor, question_id, data)
+    return one(uow, question_id)
+
+
+@use_case
+def coordinate_shown(uow: "UnitOfWork", actor: Actor, question_id: int, department: Any,
+                     note: str = "") -> dict[str, Any]:
+    """`coordinate` answered with the question as it is shown."""
+    coordinate(uow, actor, question_id, department, note)
+    return one(uow, question_id)

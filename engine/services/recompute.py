@@ -29,6 +29,7 @@ from engine.domain.calendar import DEFAULT_OFFICE_HOURS
 from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
 from engine.services import deadlines
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -126,6 +127,7 @@ def _recompute_task(uow: "UnitOfWork", calendar: "WorkCalendar", row: Task, now:
             "escalations_withdrawn": withdrawn}
 
 
+@use_case
 def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: str) -> dict[str, Any]:
     """Recompute every open date counted on a year that now has official data (in the caller's
     transaction; the caller commits). `newly_official`: the years just loaded for the first

@@ -39,6 +39,7 @@ from engine.services import cases
 from engine.services import incidents
 from engine.services import timers
 from engine.services.workflow import CaseWorkflow
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -115,6 +116,7 @@ def _rearm(flow: CaseWorkflow, task: "SpiffTask") -> None:
     task.internal_data.update(keep)
 
 
+@use_case
 def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") -> Repaired:
     """Re-run every failed step of a case (its open incidents), and what the worker would do now.
 
@@ -211,6 +213,7 @@ def _check_patch(patch: Any, existing: dict[str, Any]) -> None:
         raise Invalid("invalid variables: " + ", ".join(sorted(errors)), errors=errors)
 
 
+@use_case
 def patch_variables(uow: "UnitOfWork", actor: Actor, case_id: str, patch: dict[str, Any],
                     task_id: str | None = None) -> tuple[Case, dict[str, Any], dict[str, Any]]:
     """Change a case's variables with a JSON merge patch (admins). Returns (case, before, after):
@@ -322,6 +325,7 @@ def _cancel(task: "SpiffTask") -> None:
         task.cancel()
 
 
+@use_case
 def move_token(uow: "UnitOfWork", actor: Actor, case_id: str, source: str, target: str,
                reason: str = "") -> Repaired:
     """Cancel the token(s) at element `source` and start one at element `target` (admins).
@@ -401,3 +405,11 @@ def case_incidents(uow: "UnitOfWork", actor: Actor, case_id: str, state: str = "
     """A case's incidents, for whoever may see the case."""
     cases.get_case(uow, actor, case_id)
     return incidents.case_incidents(uow, case_id, state)
+
+
+@use_case
+def change_variables(uow: "UnitOfWork", actor: Actor, case_id: str, patch: dict[str, Any],
+                     task_id: str | None = None) -> tuple[Case, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """`patch_variables`, answered with the case's variables as they are then (case, before, after, variables)."""
+    case, before, after = patch_variables(uow, actor, case_id, patch, task_id=task_id)
+    return case, before, after, queries.case_variables(uow, case)

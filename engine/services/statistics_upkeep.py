@@ -26,6 +26,7 @@ from engine.domain import statistics as figures
 from engine.errors import Invalid
 from engine.adapters.models import Case, Definition, StatCase, StatItem, Task
 from engine.domain.calendar import Duration
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
@@ -333,6 +334,7 @@ def refresh_case(uow: "UnitOfWork", case: Case, tools: Tools | None = None) -> S
     return row
 
 
+@use_case
 def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, int]:
     """Recompute every summary row (or those of `case_ids`) from the task rows: after the
     migration that adds the tables, or after repairing data by hand. The cases' task rows are

@@ -19,6 +19,7 @@ from engine.adapters.models import ConsoleSession, User
 from engine.adapters.uow import UnitOfWork
 from engine.domain.access import ROLES, Actor
 from engine.errors import Conflict, DomainError, Invalid, NotFound
+from engine.services.use_case import use_case
 
 DEPARTMENT_ROLES = ("staff", "leader")
 PASSWORD_METHOD = "scrypt"
@@ -84,6 +85,7 @@ def password_problem(password: str, name: str = "") -> str | None:
     return None
 
 
+@use_case
 def create_user(uow: UnitOfWork, name: str, role: str, department: str | None = None,
                 password: str | None = None) -> str:
     """Create a user and return its new API token; the token is shown once and never stored.
@@ -120,6 +122,7 @@ def create_user(uow: UnitOfWork, name: str, role: str, department: str | None = 
     return token
 
 
+@use_case
 def set_password(uow: UnitOfWork, name: str, password: str) -> None:
     """A new console password; ends the user's sessions and lifts a lock-out."""
     user = _user(uow, name)
@@ -130,6 +133,7 @@ def set_password(uow: UnitOfWork, name: str, password: str) -> None:
     _end_sessions(uow, user.id)
 
 
+@use_case
 def reissue_token(uow: UnitOfWork, name: str) -> str:
     """A new API token for a user (the old one stops working); a revoked user is active again."""
     user = _user(uow, name)
@@ -138,6 +142,7 @@ def reissue_token(uow: UnitOfWork, name: str) -> str:
     return token
 
 
+@use_case
 def revoke_user(uow: UnitOfWork, name: str) -> None:
     """The user can no longer use the API or sign in; their console sessions end now."""
     user = _user(uow, name)
@@ -149,6 +154,7 @@ def list_users(uow: UnitOfWork) -> list[User]:
     return uow.users.all()
 
 
+@use_case
 def ensure_first_admin(uow: UnitOfWork, name: str = "admin") -> str | None:
     """On a database without users, create `admin` with a random password and return that
     password (to be shown once, as Jenkins does); None when there are users already."""
@@ -221,6 +227,7 @@ def session_of(uow: UnitOfWork, token: str) -> SessionInfo | None:
                        stale=found.seen_at + timedelta(minutes=TOUCH_MINUTES) <= now)
 
 
+@use_case
 def touch_session(uow: UnitOfWork, token: str) -> None:
     """Note that a session is in use, so it does not end as idle."""
     row = uow.console_sessions.get(hash_token(token))
@@ -228,6 +235,7 @@ def touch_session(uow: UnitOfWork, token: str) -> None:
         row.seen_at = uow.runtime.clock()
 
 
+@use_case
 def sign_out(uow: UnitOfWork, token: str) -> None:
     uow.console_sessions.end(hash_token(token))
 
@@ -238,3 +246,23 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
     uow.console_sessions.end_of_user(user_id)
+
+
+def sign_in_counted(uow: UnitOfWork, name: str, password: str) -> SignedIn:
+    """`sign_in` as a use case. A refused attempt is committed before `SignInRefused` propagates:
+    the failure counts towards the lock-out."""
+    with uow:
+        try:
+            signed = sign_in(uow, name, password)
+        except SignInRefused:
+            uow.commit()
+            raise
+        uow.commit()
+    return signed
+
+
+@use_case
+def create_users(uow: UnitOfWork, people: list[tuple[str, str, str | None, str | None]]) -> list[str]:
+    """Several `create_user`s in one transaction (all or none): (name, role, department, password)
+    each; their API tokens in the same order."""
+    return [create_user(uow, name, role, department, password=password) for name, role, department, password in people]

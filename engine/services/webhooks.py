@@ -33,6 +33,7 @@ from engine.adapters.webhook_delivery import Outcome, Sender, body_of
 from engine.errors import Conflict, Invalid, NotFound
 from engine.services.event_catalogue import EVENT_TYPES
 from engine.adapters.models import OutboxEvent, Webhook, WebhookDelivery
+from engine.services.use_case import use_case
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -90,6 +91,7 @@ def subscribed(hook_events: list[str], event_type: str) -> bool:
     return any(p == "*" or p == event_type or p == f"{family}.*" for p in hook_events or ())
 
 
+@use_case
 def add_hook(uow: "UnitOfWork", actor: Actor, url: str, events: list[str] | str,
              secret: str | None = None, description: str | None = None) -> Webhook:
     """Register a hook (admins). Without a secret one is generated; it is shown once, here."""
@@ -114,6 +116,7 @@ def list_hooks(uow: "UnitOfWork", actor: Actor) -> list[Webhook]:
     return uow.webhooks.all()
 
 
+@use_case
 def update_hook(uow: "UnitOfWork", actor: Actor, hook_id: int, *, url: str | None = None,
                 events: list[str] | None = None, active: bool | None = None,
                 description: str | None = None, rotate_secret: bool = False,
@@ -134,6 +137,7 @@ def update_hook(uow: "UnitOfWork", actor: Actor, hook_id: int, *, url: str | Non
     return hook
 
 
+@use_case
 def remove_hook(uow: "UnitOfWork", actor: Actor, hook_id: int) -> None:
     """Remove a hook and its deliveries (pending ones are not sent any more)."""
     hook = get_hook(uow, actor, hook_id)
@@ -275,6 +279,7 @@ def _dead(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDelivery:
     return row
 
 
+@use_case
 def redeliver(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Send a dead letter again: a fresh 24 h of attempts, from now."""
     row = _dead(uow, actor, delivery_id)
@@ -283,6 +288,7 @@ def redeliver(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDeliv
     return row
 
 
+@use_case
 def discard(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Give up on a dead letter for good: it is never sent, the case's later events to the hook go on."""
     row = _dead(uow, actor, delivery_id)
@@ -364,3 +370,32 @@ class Deliverer:
 
 __all__ = ["add_hook", "list_hooks", "remove_hook", "update_hook", "enqueue", "claim_due", "record",
            "dead_letters", "redeliver", "discard", "Deliverer", "subscribed", "next_delay"]
+
+
+def _shown(uow: "UnitOfWork", hook: Webhook) -> dict[str, Any]:
+    return as_dict(hook, stats(uow, [hook.id])[hook.id], with_secret=True)
+
+
+@use_case
+def add_hook_shown(uow: "UnitOfWork", actor: Actor, url: str, events: list[str] | str,
+                   secret: str | None = None, description: str | None = None) -> dict[str, Any]:
+    """`add_hook` answered as the API shows a hook, with its secret (shown once, here)."""
+    return _shown(uow, add_hook(uow, actor, url, events, secret, description))
+
+
+@use_case
+def update_hook_shown(uow: "UnitOfWork", actor: Actor, hook_id: int, **changes: Any) -> dict[str, Any]:
+    """`update_hook` answered as the API shows a hook, with its (new) secret."""
+    return _shown(uow, update_hook(uow, actor, hook_id, **changes))
+
+
+@use_case
+def redeliver_shown(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> dict[str, Any]:
+    """`redeliver` answered as the API shows a delivery."""
+    return delivery_dict(uow, redeliver(uow, actor, delivery_id))
+
+
+@use_case
+def discard_shown(uow: "UnitOfWork", actor: Actor, delivery_id: int) -> dict[str, Any]:
+    """`discard` answered as the API shows a delivery."""
+    return delivery_dict(uow, discard(uow, actor, delivery_id))

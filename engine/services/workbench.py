@@ -21,6 +21,7 @@ from engine.errors import Forbidden, Invalid
 from engine.services import cases
 from engine.services.cases import Started, complete_task, start_case
 from engine.services.incidents import list_incidents
+from engine.services.use_case import use_case
 
 SLA_LEVELS = ("normal", "yellow", "red", "paused")
 SORTS = ("due", "created")
@@ -151,6 +152,7 @@ def start_form_key(uow: UnitOfWork, definition: Definition) -> str | None:
     return None
 
 
+@use_case
 def register_project(uow: UnitOfWork, actor: Actor, process_key: str, registration: dict[str, Any]) -> Started:
     """Open a case from the registration form in one step: check the form first (nothing is
     created when it is wrong), start the case with the project code as business key, and

@@ -203,8 +203,8 @@ def test_registration_refuses_bad_input(runtime):
             webhooks.add_hook(uow, ADMIN, "https://example.org/x", "*", secret="short")
         with pytest.raises(Forbidden):
             webhooks.add_hook(uow, Actor("alice", "agent"), "https://example.org/x", "*")
-        hook = webhooks.add_hook(uow, ADMIN, "https://example.org/x", " task.ready, case.* ")
-        assert hook.events == ["case.*", "task.ready"] and len(hook.secret) == 64
+    hook = webhooks.add_hook(runtime.unit_of_work(), ADMIN, "https://example.org/x", " task.ready, case.* ")
+    assert hook.events == ["case.*", "task.ready"] and len(hook.secret) == 64
 
 
 def test_an_event_waits_for_an_earlier_one_of_its_case_still_being_dispatched(runtime, receiver):

@@ -501,21 +501,40 @@ class FakeUnitOfWork:
         self.notifications = FakeNotifications()
         self.published: list[Any] = []
         self.committed = False
+        self.depth = 0
+        self.closed = 0  # how many times the outermost level was left
+        self._commit_owed = False
 
     def __enter__(self) -> "FakeUnitOfWork":
+        """Re-entrant like `UnitOfWork`: an inner `with` joins the outer one."""
+        self.depth += 1
+        if self.depth == 1:
+            self._commit_owed = False
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        pass
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.depth -= 1
+        if self.depth:
+            return
+        self.closed += 1
+        owed, self._commit_owed = self._commit_owed, False
+        if owed and exc_type is None:
+            raise RuntimeError("a use case committed inside a unit of work whose outermost level never committed")
 
     def publish(self, event: Any) -> None:
         if event not in self.published:
             self.published.append(event)
 
     def commit(self) -> None:
+        """Only the outermost level commits (`UnitOfWork.commit`)."""
+        if self.depth > 1:
+            self._commit_owed = True
+            return
+        self._commit_owed = False
         self.committed = True
 
     def rollback(self) -> None:
+        self._commit_owed = False
         self.published = []
 
     def lock_case(self, case_id: str) -> Any:

@@ -12,12 +12,11 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from api.console.demo import work_groups
 from api.runtime import runtime
 from engine.adapters.migrate import upgrade
-from engine.adapters.models import Task, User
+from engine.adapters.models import Task
 from engine.domain.access import SYSTEM, Actor
 from engine.domain.forms import uscc_check_char
 from engine.domain.states import TaskStatus
@@ -99,10 +98,8 @@ class Demo:
         self.staff_of = {dept: self.actors[name] for name, role, dept, _ in PEOPLE if role == "staff"}
 
     def open(self, name: str, code: str, serial: int, stages: list[str] | None = None) -> str:
-        with self.rt.unit_of_work() as uow:
-            started = register_project(uow, self.actors[AGENT], "one_window_agency",
-                                       registration(name, code, serial, stages))
-            uow.commit()
+        started = register_project(self.rt.unit_of_work(), self.actors[AGENT], "one_window_agency",
+                                   registration(name, code, serial, stages))
         return started.case.id
 
     def ready(self, case_id: str) -> list[Task]:
@@ -113,9 +110,7 @@ class Demo:
         who = self.staff_of.get(task.department) if task.department else self.actors[AGENT]
         if who is None:
             who = SYSTEM
-        with self.rt.unit_of_work() as uow:
-            cases.complete_task(uow, who, task.id, data)
-            uow.commit()
+        cases.complete_task(self.rt.unit_of_work(), who, task.id, data)
 
     def step(self, case_id: str, element: str, data: dict[str, Any], item: str | None = None) -> bool:
         for task in self.ready(case_id):
@@ -160,15 +155,12 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
     rt = Runtime(rt_settings, clock=clock)
     try:
         with rt.unit_of_work(write=False) as uow:
-            if uow.session.scalar(select(User.id).where(User.name == AGENT)) is not None:
+            if uow.users.by_name(AGENT) is not None:
                 raise click.ClickException(f"the demo is loaded already (user {AGENT} exists)")
         deploy_directory(rt.unit_of_work, SYSTEM, rt.settings.processes_dir)
-        passwords = {}
-        with rt.unit_of_work() as uow:
-            for name, role, department, _ in PEOPLE:
-                passwords[name] = secrets.token_urlsafe(9)
-                users.create_user(uow, name, role, department, password=passwords[name])
-            uow.commit()
+        passwords = {name: secrets.token_urlsafe(9) for name, _, _, _ in PEOPLE}
+        users.create_users(rt.unit_of_work(), [(name, role, department, passwords[name])
+                                               for name, role, department, _ in PEOPLE])
         demo = Demo(rt, clock)
         made: list[tuple[str, str]] = []
         # 已超期督办: accepted 40 days ago, nobody acted since — red, escalated to all three levels.
@@ -183,15 +175,11 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         made.append((done, "已办结"))
         # 终止 and 中止.
         stopped = demo.open("郫都区冷链物流中心", "2026-510117-59-01-000103", 103)
-        with rt.unit_of_work() as uow:
-            cases.cancel_case(uow, demo.actors[AGENT], stopped, "企业调整投资计划，申请终止")
-            uow.commit()
+        cases.cancel_case(rt.unit_of_work(), demo.actors[AGENT], stopped, "企业调整投资计划，申请终止")
         made.append((stopped, "已终止"))
         paused = demo.open("德源镇食品加工园", "2026-510117-14-01-000104", 104)
         demo.through_intake(paused)
-        with rt.unit_of_work() as uow:
-            cases.suspend_case(uow, demo.actors[AGENT], paused, "企业补充用地权属证明期间中止")
-            uow.commit()
+        cases.suspend_case(rt.unit_of_work(), demo.actors[AGENT], paused, "企业补充用地权属证明期间中止")
         made.append((paused, "已中止"))
         t0 = start.astimezone(timezone.utc)
         demo.walk_to(t0 + timedelta(days=10))
@@ -238,14 +226,11 @@ def load(rt_settings: Any, out: Any = click.echo) -> None:
         work_groups.set_fee(demo, late2, "county.zrzyj", "土地复垦费", "《土地复垦条例》第十八条", 860_000)
         # 出错: an auxiliary item names a body that does not exist.
         # 出错: a step fails on bad data (a land area of 0 in a demonstration process) and waits for an operator.
-        with rt.unit_of_work() as uow:
-            definitions.deploy(uow, SYSTEM, DEMO_BPMN.read_bytes(), DEMO_BPMN.name)
-            uow.commit()
-        with rt.unit_of_work() as uow:
-            broken = cases.start_case(uow, demo.actors[AGENT], "demo_land_efficiency", "2026-510117-59-02-000106",
-                                      project={"project_name": "郫都区配套仓储项目", "investment": 8000,
-                                               "land_area": 0}).case.id
-            uow.commit()
+        definitions.deploy_uploads(rt.unit_of_work(), SYSTEM, [(DEMO_BPMN.read_bytes(), DEMO_BPMN.name)])
+        broken = cases.start_case(rt.unit_of_work(), demo.actors[AGENT], "demo_land_efficiency",
+                                  "2026-510117-59-02-000106",
+                                  project={"project_name": "郫都区配套仓储项目", "investment": 8000,
+                                           "land_area": 0}).case.id
         made.append((broken, "出错：用地面积为 0，无法计算亩均投资（演示流程）"))
         demo.walk_to(now - timedelta(days=3))
         # Recent cases: waiting for the agreement, and at pre-review.

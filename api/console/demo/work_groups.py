@@ -20,40 +20,32 @@ ENTERPRISE = ("li.qiye", "enterprise", None, "企业联系人（只能看本企�
 
 def add_work_group(demo: "Demo", code: str, name: str, enterprise: str, credit_code: str, agent: str) -> None:
     """投促局 adds the project; the agent links the contact's sign-in (made with the demo people)."""
-    with demo.rt.unit_of_work() as uow:
-        projects.add_project(uow, demo.actors[PROMOTER[0]], {
-            "code": code, "name": name, "enterprise": {"name": enterprise, "credit_code": credit_code},
-            "contact": {"name": "李明", "phone": "13800000000"}, "agent": agent,
-            "facts": {"investment": 30000, "industry": "制造业", "address": "四川省成都市郫都区德源街道"}})
-        projects.create_enterprise_user(uow, demo.actors[agent], ENTERPRISE[0], code)
-        uow.commit()
+    projects.add_project(demo.rt.unit_of_work(), demo.actors[PROMOTER[0]], {
+        "code": code, "name": name, "enterprise": {"name": enterprise, "credit_code": credit_code},
+        "contact": {"name": "李明", "phone": "13800000000"}, "agent": agent,
+        "facts": {"investment": 30000, "industry": "制造业", "address": "四川省成都市郫都区德源街道"}})
+    projects.create_enterprise_user(demo.rt.unit_of_work(), demo.actors[agent], ENTERPRISE[0], code)
 
 
 def ask(demo: "Demo", code: str, text: str, departments: list[str]) -> int:
-    with demo.rt.unit_of_work() as uow:
-        question = questions.ask(uow, demo.actors[ENTERPRISE[0]], code, {"text": text, "departments": departments})
-        uow.commit()
-        return question.id
+    question = questions.ask(demo.rt.unit_of_work(), demo.actors[ENTERPRISE[0]], code,
+                             {"text": text, "departments": departments})
+    return question.id
 
 
 def answer(demo: "Demo", question_id: int, who: Actor, text: str, opinion: str) -> None:
-    with demo.rt.unit_of_work() as uow:
-        questions.answer(uow, who, question_id, {"answer": text, "preliminary_opinion": opinion})
-        uow.commit()
+    questions.answer(demo.rt.unit_of_work(), who, question_id, {"answer": text, "preliminary_opinion": opinion})
 
 
 def set_fee(demo: "Demo", case_id: str, department: str, fee_name: str, legal_basis: str, amount_fen: int) -> str:
     """The body's fee on its approval item of the case; the bill's id."""
     who = demo.staff_of[department]
-    with demo.rt.unit_of_work() as uow:
+    with demo.rt.unit_of_work(write=False) as uow:
         item = next(i for i in fees.approval_items(uow, case_id) if i.department == department)
-        fees.add_fee_item(uow, who, case_id, {"item": item.key, "fee_name": fee_name, "legal_basis": legal_basis,
-                                              "amount_fen": amount_fen})
-        uow.commit()
-        return fees.case_bills(uow, case_id)[0].id
+    fee, _ = fees.add_fee(demo.rt.unit_of_work(), who, case_id, {"item": item.key, "fee_name": fee_name,
+                                                                 "legal_basis": legal_basis, "amount_fen": amount_fen})
+    return fee.bill_id
 
 
 def pay_at_window(demo: "Demo", bill_id: str, agent: str) -> None:
-    with demo.rt.unit_of_work() as uow:
-        fees.pay_bill(uow, demo.actors[agent], bill_id, "window")
-        uow.commit()
+    fees.pay_bill(demo.rt.unit_of_work(), demo.actors[agent], bill_id, "window")
