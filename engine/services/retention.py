@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from engine.services.use_case import use_case
+
 if TYPE_CHECKING:
     from engine.adapters.uow import UnitOfWork
     from engine.runtime import Runtime
@@ -39,12 +41,11 @@ def cutoff_for(now: datetime, days: int) -> datetime | None:
     return now - timedelta(days=days) if days else None
 
 
+@use_case
 def purge_batch(uow: "UnitOfWork", cutoff: datetime, limit: int = BATCH) -> Purged:
     """One transaction's share: at most `limit` rows of each kind (deliveries before their events)."""
-    purged = Purged(uow.retention.purge_deliveries(cutoff, limit), uow.retention.purge_events(cutoff, limit),
-                    uow.retention.purge_notifications(cutoff, limit), cutoff)
-    uow.commit()
-    return purged
+    return Purged(uow.retention.purge_deliveries(cutoff, limit), uow.retention.purge_events(cutoff, limit),
+                  uow.retention.purge_notifications(cutoff, limit), cutoff)
 
 
 def purge(runtime: "Runtime", days: int | None = None, limit: int = BATCH) -> Purged:
@@ -55,8 +56,7 @@ def purge(runtime: "Runtime", days: int | None = None, limit: int = BATCH) -> Pu
     if cutoff is None:
         return total
     while True:
-        with runtime.unit_of_work() as uow:
-            batch = purge_batch(uow, cutoff, limit)
+        batch = purge_batch(runtime.unit_of_work(), cutoff, limit)
         total = Purged(total.deliveries + batch.deliveries, total.events + batch.events,
                        total.notifications + batch.notifications, cutoff)
         if max(batch.deliveries, batch.events, batch.notifications) < limit:
