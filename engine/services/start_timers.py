@@ -24,7 +24,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               DurationTimerEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from sqlalchemy import delete, select
 
 from engine.adapters.models import Definition, StartTimer
 from engine.adapters.spiff_clock import clock_scope
@@ -97,12 +96,10 @@ def schedules(spec: Any, now: datetime, filename: str) -> list[Schedule]:
 
 def replace_for(uow: "UnitOfWork", definition: Definition, planned: list[Schedule]) -> None:
     """Make `definition` (the newest version of its key) own the key's start timers."""
-    uow.session.execute(delete(StartTimer).where(StartTimer.process_key == definition.key))
-    for item in planned:
-        uow.session.add(StartTimer(
-            process_key=definition.key, definition_id=definition.id, element_id=item.element_id,
-            due_at=item.due_at, interval_seconds=item.interval.total_seconds() if item.interval else None,
-            remaining=item.remaining, started=0, attempts=0))
+    uow.start_timers.replace_of_key(definition.key, [StartTimer(
+        process_key=definition.key, definition_id=definition.id, element_id=item.element_id,
+        due_at=item.due_at, interval_seconds=item.interval.total_seconds() if item.interval else None,
+        remaining=item.remaining, started=0, attempts=0) for item in planned])
 
 
 def business_key_for(timer: StartTimer, due: datetime) -> str:
@@ -110,7 +107,4 @@ def business_key_for(timer: StartTimer, due: datetime) -> str:
 
 
 def pending(uow: "UnitOfWork", process_key: str | None = None) -> list[StartTimer]:
-    query = select(StartTimer).order_by(StartTimer.due_at, StartTimer.id)
-    if process_key is not None:
-        query = query.where(StartTimer.process_key == process_key)
-    return list(uow.session.scalars(query))
+    return uow.start_timers.pending(process_key)
