@@ -15,7 +15,7 @@ from engine.domain import access
 from engine.services import users
 from engine.domain.access import ROLES
 from engine.errors import DomainError, Invalid
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 
 MAX_CALENDAR = 512 * 1024
 
@@ -100,7 +100,7 @@ def admin_calendar() -> Response:
 
 def _calendar_page(status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        years = store.list_years(uow)
+        years = calendar_years.list_years(uow)
     return page("admin_calendar.html", status=status, years=years, notice=notice(), **context)
 
 
@@ -117,7 +117,7 @@ def admin_load_calendar() -> Response:
         except (ValueError, UnicodeDecodeError) as error:
             raise Invalid(f"the file is not JSON: {error}", {"file": ["not JSON"]}) from None
         with runtime().unit_of_work() as uow:
-            store.load_year(uow, data, actor().name)
+            calendar_years.load_year(uow, data, actor().name)
             uow.commit()
     except Invalid as error:
         problems = [f"{k}: {m}" for k, ms in error.errors.items() for m in ms] or [error.detail]

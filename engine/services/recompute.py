@@ -2,7 +2,7 @@
 
 A year without official data is counted on its statutory holidays alone (no 调休); the due
 dates, warning instants and escalation levels that used it are provisional. Loading the year
-(`store.load_year`) calls `recompute_provisional` in the same transaction: every open task
+(`calendar_years.load_year`) calls `recompute_provisional` in the same transaction: every open task
 whose due date used a year that is now official (`tasks.due_provisional_years`) replays its
 clock log on the calendar in force (its start, the item clock it continues after 补正, its
 stops and resumptions), so the time already used and the time left at a stop are counted on
