@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from engine.adapters.models import Definition, StartTimer
 from engine.adapters.spiff_clock import clock_scope
 from engine.domain import expressions
+from engine.domain.bpmn.timer_events import ClockedTimerEventDefinition
 from engine.errors import InvalidDefinition
 
 if TYPE_CHECKING:
@@ -64,15 +65,15 @@ def schedule_of(task_spec: Any, now: datetime) -> Schedule:
         raise ValueError(f"the timer value is {type(value).__name__}, not an ISO 8601 text")
     with clock_scope(lambda: now):
         if isinstance(definition, CycleTimerEventDefinition):
-            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+            cycles, start, duration = ClockedTimerEventDefinition.parse_iso_recurring_interval(value)
             if duration <= timedelta(0):
                 raise ValueError("the cycle's interval must be positive")
             return Schedule(task_spec.bpmn_id, _aware(start), duration, None if cycles < 0 else cycles)
         if isinstance(definition, DurationTimerEventDefinition):
-            duration = TimerEventDefinition.get_timedelta_from_start(
-                TimerEventDefinition.parse_iso_duration(value), now)
+            duration = ClockedTimerEventDefinition.get_timedelta_from_start(
+                ClockedTimerEventDefinition.parse_iso_duration(value), now)
             return Schedule(task_spec.bpmn_id, now + duration)
-        moment = TimerEventDefinition.parse_time_or_duration(value)
+        moment = ClockedTimerEventDefinition.parse_time_or_duration(value)
         if not isinstance(moment, datetime):
             raise ValueError("a timeDate must be a date and time")
         return Schedule(task_spec.bpmn_id, _aware(moment))

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine.adapters.models import Case, TimerJob
+from engine.domain.bpmn.timer_events import BEIJING, ClockedTimerEventDefinition
 from engine.domain.states import CaseStatus
 from engine.services import escalation
 
@@ -66,11 +66,11 @@ def timer_due(task: Any, now: datetime) -> datetime:
                 return now
             moment = datetime.fromisoformat(value["next"])
         else:
-            moment = TimerEventDefinition.parse_time_or_duration(value)
+            moment = ClockedTimerEventDefinition.parse_time_or_duration(value)
         if not isinstance(moment, datetime):
             return now
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_spiff_timer.LOCALTZ)
+            moment = moment.replace(tzinfo=BEIJING)
         # SpiffWorkflow compares with a strict '<': wake a moment after.
         return datetime.fromtimestamp(moment.timestamp(), timezone.utc) + timedelta(microseconds=1000)
     except (ValueError, TypeError, KeyError):

@@ -7,7 +7,7 @@ fires timer start events.
   a timer that fired is no longer waiting — so a job run twice (lease expired, worker killed
   mid-batch) changes nothing the second time.
 - Which rows a case needs is `engine.services.timer_jobs`; the clock SpiffWorkflow's timers
-  read is `engine.adapters.spiff_clock`. Both are re-exported here for callers of the worker.
+  read is `engine.adapters.spiff_clock` (`clock_scope`). Both are re-exported here for callers of the worker.
 - `schedule_case` also answers the `TimersChanged` event (a clock stopped or resumed, an
   escalation resolved, a case resumed, a year's calendar loaded): it loads the workflow of a
   running case so its waiting BPMN timers are kept.
@@ -29,7 +29,7 @@ from sqlalchemy import delete
 
 from engine.adapters import history, lease_queue, sandbox
 from engine.adapters.models import Case, StartTimer, Task, TimerJob
-from engine.adapters.spiff_clock import clock_scope, install_clock
+from engine.adapters.spiff_clock import clock_scope
 from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
@@ -371,5 +371,5 @@ def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
     return total
 
 
-__all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
+__all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "clock_scope",
            "pending_jobs", "delete", "fire_start_timer", "on_timers_changed"]
