@@ -18,7 +18,7 @@ from api.cli_common import acting_as as _actor, fail as _fail
 from api.runtime import runtime
 from api.schemas.regions import RegionTreeSchema
 from engine import __version__
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 from engine.adapters import queries
 from engine.adapters import organisation_versions as versions
 from engine.adapters import sandbox
@@ -348,7 +348,7 @@ def calendar_load(file: str, as_user: str | None) -> None:
         click.echo(f"error: {file} is not JSON: {error}", err=True)
         sys.exit(1)
     try:
-        row = reference_data.load_calendar_year(runtime().unit_of_work(), data, actor.name)
+        row = calendar_years.load_year(runtime().unit_of_work(), data, actor.name)
     except DomainError as error:
         _fail(error)
     click.echo(f"calendar {row['year']} v{row['version']} loaded "
@@ -367,7 +367,7 @@ def calendar_load(file: str, as_user: str | None) -> None:
 def calendar_show(year: int) -> None:
     try:
         with runtime().unit_of_work(write=False) as uow:
-            row = store.get_year(uow, year)
+            row = calendar_years.get_year(uow, year)
     except DomainError as error:
         _fail(error)
     click.echo(json.dumps({**row, "loaded_at": row["loaded_at"].isoformat()}, ensure_ascii=False, indent=2))
@@ -379,9 +379,9 @@ def calendar_show(year: int) -> None:
 @with_appcontext
 def calendar_due(start: str, duration: str) -> None:
     try:
-        moment = store.parse_instant(start)
+        moment = calendar_years.parse_instant(start)
         with runtime().unit_of_work(write=False) as uow:
-            result = store.due(uow, moment, duration)
+            result = calendar_years.due(uow, moment, duration)
     except DomainError as error:
         _fail(error)
     provisional = result["provisional_years"]
@@ -404,7 +404,7 @@ def calendar_recompute(as_user: str | None) -> None:
 @with_appcontext
 def calendar_list() -> None:
     with runtime().unit_of_work(write=False) as uow:
-        years = store.list_years(uow)
+        years = calendar_years.list_years(uow)
     for year in years:
         loaded = (f" v{year['version']} loaded {year['loaded_at'].isoformat(timespec='minutes')} by "
                   f"{year['loaded_by']}" if year["version"] else "")

@@ -12,10 +12,10 @@ from api.console.views_work import notice
 from api.console.web import actor, page
 from api.runtime import runtime
 from engine.domain import access
-from engine.services import reference_data, users
+from engine.services import users
 from engine.domain.access import ROLES
 from engine.errors import DomainError, Invalid
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 
 MAX_CALENDAR = 512 * 1024
 
@@ -93,7 +93,7 @@ def admin_calendar() -> Response:
 
 def _calendar_page(status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        years = store.list_years(uow)
+        years = calendar_years.list_years(uow)
     return page("admin_calendar.html", status=status, years=years, notice=notice(), **context)
 
 
@@ -109,7 +109,7 @@ def admin_load_calendar() -> Response:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as error:
             raise Invalid(f"the file is not JSON: {error}", {"file": ["not JSON"]}) from None
-        reference_data.load_calendar_year(runtime().unit_of_work(), data, actor().name)
+        calendar_years.load_year(runtime().unit_of_work(), data, actor().name)
     except Invalid as error:
         problems = [f"{k}: {m}" for k, ms in error.errors.items() for m in ms] or [error.detail]
         return _calendar_page(status=422, problems=problems, detail=error.detail)

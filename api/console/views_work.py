@@ -12,7 +12,7 @@ from engine.services import users
 from engine.services import workbench
 from engine.errors import Invalid
 from engine.services import escalation
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 
 PER_PAGE = 50
 STAGES = ["stage1_project_land", "eia", "stage2_works_permit", "stage3_construction_permit", "stage4_completion",
@@ -89,7 +89,7 @@ def home() -> Response:
     with rt.unit_of_work(write=False) as uow:  # admin
         context["incidents"] = workbench.incidents(uow, who, limit=20)
         context["users"] = users.list_users(uow)
-        context["years"] = store.list_years(uow)
+        context["years"] = calendar_years.list_years(uow)
         context["processes"] = definitions.list_definitions(uow)
         context["escalations"] = escalation.list_escalations(uow, who, status="open", limit=20)
         context["case_names"] = workbench.case_names(uow, {e.case_id for e in context["escalations"]})

@@ -8,8 +8,7 @@ from api.runtime import runtime
 from api.schemas.calendar import (DueQuerySchema, DueSchema, YearCalendarBodySchema, YearCalendarSchema,
                                   YearListSchema, YearQuerySchema)
 from engine.domain import access
-from engine.adapters import calendar_store as store
-from engine.services import reference_data
+from engine.services import calendar_years
 
 blueprint = Blueprint("calendar", __name__)
 
@@ -20,16 +19,16 @@ blueprint = Blueprint("calendar", __name__)
            forbidden=False)
 def list_years(actor):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        return YearListSchema().dump({"items": store.list_years(uow)})
+        return YearListSchema().dump({"items": calendar_years.list_years(uow)})
 
 
 @blueprint.get("/calendar/due")
 @operation("Due instant of a duration from an instant (working days/hours on the official calendar)",
            tags=["calendar"], query=DueQuerySchema, response=DueSchema, forbidden=False)
 def due(actor, query):  # type: ignore[no-untyped-def]
-    start = store.parse_instant(query["from_"])
+    start = calendar_years.parse_instant(query["from_"])
     with runtime().unit_of_work(write=False) as uow:
-        return DueSchema().dump(store.due(uow, start, query["duration"]))
+        return DueSchema().dump(calendar_years.due(uow, start, query["duration"]))
 
 
 @blueprint.get("/calendar/<int:year>")
@@ -38,7 +37,7 @@ def due(actor, query):  # type: ignore[no-untyped-def]
            tags=["calendar"], query=YearQuerySchema, response=YearCalendarSchema, forbidden=False)
 def get_year(actor, query, year):  # type: ignore[no-untyped-def]
     with runtime().unit_of_work(write=False) as uow:
-        return YearCalendarSchema().dump(store.get_year(uow, year, query.get("version")))
+        return YearCalendarSchema().dump(calendar_years.get_year(uow, year, query.get("version")))
 
 
 @blueprint.put("/calendar/<int:year>")
@@ -47,5 +46,5 @@ def get_year(actor, query, year):  # type: ignore[no-untyped-def]
            body=YearCalendarBodySchema, response=YearCalendarSchema)
 def put_year(actor, body, year):  # type: ignore[no-untyped-def]
     access.require_role(actor, "admin")
-    row = reference_data.load_calendar_year(runtime().unit_of_work(), body, actor.name, year=year)
+    row = calendar_years.load_year(runtime().unit_of_work(), body, actor.name, year=year)
     return YearCalendarSchema().dump(row)

@@ -14,11 +14,14 @@ from typing import Any, Generic, TypeVar
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.adapters.models import (Case, OutboxEvent, ConsoleSession, Definition, Deployment, Escalation, Event, Incident, Task,
-                                    TimerJob, User)
+from engine.adapters.models import (Case, OutboxEvent, ConsoleSession, Definition, Deployment, Escalation, Event, Incident,
+                                    StartTimer, Task, TimerJob, User)
+from engine.adapters.organisation_versions import region_clause
+from engine.domain.organisation import Organisation
+from engine.domain.states import CaseStatus, TaskStatus
 from engine.errors import NotFound
 
 Row = TypeVar("Row")
@@ -103,6 +106,12 @@ class CaseRepository(Repository[Case]):
         rows elsewhere, which saves a query)."""
         return any(isinstance(row, Case) and row.id == case_id for row in self.session.new)
 
+    def running_of_business_key(self, business_key: str) -> list[Case]:
+        """The running cases of a project (business key), oldest first."""
+        return list(self.session.scalars(
+            select(Case).where(Case.business_key == business_key, Case.status == CaseStatus.RUNNING)
+            .order_by(Case.started_at)))
+
 
 class TaskRepository(Repository[Task]):
     model = Task
@@ -130,6 +139,68 @@ class TaskRepository(Repository[Task]):
         return set(self.session.scalars(select(Task.department).where(
             Task.case_id == case_id, Task.department.is_not(None)).distinct()))
 
+    def ready_of_department(self, case_id: str, department: str | None) -> list[Task]:
+        """A case's READY tasks at one department, oldest first."""
+        return self._ready(select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY,
+                                              Task.department == department))
+
+    def ready_corrections(self, case_id: str) -> list[Task]:
+        """A case's READY 补正 responses (the enterprise answers them), oldest first."""
+        return self._ready(select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY,
+                                              Task.department.is_(None), Task.form_key == "correction_response"))
+
+    def _ready(self, query: Any) -> list[Task]:
+        return list(self.session.scalars(query.order_by(Task.created_at, Task.id)))
+
+    def timed_of_case(self, case_id: str, task_ids: list[str] | None = None) -> list[Task]:
+        """A case's READY tasks with a due date (only `task_ids`, when given), oldest first."""
+        query = select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY, Task.due_at.is_not(None))
+        if task_ids:
+            query = query.where(Task.id.in_(task_ids))
+        return list(self.session.scalars(query.order_by(Task.created_at, Task.id)))
+
+    def running_clocks(self, case_id: str) -> list[Task]:
+        """A case's READY tasks whose clock runs (a due date, not stopped), oldest first."""
+        return list(self.session.scalars(select(Task).where(
+            Task.case_id == case_id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
+            Task.clock_stopped_at.is_(None)).order_by(Task.created_at, Task.id)))
+
+    def running_clock_dates(self, case_id: str) -> list[tuple[str, str | None, datetime | None, datetime]]:
+        """(id, sla, warn_at, due_at) of a case's tasks whose clock runs: four columns, for
+        the timer jobs (on every save)."""
+        return [tuple(row) for row in self.session.execute(select(Task.id, Task.sla, Task.warn_at, Task.due_at).where(
+            Task.case_id == case_id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
+            Task.clock_stopped_at.is_(None)))]
+
+    def last_completed_timed(self, row: Task, same_element: bool, limit: int = 50) -> list[Task]:
+        """The case's completed tasks with a due date other than `row`, the most recently
+        completed first (only those of `row`'s element, when `same_element`)."""
+        query = (select(Task).where(Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED,
+                                    Task.due_at.is_not(None), Task.id != row.id)
+                 .order_by(Task.completed_at.desc(), Task.id.desc()))
+        if same_element:
+            query = query.where(Task.element_id == row.element_id)
+        return list(self.session.scalars(query.limit(limit)))
+
+    def completed_since(self, row: Task, since: datetime, limit: int = 50) -> list[Task]:
+        """The case's tasks other than `row` begun since `since` and completed."""
+        return list(self.session.scalars(select(Task).where(
+            Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED, Task.created_at >= since,
+            Task.id != row.id).limit(limit)))
+
+    def provisional_ready(self) -> list[tuple[str, str, str]]:
+        """(id, case_id, due_provisional_years) of every READY task whose dates used a
+        provisional year."""
+        return [tuple(row) for row in self.session.execute(
+            select(Task.id, Task.case_id, Task.due_provisional_years).where(
+                Task.state == TaskStatus.READY, Task.due_provisional_years.is_not(None)))]
+
+    def fresh_of_ids(self, task_ids: list[str]) -> list[Task]:
+        """These tasks as committed now (read after their case was locked), oldest first."""
+        return list(self.session.scalars(
+            select(Task).where(Task.id.in_(task_ids)).order_by(Task.created_at, Task.id)
+            .execution_options(populate_existing=True)))
+
 
 class EventRepository(Repository[Event]):
     """The append-only history of each case."""
@@ -148,6 +219,36 @@ class JobRepository(Repository[TimerJob]):
 
     def by_ids(self, job_ids: list[int]) -> list[TimerJob]:
         return list(self.session.scalars(select(TimerJob).where(TimerJob.id.in_(job_ids))))
+
+    def pending(self, case_id: str | None = None) -> list[TimerJob]:
+        """Every job (of one case, when given), the soonest first."""
+        query = select(TimerJob).order_by(TimerJob.due_at, TimerJob.id)
+        if case_id is not None:
+            query = query.where(TimerJob.case_id == case_id)
+        return list(self.session.scalars(query))
+
+
+class StartTimerRepository(Repository[StartTimer]):
+    """`start_timers`: when the timer start events of the deployed processes open their next case."""
+    model = StartTimer
+
+    def lock(self, timer_id: int) -> StartTimer | None:
+        """The timer row for update, as committed now; None when another worker removed it."""
+        query = select(StartTimer).where(StartTimer.id == timer_id).with_for_update()
+        return self.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+    def replace_of_key(self, process_key: str, rows: list[StartTimer]) -> None:
+        """The process key's timers are these rows now (the newest version owns them)."""
+        self.session.execute(delete(StartTimer).where(StartTimer.process_key == process_key))
+        for row in rows:
+            self.session.add(row)
+
+    def pending(self, process_key: str | None = None) -> list[StartTimer]:
+        """Every timer (of one process key, when given), the soonest first."""
+        query = select(StartTimer).order_by(StartTimer.due_at, StartTimer.id)
+        if process_key is not None:
+            query = query.where(StartTimer.process_key == process_key)
+        return list(self.session.scalars(query))
 
 
 class DefinitionRepository(Repository[Definition]):
@@ -216,6 +317,68 @@ class EscalationRepository(Repository[Escalation]):
         return list(self.session.scalars(select(Escalation).where(
             Escalation.case_id == case_id, Escalation.status.in_(statuses))))
 
+    def of_task(self, task_id: str, *statuses: str) -> list[Escalation]:
+        """A task's escalations in these statuses, the lowest level first."""
+        return list(self.session.scalars(select(Escalation).where(
+            Escalation.task_id == task_id, Escalation.status.in_(statuses)).order_by(Escalation.level)))
+
+    def due_of_case(self, case_id: str, now: datetime) -> list[Escalation]:
+        """A case's open escalations whose next level is due by `now`."""
+        return list(self.session.scalars(select(Escalation).where(
+            Escalation.case_id == case_id, Escalation.status == "open",
+            Escalation.next_at.is_not(None), Escalation.next_at <= now)))
+
+    def next_levels(self, case_id: str) -> list[tuple[str, datetime]]:
+        """(task_id, next_at) of a case's open escalations with a next level."""
+        return [tuple(row) for row in self.session.execute(select(Escalation.task_id, Escalation.next_at).where(
+            Escalation.case_id == case_id, Escalation.status == "open", Escalation.next_at.is_not(None)))]
+
+    def open_across(self, spans: list[tuple[datetime, datetime]]) -> list[tuple[int, str]]:
+        """(id, case_id) of the open escalations whose next level was counted across one of
+        these spans (raised before its end, next level at or after its start)."""
+        return [(int(escalation_id), case_id) for escalation_id, case_id in self.session.execute(
+            select(Escalation.id, Escalation.case_id).where(
+                Escalation.status == "open", Escalation.next_at.is_not(None),
+                or_(*(and_(Escalation.raised_at < end, Escalation.next_at >= start) for start, end in spans))))]
+
+    def fresh_of_ids(self, escalation_ids: list[int]) -> list[Escalation]:
+        """These escalations as committed now (read after their case was locked), by id."""
+        return list(self.session.scalars(
+            select(Escalation).where(Escalation.id.in_(escalation_ids))
+            .order_by(Escalation.id).execution_options(populate_existing=True)))
+
+    def listing(self, *, body: str | None = None, leaders: bool = True, agent: str | None = None,
+                organisation: Organisation | None = None, region: str | None = None,
+                status: str | None = None, level: int | None = None, department: str | None = None,
+                case_id: str | None = None, limit: int = 100, offset: int = 0) -> list[Escalation]:
+        """Escalations, the latest raised first: addressed to `body` (without the leaders'
+        levels unless `leaders`), of `agent`'s cases, of cases in `region` or below it, and
+        the plain filters."""
+        query = select(Escalation)
+        joined = False
+        if body is not None:
+            query = query.where(Escalation.department == body)
+            if not leaders:
+                query = query.where(Escalation.role != "leaders")
+        elif agent is not None:
+            query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == agent)
+            joined = True
+        if region is not None:
+            clause = region_clause(organisation, region)
+            if not joined:
+                query = query.join(Case, Case.id == Escalation.case_id)
+            query = query.where(clause)
+        if status is not None:
+            query = query.where(Escalation.status == status)
+        if level is not None:
+            query = query.where(Escalation.level == level)
+        if department is not None:
+            query = query.where(Escalation.department == department)
+        if case_id is not None:
+            query = query.where(Escalation.case_id == case_id)
+        query = query.order_by(Escalation.raised_at.desc(), Escalation.id.desc()).limit(limit).offset(offset)
+        return list(self.session.scalars(query))
+
 
 class IncidentRepository(Repository[Incident]):
     model = Incident
@@ -226,6 +389,11 @@ class IncidentRepository(Repository[Incident]):
         if state != "all":
             query = query.where(Incident.state == state)
         return list(self.session.scalars(query.order_by(Incident.created_at, Incident.id)))
+
+    def open_by_id(self, case_id: str) -> list[Incident]:
+        """A case's open incidents in the order they were recorded (by id)."""
+        return list(self.session.scalars(select(Incident).where(
+            Incident.case_id == case_id, Incident.state == "open").order_by(Incident.id)))
 
     def open_of_task(self, task_id: str) -> list[Incident]:
         """A task's open incidents."""

@@ -95,6 +95,10 @@ _external_task_spec.register(_STATE_CONFIG)
 from engine.domain.dmn import business_rule_task as _business_rule_task  # noqa: E402
 _business_rule_task.register(_SPEC_CONFIG)
 _business_rule_task.register(_STATE_CONFIG)
+# Timer events on the runtime clock (engine.domain.bpmn.timer_events), under the library's typenames.
+from engine.domain.bpmn import timer_events as _timer_events  # noqa: E402
+_timer_events.register(_SPEC_CONFIG)
+_timer_events.register(_STATE_CONFIG)
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_SPEC_CONFIG))
 STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_STATE_CONFIG))

@@ -1,8 +1,11 @@
 """The unit of work: one session, one transaction, around each engine command."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Case
@@ -15,7 +18,8 @@ from engine.adapters.retention_store import RetentionStore
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
-                                          IncidentRepository, JobRepository, TaskRepository, UserRepository)
+                                          IncidentRepository, JobRepository, StartTimerRepository, TaskRepository,
+                                          UserRepository)
 
 if TYPE_CHECKING:
     from engine.domain.organisation import Organisation
@@ -37,7 +41,7 @@ class UnitOfWork:
 
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
-    `bills`, `webhooks`, `migrations`, `external_tasks`,
+    `start_timers`, `bills`, `webhooks`, `migrations`, `external_tasks`,
     `notifications`, `retention`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
@@ -72,6 +76,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(self.session)
         self.events = EventRepository(self.session)
         self.jobs = JobRepository(self.session)
+        self.start_timers = StartTimerRepository(self.session)
         self.users = UserRepository(self.session)
         self.escalations = EscalationRepository(self.session)
         self.incidents = IncidentRepository(self.session)
@@ -122,6 +127,38 @@ class UnitOfWork:
         self._commit_owed = False
         self._after_commit = []
         self._events = []
+
+    def begin(self) -> None:
+        """Begin a new transaction in this unit of work (after `rollback`, to go on)."""
+        self.session.begin()
+
+    def flush(self) -> None:
+        """Write what was added or changed now (a unique key is checked here, not at commit)."""
+        self.session.flush()
+
+    @contextmanager
+    def no_autoflush(self) -> Iterator[None]:
+        """Queries inside do not write pending rows first (rows being built stay unwritten
+        until the block's caller flushes them once)."""
+        with self.session.no_autoflush:
+            yield
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run a block in a savepoint: an exception raised in it undoes the block's writes and
+        drops the after-commit callbacks it registered (e.g. caching a state never stored),
+        then propagates. A database error is left to the owner, who rolls back the whole."""
+        callbacks = len(self._after_commit)
+        nested = self.session.begin_nested()
+        try:
+            yield
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            nested.rollback()
+            del self._after_commit[callbacks:]
+            raise
+        nested.commit()
 
     def publish(self, event: Any) -> None:
         """Record a domain event (`engine.domain.events`); handled once before the commit."""

@@ -9,7 +9,6 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import history
@@ -92,7 +91,7 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
         # Nothing is written until the workflow has run: the case, its events and task rows go
         # in one flush with the final state (no INSERT then UPDATE of the case). The queries
         # meanwhile (calendar, an error row's look-up) need none of it, so autoflush is off.
-        with uow.session.no_autoflush:
+        with uow.no_autoflush():
             flow = CaseWorkflow.new(uow, case, definition)
             flow.actor = actor.name
             initial = {"project": project, "business_key": business_key, **variables}
@@ -110,11 +109,11 @@ def start_case(uow: UnitOfWork, actor: Actor, process_key: str, business_key: st
             created = flow.sync()
             case.state = ""  # written by save(); the first flush happens in its timer scheduling
         flow.save()
-        uow.session.flush()
+        uow.flush()
     except IntegrityError:
         # Another command opened the same case a moment ago: return that one.
         uow.rollback()
-        uow.session.begin()
+        uow.begin()
         existing = uow.cases.by_open_key(case.open_key)
         if existing is None:
             raise
@@ -220,12 +219,11 @@ def complete_and_follow(uow: UnitOfWork, actor: Actor, task_id: str,
 
 def open_tasks_for(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
     """The case's open tasks as the actor may see them, oldest first."""
-    query = select(Task).where(Task.case_id == case.id, Task.state == TaskStatus.READY)
     if actor.role in ("staff", "leader"):
-        query = query.where(Task.department == actor.department)
-    elif actor.role == "enterprise":  # the 补正 requests it answers, nothing else
-        query = query.where(Task.department.is_(None), Task.form_key == "correction_response")
-    return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
+        return uow.tasks.ready_of_department(case.id, actor.department)
+    if actor.role == "enterprise":  # the 补正 requests it answers, nothing else
+        return uow.tasks.ready_corrections(case.id)
+    return uow.tasks.of_case(case.id, TaskStatus.READY)
 
 
 @use_case
@@ -340,9 +338,7 @@ def deliver(uow: UnitOfWork, actor: Actor, case_id: str, name: str,
 def correlate_message(uow: UnitOfWork, actor: Actor, business_key: str, name: str,
                       payload: Any = None) -> Case:
     """Deliver a message to the open case of a project that waits for it."""
-    candidates = list(uow.session.scalars(
-        select(Case).where(Case.business_key == business_key, Case.status == CaseStatus.RUNNING)
-        .order_by(Case.started_at)))
+    candidates = uow.cases.running_of_business_key(business_key)
     if not candidates:
         raise NotFound(f"no running case for business key {business_key!r}")
     last_error: Conflict | None = None

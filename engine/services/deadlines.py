@@ -19,7 +19,6 @@ from datetime import date as _date
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 
 from engine.services import event_catalogue
 from engine.adapters import history
@@ -207,12 +206,7 @@ def item_code(item: dict[str, Any] | None) -> str | None:
 
 def _last_timed_row(uow: "UnitOfWork", row: Task, code: str, same_element: bool) -> Task | None:
     """The item's most recently completed timed task before `row` (the body's own task)."""
-    query = (select(Task).where(Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED,
-                                Task.due_at.is_not(None), Task.id != row.id)
-             .order_by(Task.completed_at.desc(), Task.id.desc()))
-    if same_element:
-        query = query.where(Task.element_id == row.element_id)
-    for candidate in uow.session.scalars(query.limit(50)):
+    for candidate in uow.tasks.last_completed_timed(row, same_element, limit=50):
         if item_code(candidate.item) == code:
             return candidate
     return None
@@ -243,9 +237,7 @@ def _continue_item_clock(uow: "UnitOfWork", row: Task, rules: dict[str, Any],
     previous = _last_timed_row(uow, row, code, same_element=True)
     if previous is None or previous.completed_at is None:
         return None
-    since = uow.session.scalars(select(Task).where(
-        Task.case_id == row.case_id, Task.state == TaskStatus.COMPLETED, Task.created_at >= previous.completed_at,
-        Task.id != row.id).limit(50))
+    since = uow.tasks.completed_since(row, previous.completed_at, limit=50)
     if not any((t.time_rules or {}).get("clock_stop") and item_code(t.item) == code for t in since):
         return None
     rule = rules.get("after_stop") or uow.runtime.time_policy.restart_after
@@ -414,10 +406,7 @@ def task_clock(uow: "UnitOfWork", row: Task, now: datetime | None = None) -> dic
 
 
 def _timed_rows(uow: "UnitOfWork", case_id: str, task_ids: list[str] | None) -> list[Task]:
-    query = select(Task).where(Task.case_id == case_id, Task.state == TaskStatus.READY, Task.due_at.is_not(None))
-    if task_ids:
-        query = query.where(Task.id.in_(task_ids))
-    return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
+    return uow.tasks.timed_of_case(case_id, task_ids)
 
 
 def _case_for_clock(uow: "UnitOfWork", actor: "Actor", case_id: str, task_ids: list[str] | None) -> Case:

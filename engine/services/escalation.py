@@ -13,12 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 
 from engine.services import event_catalogue
 from engine.adapters import history
-from engine.adapters.models import Case, Escalation, Task
-from engine.adapters.organisation_versions import region_clause
+from engine.adapters.models import Escalation, Task
 from engine.domain import access
 from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
@@ -74,9 +72,7 @@ def raise_level(uow: "UnitOfWork", row: Task, level: int, reason: str) -> Escala
 def advance_due(uow: "UnitOfWork", case_id: str, now: datetime) -> list[Escalation]:
     """Raise the next level for every open escalation of the case whose time is up."""
     raised = []
-    for escalation in list(uow.session.scalars(select(Escalation).where(
-            Escalation.case_id == case_id, Escalation.status == OPEN,
-            Escalation.next_at.is_not(None), Escalation.next_at <= now))):
+    for escalation in uow.escalations.due_of_case(case_id, now):
         row = uow.tasks.get(escalation.task_id)
         if row is None or row.state != TaskStatus.READY:
             continue
@@ -136,33 +132,13 @@ def list_escalations(uow: "UnitOfWork", actor: "Actor", *, status: str | None = 
     to their own body — a `leaders` level (level 2) only its leaders (government with no
     department: all); agents those of their own cases. `region`: cases of that region or a
     region below it."""
-    query = select(Escalation)
-    joined = False
     scope = access.scope(actor, "escalations")
-    if scope.department is not None:
-        query = query.where(Escalation.department == scope.department)
-        if actor.role != "leader":
-            query = query.where(Escalation.role != "leaders")
-    elif scope.agent is not None:
-        query = query.join(Case, Case.id == Escalation.case_id).where(Case.started_by == scope.agent)
-        joined = True
-    if region is not None:
-        clause = region_clause(uow.organisation, region)
-        if not joined:
-            query = query.join(Case, Case.id == Escalation.case_id)
-        query = query.where(clause)
-    if status is not None:
-        if status not in STATUSES:
-            raise Invalid(f"status must be one of {', '.join(STATUSES)}", {"status": ["unknown status"]})
-        query = query.where(Escalation.status == status)
-    if level is not None:
-        query = query.where(Escalation.level == level)
-    if department is not None:
-        query = query.where(Escalation.department == department)
-    if case_id is not None:
-        query = query.where(Escalation.case_id == case_id)
-    query = query.order_by(Escalation.raised_at.desc(), Escalation.id.desc()).limit(limit).offset(offset)
-    return list(uow.session.scalars(query))
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}", {"status": ["unknown status"]})
+    return uow.escalations.listing(
+        body=scope.department, leaders=actor.role == "leader", agent=scope.agent,
+        organisation=uow.organisation if region is not None else None, region=region,
+        status=status, level=level, department=department, case_id=case_id, limit=limit, offset=offset)
 
 
 def as_dict(escalation: Escalation) -> dict[str, Any]:

@@ -102,8 +102,7 @@ def _open_by_task(flow: "CaseWorkflow") -> dict[str | None, Incident]:
     if cached is None:
         cached = {}
         if flow.case.error is not None:  # no open incident without an error text on the case
-            for row in flow.uow.session.scalars(select(Incident).where(
-                    Incident.case_id == flow.case.id, Incident.state == "open").order_by(Incident.id)):
+            for row in flow.uow.incidents.open_by_id(flow.case.id):
                 cached.setdefault(row.task_id, row)
         flow._open_incidents = cached
     return cached

@@ -2,7 +2,7 @@
 
 A year without official data is counted on its statutory holidays alone (no 调休); the due
 dates, warning instants and escalation levels that used it are provisional. Loading the year
-(`store.load_year`) calls `recompute_provisional` in the same transaction: every open task
+(`calendar_years.load_year`) calls `recompute_provisional` in the same transaction: every open task
 whose due date used a year that is now official (`tasks.due_provisional_years`) replays its
 clock log on the calendar in force (its start, the item clock it continues after 补正, its
 stops and resumptions), so the time already used and the time left at a stop are counted on
@@ -21,10 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
-
 from engine.adapters import history
-from engine.adapters.models import Escalation, Task
+from engine.adapters.models import Task
 from engine.domain.calendar import DEFAULT_OFFICE_HOURS
 from engine.domain.events import TimersChanged
 from engine.domain.states import TaskStatus
@@ -56,24 +54,17 @@ def _escalations_across(uow: "UnitOfWork", calendar: "WorkCalendar",
     end, next level after its start), by case."""
     if not years:
         return {}
-    spans = []
-    for year in sorted(years):
-        start, end = _year_bounds(calendar, year)
-        spans.append(and_(Escalation.raised_at < end, Escalation.next_at >= start))
+    spans = [_year_bounds(calendar, year) for year in sorted(years)]
     out: dict[str, list[int]] = {}
-    for escalation_id, case_id in uow.session.execute(
-            select(Escalation.id, Escalation.case_id).where(
-                Escalation.status == "open", Escalation.next_at.is_not(None), or_(*spans))):
-        out.setdefault(case_id, []).append(int(escalation_id))
+    for escalation_id, case_id in uow.escalations.open_across(spans):
+        out.setdefault(case_id, []).append(escalation_id)
     return out
 
 
 def _tasks_to_recompute(uow: "UnitOfWork", official: set[int]) -> dict[str, list[str]]:
     """Open tasks whose dates used a year that now has official data, by case."""
     out: dict[str, list[str]] = {}
-    for task_id, case_id, text in uow.session.execute(
-            select(Task.id, Task.case_id, Task.due_provisional_years).where(
-                Task.state == TaskStatus.READY, Task.due_provisional_years.is_not(None))):
+    for task_id, case_id, text in uow.tasks.provisional_ready():
         years = {int(y) for y in text.split(",") if y.strip().isdigit()}
         if years & official:
             out.setdefault(case_id, []).append(task_id)
@@ -85,15 +76,13 @@ def _withdraw_escalations(uow: "UnitOfWork", row: Task, reason: str) -> list[int
     on a provisional date and are withdrawn (rows removed, an `escalation_withdrawn` event each),
     so the levels are raised afresh if it does fall overdue."""
     withdrawn = []
-    for escalation in uow.session.scalars(select(Escalation).where(
-            Escalation.task_id == row.id, Escalation.status.in_(("open", "escalated")))
-            .order_by(Escalation.level)):
+    for escalation in uow.escalations.of_task(row.id, "open", "escalated"):
         history.record(uow, row.case_id, "escalation_withdrawn", "system", task_id=row.id,
                        element_id=row.element_id,
                        data={"escalation_id": escalation.id, "level": escalation.level,
                              "department": escalation.department, "reason": reason})
         withdrawn.append(escalation.id)
-        uow.session.delete(escalation)
+        uow.escalations.delete(escalation)
     return withdrawn
 
 
@@ -143,17 +132,13 @@ def recompute_provisional(uow: "UnitOfWork", newly_official: set[int], actor: st
     for case_id in sorted(set(tasks) | set(escalations)):  # one order: no deadlock with a worker
         case = uow.lock_case(case_id)
         changes: dict[str, dict[str, Any]] = {}
-        rows = {row.id: row for row in uow.session.scalars(
-            select(Task).where(Task.id.in_(tasks.get(case_id, []))).order_by(Task.created_at, Task.id)
-            .execution_options(populate_existing=True))}
+        rows = {row.id: row for row in uow.tasks.fresh_of_ids(tasks.get(case_id, []))}
         for row in rows.values():
             result["tasks_checked"] += 1
             change = _recompute_task(uow, calendar, row, now, official)
             if change is not None:
                 changes[row.id] = change
-        for escalation in uow.session.scalars(
-                select(Escalation).where(Escalation.id.in_(escalations.get(case_id, [])))
-                .order_by(Escalation.id).execution_options(populate_existing=True)):
+        for escalation in uow.escalations.fresh_of_ids(escalations.get(case_id, [])):
             if escalation.status != "open" or escalation.next_at is None:
                 continue
             next_at = calendar.add(escalation.raised_at, policy.escalation_after)

@@ -146,19 +146,15 @@ def retry_case(uow: "UnitOfWork", actor: Actor, case_id: str, reason: str = "") 
         flow.retrying.add(incident.task_id)
         if task.state == TaskState.ERROR:
             _rearm(flow, task)
-    callbacks = len(uow._after_commit)  # noqa: SLF001 - dropped again if the re-run is rolled back
-    savepoint = uow.session.begin_nested()
     try:
-        incidents.release_parked_jobs(uow, case.id)
-        timers.tick_flow(flow)  # run, sync rows, SLA transitions, escalations, save
-        incidents.resolve_jobs(flow, "retried")  # the case was processed: the worker's failure is over
-        incidents.refresh_case_error(flow)
-        savepoint.commit()
+        with uow.savepoint():  # a failing re-run keeps nothing, nor its after-commit callbacks
+            incidents.release_parked_jobs(uow, case.id)
+            timers.tick_flow(flow)  # run, sync rows, SLA transitions, escalations, save
+            incidents.resolve_jobs(flow, "retried")  # the case was processed: the worker's failure is over
+            incidents.refresh_case_error(flow)
     except SQLAlchemyError:
         raise
     except Exception as error:  # noqa: BLE001 - the case could not be processed: nothing of it is kept
-        savepoint.rollback()
-        del uow._after_commit[callbacks:]  # noqa: SLF001 - e.g. caching a workflow state never stored
         _retry_failed(uow, flow, retried, error)
         return Repaired(case, _ready_rows(uow, case.id), incidents.case_incidents(uow, case.id))
     return _result(uow, flow)

@@ -24,11 +24,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               DurationTimerEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from sqlalchemy import delete, select
 
 from engine.adapters.models import Definition, StartTimer
 from engine.adapters.spiff_clock import clock_scope
 from engine.domain import expressions
+from engine.domain.bpmn.timer_events import ClockedTimerEventDefinition
 from engine.errors import InvalidDefinition
 
 if TYPE_CHECKING:
@@ -65,15 +65,15 @@ def schedule_of(task_spec: Any, now: datetime) -> Schedule:
         raise ValueError(f"the timer value is {type(value).__name__}, not an ISO 8601 text")
     with clock_scope(lambda: now):
         if isinstance(definition, CycleTimerEventDefinition):
-            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+            cycles, start, duration = ClockedTimerEventDefinition.parse_iso_recurring_interval(value)
             if duration <= timedelta(0):
                 raise ValueError("the cycle's interval must be positive")
             return Schedule(task_spec.bpmn_id, _aware(start), duration, None if cycles < 0 else cycles)
         if isinstance(definition, DurationTimerEventDefinition):
-            duration = TimerEventDefinition.get_timedelta_from_start(
-                TimerEventDefinition.parse_iso_duration(value), now)
+            duration = ClockedTimerEventDefinition.get_timedelta_from_start(
+                ClockedTimerEventDefinition.parse_iso_duration(value), now)
             return Schedule(task_spec.bpmn_id, now + duration)
-        moment = TimerEventDefinition.parse_time_or_duration(value)
+        moment = ClockedTimerEventDefinition.parse_time_or_duration(value)
         if not isinstance(moment, datetime):
             raise ValueError("a timeDate must be a date and time")
         return Schedule(task_spec.bpmn_id, _aware(moment))
@@ -97,12 +97,10 @@ def schedules(spec: Any, now: datetime, filename: str) -> list[Schedule]:
 
 def replace_for(uow: "UnitOfWork", definition: Definition, planned: list[Schedule]) -> None:
     """Make `definition` (the newest version of its key) own the key's start timers."""
-    uow.session.execute(delete(StartTimer).where(StartTimer.process_key == definition.key))
-    for item in planned:
-        uow.session.add(StartTimer(
-            process_key=definition.key, definition_id=definition.id, element_id=item.element_id,
-            due_at=item.due_at, interval_seconds=item.interval.total_seconds() if item.interval else None,
-            remaining=item.remaining, started=0, attempts=0))
+    uow.start_timers.replace_of_key(definition.key, [StartTimer(
+        process_key=definition.key, definition_id=definition.id, element_id=item.element_id,
+        due_at=item.due_at, interval_seconds=item.interval.total_seconds() if item.interval else None,
+        remaining=item.remaining, started=0, attempts=0) for item in planned])
 
 
 def business_key_for(timer: StartTimer, due: datetime) -> str:
@@ -110,7 +108,4 @@ def business_key_for(timer: StartTimer, due: datetime) -> str:
 
 
 def pending(uow: "UnitOfWork", process_key: str | None = None) -> list[StartTimer]:
-    query = select(StartTimer).order_by(StartTimer.due_at, StartTimer.id)
-    if process_key is not None:
-        query = query.where(StartTimer.process_key == process_key)
-    return list(uow.session.scalars(query))
+    return uow.start_timers.pending(process_key)

@@ -10,15 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 
-from engine.adapters.models import Case, Escalation, Task, TimerJob
-from engine.domain.states import CaseStatus, TaskStatus
+from engine.adapters.models import Case, TimerJob
+from engine.domain.bpmn.timer_events import BEIJING, ClockedTimerEventDefinition
+from engine.domain.states import CaseStatus
 from engine.services import escalation
 
 if TYPE_CHECKING:
@@ -67,11 +66,11 @@ def timer_due(task: Any, now: datetime) -> datetime:
                 return now
             moment = datetime.fromisoformat(value["next"])
         else:
-            moment = TimerEventDefinition.parse_time_or_duration(value)
+            moment = ClockedTimerEventDefinition.parse_time_or_duration(value)
         if not isinstance(moment, datetime):
             return now
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_spiff_timer.LOCALTZ)
+            moment = moment.replace(tzinfo=BEIJING)
         # SpiffWorkflow compares with a strict '<': wake a moment after.
         return datetime.fromtimestamp(moment.timestamp(), timezone.utc) + timedelta(microseconds=1000)
     except (ValueError, TypeError, KeyError):
@@ -101,16 +100,12 @@ def desired_jobs(uow: "UnitOfWork", case: Case, workflow: Any | None) -> dict[tu
     if case.status != CaseStatus.RUNNING:
         return {}
     wanted = _bpmn_timer_jobs(workflow, uow.runtime.clock())
-    rows = uow.session.execute(select(Task.id, Task.sla, Task.warn_at, Task.due_at).where(
-        Task.case_id == case.id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
-        Task.clock_stopped_at.is_(None)))
-    for task_id, sla, warn_at, due_at in rows:
+    for task_id, sla, warn_at, due_at in uow.tasks.running_clock_dates(case.id):
         if sla in (None, "normal") and warn_at is not None and warn_at < due_at:
             wanted[("sla", task_id)] = warn_at
         elif sla != "red":
             wanted[("sla", task_id)] = due_at
-    for task_id, next_at in uow.session.execute(select(Escalation.task_id, Escalation.next_at).where(
-            Escalation.case_id == case.id, Escalation.status == "open", Escalation.next_at.is_not(None))):
+    for task_id, next_at in uow.escalations.next_levels(case.id):
         wanted[("escalation", task_id)] = next_at
     return wanted
 
@@ -151,7 +146,4 @@ def schedule(flow: "CaseWorkflow") -> None:
 
 
 def pending_jobs(uow: "UnitOfWork", case_id: str | None = None) -> list[TimerJob]:
-    query = select(TimerJob).order_by(TimerJob.due_at, TimerJob.id)
-    if case_id is not None:
-        query = query.where(TimerJob.case_id == case_id)
-    return list(uow.session.scalars(query))
+    return uow.jobs.pending(case_id)

@@ -7,7 +7,7 @@ fires timer start events.
   a timer that fired is no longer waiting — so a job run twice (lease expired, worker killed
   mid-batch) changes nothing the second time.
 - Which rows a case needs is `engine.services.timer_jobs`; the clock SpiffWorkflow's timers
-  read is `engine.adapters.spiff_clock`. Both are re-exported here for callers of the worker.
+  read is `engine.adapters.spiff_clock` (`clock_scope`). Both are re-exported here for callers of the worker.
 - `schedule_case` also answers the `TimersChanged` event (a clock stopped or resumed, an
   escalation resolved, a case resumed, a year's calendar loaded): it loads the workflow of a
   running case so its waiting BPMN timers are kept.
@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from engine.adapters import history, lease_queue, sandbox
-from engine.adapters.models import Case, Definition, StartTimer, Task, TimerJob
-from engine.adapters.spiff_clock import clock_scope, install_clock
+from engine.adapters.models import Case, StartTimer, Task, TimerJob
+from engine.adapters.spiff_clock import clock_scope
 from engine.domain.access import SYSTEM
 from engine.domain.events import TimersChanged
 from engine.domain.states import CaseStatus, TaskStatus
@@ -107,9 +107,7 @@ def tick_flow(flow: "CaseWorkflow") -> dict[str, int]:
 def _sla_pass(uow: "UnitOfWork", flow: "CaseWorkflow", case: Case, now: datetime,
               counts: dict[str, int]) -> bool:
     consented = False
-    rows = list(uow.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.state == TaskStatus.READY, Task.due_at.is_not(None),
-        Task.clock_stopped_at.is_(None)).order_by(Task.created_at, Task.id)))
+    rows = uow.tasks.running_clocks(case.id)
     for row in rows:
         state = deadlines.sla_at(row, now)
         if state == "red" and deadlines.deemed_consent_allowed(row):
@@ -161,12 +159,11 @@ def _deem_consent(uow: "UnitOfWork", flow: "CaseWorkflow", row: Task, now: datet
 def fire_start_timer(uow: "UnitOfWork", timer_id: int) -> str | None:
     """Start the case of one due firing and move the timer on; returns the case id (None if the
     row is gone or no longer due: another worker got there first)."""
-    query = select(StartTimer).where(StartTimer.id == timer_id).with_for_update()
-    timer = uow.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    timer = uow.start_timers.lock(timer_id)
     now = uow.runtime.clock()
     if timer is None or timer.due_at > now:
         return None
-    definition = uow.session.get(Definition, timer.definition_id)
+    definition = uow.definitions.get(timer.definition_id)
     due = timer.due_at
     started = cases.start_case(uow, SYSTEM, definition.key, start_timers.business_key_for(timer, due),
                                version=definition.version, fired_start_event=timer.element_id)
@@ -184,7 +181,7 @@ def fire_start_timer(uow: "UnitOfWork", timer_id: int) -> str | None:
     if timer.remaining is not None:
         timer.remaining -= 1 + skipped
     if not timer.interval_seconds or timer.remaining == 0:
-        uow.session.delete(timer)
+        uow.start_timers.delete(timer)
     else:
         timer.claimed_by, timer.lease_until, timer.attempts = None, None, 0
     return started.case.id
@@ -387,5 +384,5 @@ def run_due(runtime: "Runtime", max_rounds: int = 20) -> int:
     return total
 
 
-__all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "install_clock", "clock_scope",
+__all__ = ["Worker", "tick", "tick_flow", "schedule", "schedule_case", "run_due", "clock_scope",
            "pending_jobs", "delete", "fire_start_timer", "on_timers_changed"]

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+import time_machine
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
@@ -447,11 +449,31 @@ def run_engine(runtimes: list[Any], clock: Any, scenario: Scenario, cold: bool, 
 
 # -- (c): SpiffWorkflow alone -------------------------------------------------------------------
 class _RawClock:
+    """The raw run's clock. SpiffWorkflow alone reads the system clock (`datetime.now` for its
+    timers, `time.time` for a task's `last_state_change`, which orders the merged variables), so
+    each step runs with the system clock moved to the scenario's instant (`time_machine`): the
+    library is neither subclassed nor patched. The clock ticks during a step and never goes back
+    between steps (a step starts at the scenario's instant or where the last one ended, if later),
+    so SpiffWorkflow's order of task changes stays real; a timer is thus compared a few
+    milliseconds after the instant, and a scenario should not advance exactly onto a due instant
+    (the corpus's advances fall between). A date without a zone: SpiffWorkflow reads it in the
+    server's zone, the engine in Beijing time; the corpus's dates carry their offset."""
+
     def __init__(self) -> None:
         self.now = START
+        self.resume = START
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@contextmanager
+def _system_clock_at(clock: _RawClock) -> Any:
+    with time_machine.travel(max(clock.now, clock.resume), tick=True):
+        try:
+            yield
+        finally:
+            clock.resume = datetime.now(timezone.utc)
 
 
 class _ExternalCamundaParser(CamundaParser):
@@ -480,13 +502,11 @@ class RawDriver(Driver):
     def __init__(self, scenario: Scenario) -> None:
         from engine.domain.forms import FormRegistry
         from engine.domain.organisation import Organisation
-        from engine.services.timers import clock_scope
         self.scenario = scenario
         self.meta = metadata(scenario.files)
         self.forms = FormRegistry.load()
         self.organisation = Organisation.load()
         self.clock = _RawClock()
-        self.clock_scope = clock_scope
         camunda = scenario.raw_parser == "camunda"
         parser = _ExternalCamundaParser() if camunda else BpmnParser()
         for name, data in scenario.files.items():
@@ -526,7 +546,7 @@ class RawDriver(Driver):
 
     def _engine_steps(self, events: list) -> None:
         try:
-            with self.clock_scope(self.clock):
+            with _system_clock_at(self.clock):
                 self.workflow.do_engine_steps()
         except SpiffWorkflowException as error:
             self._error(error, events)
@@ -602,7 +622,7 @@ class RawDriver(Driver):
         self.rows[task.id][1] = "completed"
         events.append(("task_completed", task.task_spec.bpmn_id))
         try:
-            with self.clock_scope(self.clock):
+            with _system_clock_at(self.clock):
                 task.run()
         except SpiffWorkflowException as error:
             self._error(error, events)
@@ -623,7 +643,7 @@ class RawDriver(Driver):
         events: list[tuple[str, str | None]] = []
         before = waiting_timers(self.workflow)
         if before:
-            with self.clock_scope(self.clock):
+            with _system_clock_at(self.clock):
                 self.workflow.refresh_timers()
             self._engine_steps(events)
             for task, signature in before.values():

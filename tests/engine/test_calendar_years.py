@@ -16,7 +16,7 @@ from engine.errors import Invalid
 from engine.adapters.history import case_history
 from engine.adapters.models import Escalation, Task, TimerJob
 from engine.services import deadlines
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 from engine.domain.calendar import WorkCalendar, YearCalendar, provisional_year
 from tests.conftest import deploy_file, staff
 
@@ -57,7 +57,7 @@ def events(runtime, case_id, *types):
 
 def load(runtime, data=OFFICIAL_2027):
     with runtime.unit_of_work() as uow:
-        result = store.load_year(uow, data, "root")
+        result = calendar_years.load_year(uow, data, "root")
         uow.commit()
     return result
 
@@ -69,6 +69,18 @@ def jobs(runtime, case_id):
 
 
 # --------------------------------------------------------------------------- the provisional year
+
+
+def test_a_first_read_of_an_empty_calendar_table_seeds_it_and_shows_the_seeded_years(runtime):
+    """A read unit of work seeds in a transaction of its own (the store commits only what it
+    opened); the listing then ends its snapshot and reads the seeded rows."""
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.runtime.calendars.current_versions(uow) == ()
+        years = {y["year"]: y for y in calendar_years.list_years(uow)}
+        assert years[2026]["status"] == "official" and years[2026]["version"] == 1
+        assert calendar_years.get_year(uow, 2025)["loaded_by"] == "system"
+    with runtime.unit_of_work(write=False) as uow:
+        assert uow.runtime.calendars.current_versions(uow) == ((2025, 1), (2026, 1))
 
 
 def test_provisional_2027_is_weekends_plus_statutory_holidays_and_their_make_up_days_off():
@@ -100,26 +112,26 @@ def test_the_provisional_window_is_2025_to_the_current_year_plus_four(runtime, c
     2027-01-01 00:00 Beijing time 2031 is provisional and 2032 an error. Before 2025: an error."""
     clock.set(bj(2026, 12, 31, 23, 59))
     with runtime.unit_of_work(write=False) as uow:
-        assert store.due(uow, bj(2030, 12, 30, 9), "1 working day")["due"] == bj(2030, 12, 31, 17, 30)
+        assert calendar_years.due(uow, bj(2030, 12, 30, 9), "1 working day")["due"] == bj(2030, 12, 31, 17, 30)
         with pytest.raises(Invalid, match="no working-day calendar for 2031") as error:
-            store.due(uow, bj(2030, 12, 31, 9), "1 working day")
+            calendar_years.due(uow, bj(2030, 12, 31, 9), "1 working day")
         assert "2025 to 2030" in error.value.detail
         with pytest.raises(Invalid, match="no working-day calendar for 2031"):
-            store.get_year(uow, 2031)
+            calendar_years.get_year(uow, 2031)
         with pytest.raises(Invalid, match="no working-day calendar for 2024"):
-            store.due(uow, bj(2024, 12, 30, 9), "1 working day")
-        statuses = {y["year"]: y["status"] for y in store.list_years(uow)}
+            calendar_years.due(uow, bj(2024, 12, 30, 9), "1 working day")
+        statuses = {y["year"]: y["status"] for y in calendar_years.list_years(uow)}
         assert statuses == {2025: "official", 2026: "official", 2027: "provisional", 2028: "provisional",
                             2029: "provisional", 2030: "provisional", 2031: "missing"}
     clock.set(bj(2027, 1, 1, 0, 0))
     with runtime.unit_of_work(write=False) as uow:
-        result = store.due(uow, bj(2031, 1, 3, 9), "1 working day")
+        result = calendar_years.due(uow, bj(2031, 1, 3, 9), "1 working day")
         assert result["due"] == bj(2031, 1, 6, 17, 30)  # from Fri 3 January: Monday 6
         assert result["provisional_years"] == [2031]
         with pytest.raises(Invalid, match="no working-day calendar for 2032"):
-            store.due(uow, bj(2031, 12, 31, 9), "1 working day")
+            calendar_years.due(uow, bj(2031, 12, 31, 9), "1 working day")
         with pytest.raises(Invalid, match="no working-day calendar for 2024"):
-            store.due(uow, bj(2024, 12, 30, 9), "1 working day")
+            calendar_years.due(uow, bj(2024, 12, 30, 9), "1 working day")
 
 
 def test_a_limit_ending_past_the_window_puts_the_task_in_error(runtime, agent, clock):
@@ -238,14 +250,14 @@ def test_the_recompute_is_one_transaction_with_the_load(runtime, agent, clock):
                                                             "time_limit": "20 working days"}]})
     [before] = ready(runtime, long.id)
     with runtime.unit_of_work() as uow:
-        result = store.load_year(uow, OFFICIAL_2027, "root")
+        result = calendar_years.load_year(uow, OFFICIAL_2027, "root")
         assert result["recomputed"]["tasks_changed"] == 1
         uow.rollback()
     [after] = ready(runtime, long.id)
     assert (after.due_at, after.due_provisional_years) == (before.due_at, "2027")
     assert events(runtime, long.id, "due_recomputed") == []
     with runtime.unit_of_work(write=False) as uow:
-        assert {y["year"]: y["status"] for y in store.list_years(uow)}[2027] == "provisional"
+        assert {y["year"]: y["status"] for y in calendar_years.list_years(uow)}[2027] == "provisional"
     assert ready(runtime, case.id)[0].due_provisional is False
 
 

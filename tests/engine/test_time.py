@@ -18,7 +18,7 @@ from engine.adapters.history import case_history
 from engine.adapters.models import Case, Escalation, Task, TimerJob
 from engine.services import deadlines
 from engine.services import escalation
-from engine.adapters import calendar_store as store
+from engine.services import calendar_years
 from tests.conftest import deploy_file, staff
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -63,37 +63,37 @@ def escalations_of(runtime, case_id):
 
 def test_calendar_is_seeded_versioned_and_reloaded(runtime):
     with runtime.unit_of_work(write=False) as uow:
-        years = {y["year"]: y for y in store.list_years(uow) if y["status"] == "official"}
+        years = {y["year"]: y for y in calendar_years.list_years(uow) if y["status"] == "official"}
         assert set(years) == {2025, 2026} and years[2026]["version"] == 1
         cal = runtime.calendars.calendar(uow)
         assert cal.is_working_day(bj(2026, 2, 28).date())  # adjusted working Saturday
         assert not cal.is_working_day(bj(2026, 10, 1).date())
-        assert store.get_year(uow, 2027)["status"] == "provisional"
-        assert store.due(uow, bj(2026, 12, 30, 9), "5 working days")["provisional_years"] == [2027]
+        assert calendar_years.get_year(uow, 2027)["status"] == "provisional"
+        assert calendar_years.due(uow, bj(2026, 12, 30, 9), "5 working days")["provisional_years"] == [2027]
     # An administrator loads 2027 and corrects 2026 (a new version; the cache follows).
     with runtime.unit_of_work() as uow:
-        store.load_year(uow, {"year": 2027, "holidays": ["2027-01-01"], "workdays": [],
+        calendar_years.load_year(uow, {"year": 2027, "holidays": ["2027-01-01"], "workdays": [],
                               "source": "test notice"}, "root")
-        data = store.get_year(uow, 2026)
+        data = calendar_years.get_year(uow, 2026)
         data = {k: data[k] for k in ("year", "holidays", "workdays", "source")}
         data["holidays"] = data["holidays"] + ["2026-03-03"]
-        corrected = store.load_year(uow, data, "root")
+        corrected = calendar_years.load_year(uow, data, "root")
         uow.commit()
     assert corrected["version"] == 2
     with runtime.unit_of_work(write=False) as uow:
-        assert store.due(uow, bj(2026, 12, 31, 9), "1 working day")["due"] == bj(2027, 1, 4, 17, 30)
-        assert store.due(uow, bj(2026, 3, 2, 9), "1 working day")["due"] == bj(2026, 3, 4, 17, 30)
-        assert store.get_year(uow, 2026, version=1)["version"] == 1
+        assert calendar_years.due(uow, bj(2026, 12, 31, 9), "1 working day")["due"] == bj(2027, 1, 4, 17, 30)
+        assert calendar_years.due(uow, bj(2026, 3, 2, 9), "1 working day")["due"] == bj(2026, 3, 4, 17, 30)
+        assert calendar_years.get_year(uow, 2026, version=1)["version"] == 1
     with runtime.unit_of_work() as uow, pytest.raises(Invalid):
-        store.load_year(uow, {"year": 2027, "holidays": ["2026-01-01"]}, "root")
+        calendar_years.load_year(uow, {"year": 2027, "holidays": ["2026-01-01"]}, "root")
 
 
 def test_due_over_national_day_and_a_working_saturday(runtime):
     with runtime.unit_of_work(write=False) as uow:
-        assert store.due(uow, bj(2026, 9, 30, 17), "5 working days")["due"] == bj(2026, 10, 13, 17, 30)
+        assert calendar_years.due(uow, bj(2026, 9, 30, 17), "5 working days")["due"] == bj(2026, 10, 13, 17, 30)
         # Saturday 2026-10-10 is a working day: 1 working day from Friday 9th ends on it.
-        assert store.due(uow, bj(2026, 10, 9, 10), "1 working day")["due"] == bj(2026, 10, 10, 17, 30)
-        assert store.due(uow, bj(2026, 9, 30, 17), "24 hours")["due"] == bj(2026, 10, 1, 17)
+        assert calendar_years.due(uow, bj(2026, 10, 9, 10), "1 working day")["due"] == bj(2026, 10, 10, 17, 30)
+        assert calendar_years.due(uow, bj(2026, 9, 30, 17), "24 hours")["due"] == bj(2026, 10, 1, 17)
 
 
 # --------------------------------------------------------------------------- due dates and warnings

@@ -9,6 +9,8 @@ errors, same orders); the database tests keep checking the real ones.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -64,6 +66,39 @@ class FakeTasks(FakeRepository):
     def departments_of_case(self, case_id: str) -> set[str]:
         return {row.department for row in self.where(case_id=case_id) if row.department is not None}
 
+    def ready_of_department(self, case_id: str, department: str | None) -> list[Any]:
+        return [row for row in self.of_case(case_id, "ready") if row.department == department]
+
+    def ready_corrections(self, case_id: str) -> list[Any]:
+        return [row for row in self.of_case(case_id, "ready")
+                if row.department is None and row.form_key == "correction_response"]
+
+    def timed_of_case(self, case_id: str, task_ids: list[str] | None = None) -> list[Any]:
+        return [row for row in self.of_case(case_id, "ready")
+                if row.due_at is not None and (not task_ids or row.id in task_ids)]
+
+    def running_clocks(self, case_id: str) -> list[Any]:
+        return [row for row in self.timed_of_case(case_id) if row.clock_stopped_at is None]
+
+    def running_clock_dates(self, case_id: str) -> list[tuple[Any, ...]]:
+        return [(row.id, row.sla, row.warn_at, row.due_at) for row in self.running_clocks(case_id)]
+
+    def last_completed_timed(self, row: Any, same_element: bool, limit: int = 50) -> list[Any]:
+        found = [t for t in self.where(case_id=row.case_id, state="completed")
+                 if t.due_at is not None and t.id != row.id and (not same_element or t.element_id == row.element_id)]
+        return sorted(found, key=lambda t: (t.completed_at, t.id), reverse=True)[:limit]
+
+    def completed_since(self, row: Any, since: datetime, limit: int = 50) -> list[Any]:
+        return [t for t in self.where(case_id=row.case_id, state="completed")
+                if t.created_at >= since and t.id != row.id][:limit]
+
+    def provisional_ready(self) -> list[tuple[Any, ...]]:
+        return [(t.id, t.case_id, t.due_provisional_years) for t in self.where(state="ready")
+                if t.due_provisional_years is not None]
+
+    def fresh_of_ids(self, task_ids: list[str]) -> list[Any]:
+        return sorted((self.rows[i] for i in task_ids if i in self.rows), key=lambda t: (t.created_at, t.id))
+
 
 class FakeCases(FakeRepository):
     def __init__(self, tasks: FakeTasks) -> None:
@@ -82,6 +117,9 @@ class FakeCases(FakeRepository):
 
     def by_open_key(self, open_key: str) -> Any:
         return next(iter(self.where(open_key=open_key)), None)
+
+    def running_of_business_key(self, business_key: str) -> list[Any]:
+        return sorted(self.where(business_key=business_key, status="running"), key=lambda row: row.started_at)
 
     def is_new(self, case_id: str) -> bool:
         return False
@@ -107,6 +145,25 @@ class FakeJobs(FakeRepository):
     def by_ids(self, job_ids: list[int]) -> list[Any]:
         return [self.rows[i] for i in job_ids if i in self.rows]
 
+    def pending(self, case_id: str | None = None) -> list[Any]:
+        rows = self.rows.values() if case_id is None else self.where(case_id=case_id)
+        return sorted(rows, key=lambda job: (job.due_at, job.id))
+
+
+class FakeStartTimers(FakeRepository):
+    def lock(self, timer_id: int) -> Any:
+        return self.get(timer_id)
+
+    def replace_of_key(self, process_key: str, rows: list[Any]) -> None:
+        for old in self.where(process_key=process_key):
+            self.delete(old)
+        for row in rows:
+            self.add(row)
+
+    def pending(self, process_key: str | None = None) -> list[Any]:
+        rows = self.rows.values() if process_key is None else self.where(process_key=process_key)
+        return sorted(rows, key=lambda timer: (timer.due_at, timer.id))
+
 
 class FakeEscalations(FakeRepository):
     def open_of_task(self, task_id: str) -> Any:
@@ -119,6 +176,25 @@ class FakeEscalations(FakeRepository):
     def of_case(self, case_id: str, *statuses: str) -> list[Any]:
         return [row for row in self.where(case_id=case_id) if row.status in statuses]
 
+    def of_task(self, task_id: str, *statuses: str) -> list[Any]:
+        return sorted((row for row in self.where(task_id=task_id) if row.status in statuses),
+                      key=lambda row: row.level)
+
+    def due_of_case(self, case_id: str, now: datetime) -> list[Any]:
+        return [row for row in self.where(case_id=case_id, status="open")
+                if row.next_at is not None and row.next_at <= now]
+
+    def next_levels(self, case_id: str) -> list[tuple[Any, ...]]:
+        return [(row.task_id, row.next_at) for row in self.where(case_id=case_id, status="open")
+                if row.next_at is not None]
+
+    def open_across(self, spans: list[tuple[datetime, datetime]]) -> list[tuple[int, str]]:
+        return [(row.id, row.case_id) for row in self.where(status="open") if row.next_at is not None
+                and any(row.raised_at < end and row.next_at >= start for start, end in spans)]
+
+    def fresh_of_ids(self, escalation_ids: list[int]) -> list[Any]:
+        return sorted((self.rows[i] for i in escalation_ids if i in self.rows), key=lambda row: row.id)
+
 
 class FakeIncidents(FakeRepository):
     def of_case(self, case_id: str, state: str = "open") -> list[Any]:
@@ -127,6 +203,9 @@ class FakeIncidents(FakeRepository):
 
     def open_of_task(self, task_id: str) -> list[Any]:
         return self.where(task_id=task_id, state="open")
+
+    def open_by_id(self, case_id: str) -> list[Any]:
+        return sorted(self.where(case_id=case_id, state="open"), key=lambda row: row.id)
 
 
 class FakeDefinitions(FakeRepository):
@@ -487,6 +566,7 @@ class FakeUnitOfWork:
         self.cases = FakeCases(self.tasks)
         self.events = FakeEvents()
         self.jobs = FakeJobs()
+        self.start_timers = FakeStartTimers()
         self.users = FakeUsers()
         self.escalations = FakeEscalations()
         self.incidents = FakeIncidents()
@@ -536,6 +616,22 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self._commit_owed = False
         self.published = []
+
+    def begin(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass  # ids are given on `add`
+
+    @contextmanager
+    def no_autoflush(self) -> Iterator[None]:
+        yield  # nothing is written before a flush in memory either
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Runs the block; in memory a failing block's changes are not undone (a test that relies
+        on the rollback belongs with the database tests)."""
+        yield
 
     def lock_case(self, case_id: str) -> Any:
         return self.cases.lock(case_id)

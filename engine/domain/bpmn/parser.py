@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.domain.bpmn import external_task_spec
+from engine.domain.bpmn import external_task_spec, timer_events
 from engine.domain.bpmn.standard_multi_instance import with_standard_multi_instance
 from engine.domain.dmn.business_rule_task import DecisionTask, DecisionTaskParser
 from engine.errors import InvalidDefinition
@@ -62,6 +62,7 @@ class OneWindowParser(CamundaParser):
 
 
 external_task_spec.install(OneWindowParser.OVERRIDE_PARSER_CLASSES)  # camunda:type="external"
+timer_events.install(OneWindowParser.OVERRIDE_PARSER_CLASSES)  # timers on the runtime clock, Beijing time
 
 
 @dataclass

@@ -17,11 +17,13 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition,
                                                               TimerEventDefinition)
+
+from engine.domain.bpmn import timer_events
+from engine.domain.bpmn.timer_events import BEIJING, ClockedTimerEventDefinition
 
 MAX_SPAN = timedelta(days=36525)  # 100 years
 MIN_CYCLE = timedelta(minutes=1)
@@ -42,8 +44,8 @@ class TimerValueError(ValueError):
 
 
 def _now() -> datetime:
-    """The clock SpiffWorkflow's timers read (the runtime clock inside `timers.clock_scope`)."""
-    return _spiff_timer.datetime.now(timezone.utc)
+    """The clock SpiffWorkflow's timers read (the runtime clock inside `timer_events.clock_scope`)."""
+    return timer_events.now()
 
 
 def _duration(text: str, start: datetime) -> timedelta:
@@ -70,7 +72,7 @@ def _date(text: str, now: datetime) -> datetime:
                               f"such as '2026-09-30T17:00:00+08:00'")
     try:
         if "W" in text.upper():
-            moment = TimerEventDefinition.parse_iso_week(text)
+            moment = ClockedTimerEventDefinition.parse_iso_week(text)
         else:
             moment = datetime.fromisoformat(text)
     except Exception:  # noqa: BLE001 - fromisoformat/parse_iso_week: ValueError, AttributeError
@@ -79,7 +81,7 @@ def _date(text: str, now: datetime) -> datetime:
     if abs(moment.year - now.year) > 100:  # before any zone arithmetic, which may overflow
         raise TimerValueError(f"the date {text!r} is more than 100 years from now")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_spiff_timer.LOCALTZ)
+        moment = moment.replace(tzinfo=BEIJING)
     moment = moment.astimezone(timezone.utc)
     if abs(moment - now) > MAX_SPAN:
         raise TimerValueError(f"the date {text!r} is more than 100 years from now")
@@ -106,7 +108,7 @@ def _cycle(text: str, now: datetime) -> timedelta:
     if interval < MIN_CYCLE:
         raise TimerValueError(f"the cycle {text!r} repeats more often than once a minute")
     try:
-        TimerEventDefinition.parse_iso_recurring_interval(text)
+        ClockedTimerEventDefinition.parse_iso_recurring_interval(text)
     except Exception:  # noqa: BLE001 - SpiffWorkflow's own reading must succeed too
         raise TimerValueError(f"{text!r} is not an ISO 8601 cycle SpiffWorkflow can read") from None
     return interval
