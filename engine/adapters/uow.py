@@ -11,6 +11,7 @@ from engine.adapters.webhook_repository import WebhookRepository
 from engine.adapters.migration_repository import MigrationRepository
 from engine.adapters.external_task_store import ExternalTaskRepository
 from engine.adapters.notification_repository import NotificationRepository
+from engine.adapters.statistics_repository import StatisticsRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -27,7 +28,7 @@ class UnitOfWork:
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
     `bills`, `webhooks`, `migrations`, `external_tasks`,
-    `notifications`),
+    `notifications`, `statistics`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -42,6 +43,11 @@ class UnitOfWork:
         self._after_commit: list[Any] = []
         self._events: list[Any] = []
         self._organisation: "Organisation | None" = None
+        # Cases this unit of work locked, held for its lifetime: the session's identity map keeps
+        # rows only weakly, so once a flush had written a case nothing referenced it and the next
+        # `session.get` (the statistics' upkeep at commit) read it again. Same session, same
+        # transaction: nothing to invalidate; the references go when the unit of work ends.
+        self._held: list[Case] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.runtime.database.session(self.write)
@@ -62,12 +68,14 @@ class UnitOfWork:
         self.migrations = MigrationRepository(self.session)
         self.external_tasks = ExternalTaskRepository(self.session)
         self.notifications = NotificationRepository(self.session)
+        self.statistics = StatisticsRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back whatever was not committed and detaches rows without expiring
         # them, so results stay readable after the block.
         self.session.close()
+        self._held = []
 
     def commit(self) -> None:
         self.handle_events()
@@ -114,8 +122,13 @@ class UnitOfWork:
 
     def lock_case(self, case_id: str) -> Case:
         """Load a case row for update; waits for any other command on the same case."""
-        return self.cases.lock(case_id)
+        case = self.cases.lock(case_id)
+        self._held.append(case)
+        return case
 
     def lock_case_of_task(self, task_id: str) -> Case | None:
         """Lock the case a task belongs to (as `lock_case`); None when there is no such task."""
-        return self.cases.lock_of_task(task_id)
+        case = self.cases.lock_of_task(task_id)
+        if case is not None:
+            self._held.append(case)
+        return case

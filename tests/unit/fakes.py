@@ -55,6 +55,10 @@ class FakeTasks(FakeRepository):
         rows = self.where(case_id=case_id, **({"state": state} if state is not None else {}))
         return sorted(rows, key=lambda row: (row.created_at, row.id))
 
+    def open_states(self, case_id: str) -> dict[str, str]:
+        return {row.id: row.state for row in self.rows.values()
+                if row.case_id == case_id and row.state in ("ready", "error")}
+
     def fresh(self, task_id: str) -> Any:
         return self.rows[task_id]
 
