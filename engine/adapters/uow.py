@@ -48,6 +48,7 @@ class UnitOfWork:
         # `session.get` (the statistics' upkeep at commit) read it again. Same session, same
         # transaction: nothing to invalidate; the references go when the unit of work ends.
         self._held: list[Case] = []
+        self._at_end: list[Any] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.runtime.database.session(self.write)
@@ -76,6 +77,9 @@ class UnitOfWork:
         # them, so results stay readable after the block.
         self.session.close()
         self._held = []
+        callbacks, self._at_end = self._at_end, []
+        for callback in callbacks:
+            callback()
 
     def commit(self) -> None:
         self.handle_events()
@@ -104,6 +108,11 @@ class UnitOfWork:
             event = self._events.pop(0)
             for handler in self.runtime.handlers.get(type(event), ()):
                 handler(self, event)
+
+    def at_end(self, callback: Any) -> None:
+        """Run `callback` when the unit of work ends, committed or not (e.g. release what only
+        this command used)."""
+        self._at_end.append(callback)
 
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction is durable (e.g. cache updates)."""

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.adapters import history
 from engine.adapters.models import Case, Definition, Task
-from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
+from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow, release
 from engine.adapters.specs import load_definition, specs_of
 from engine.adapters.spiff_clock import clock_scope
 from engine.adapters.uow import UnitOfWork
@@ -102,6 +102,8 @@ class CaseWorkflow:
         self.actor: str | None = None
         self.retrying: set[str] = set()  # ids of failed steps an operator retries now (repair.py)
         self.resolution: str | None = None  # how incidents closed by this command end (repair.py)
+        if uow.write:  # the command's own workflow (not shared, see `load`): freed when it ends
+            uow.at_end(lambda: release(workflow))
 
     @classmethod
     def load(cls, uow: UnitOfWork, case: Case) -> "CaseWorkflow":

@@ -484,6 +484,7 @@ class FakeNotifications(FakeRepository):
 
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
+    write = True
 
     def __init__(self) -> None:
         self.runtime = FakeRuntime()
@@ -511,6 +512,9 @@ class FakeUnitOfWork:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+    def at_end(self, callback: Any) -> None:
+        pass  # nothing to release: the fakes' unit of work has no end
 
     def publish(self, event: Any) -> None:
         if event not in self.published:
