@@ -123,6 +123,11 @@ class TaskRepository(Repository[Task]):
             query = query.where(Task.state == state)
         return list(self.session.scalars(query.order_by(Task.created_at, Task.id)))
 
+    def open_states(self, case_id: str) -> dict[str, str]:
+        """The states of a case's `ready` and `error` rows by task id (ids only: no JSON decoded)."""
+        return dict(self.session.execute(
+            select(Task.id, Task.state).where(Task.case_id == case_id, Task.state.in_((TaskStatus.READY, TaskStatus.ERROR)))).all())
+
     def fresh(self, task_id: str) -> Task:
         """The task as committed now (read after its case was locked)."""
         return self.session.execute(select(Task).where(Task.id == task_id)
@@ -479,7 +484,10 @@ class OutboxRepository(Repository[OutboxEvent]):
         if self._case_seq is None or self._case_seq[0] is not transaction:
             self._case_seq = (transaction, {})
         counted = self._case_seq[1]
-        if case_id not in counted:
+        if case_id not in counted and any(isinstance(o, Case) and o.id == case_id for o in self.session.new):
+            counted[case_id] = max([0, *(o.case_seq or 0 for o in self.session.new
+                                         if isinstance(o, OutboxEvent) and o.case_id == case_id)])
+        if case_id not in counted:  # a case being started here (above) has no stored events yet
             with self.session.no_autoflush:
                 stored = self.session.scalar(select(func.coalesce(func.max(OutboxEvent.case_seq), 0))
                                              .where(OutboxEvent.case_id == case_id)) or 0

@@ -146,6 +146,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def release(workflow: BpmnWorkflow) -> None:
+    """Break the reference cycles of a workflow nobody will use again (task ↔ workflow, top ↔
+    subprocess), so reference counting frees its task tree at once instead of the cyclic
+    collector scanning it, promoted, in later collections. Only for a workflow its holder has
+    to itself: a write command's (`CaseWorkflow`, released when its unit of work ends; never one
+    in `LIVE_WORKFLOWS`, which reads share)."""
+    for process in [workflow, *workflow.subprocesses.values()]:
+        process.tasks = {}
+        process.task_tree = None
+        process.last_task = None
+    workflow.subprocesses = {}
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
     with collector_paused():
         return STATE_SERIALIZER.serialize_json(workflow)

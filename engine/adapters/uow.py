@@ -15,6 +15,7 @@ from engine.adapters.migration_repository import MigrationRepository
 from engine.adapters.external_task_store import ExternalTaskRepository
 from engine.adapters.notification_repository import NotificationRepository
 from engine.adapters.retention_store import RetentionStore
+from engine.adapters.statistics_repository import StatisticsRepository
 from engine.adapters.repositories import (CaseRepository, ConsoleSessionRepository, OutboxRepository, DefinitionRepository,
                                           DeploymentRepository,
                                           EscalationRepository, EventRepository,
@@ -42,7 +43,7 @@ class UnitOfWork:
     It hands out the repositories of its session (`cases`, `tasks`, `events`, `jobs`, `users`,
     `escalations`, `incidents`, `definitions`, `deployments`, `console_sessions`, `outbox`,
     `start_timers`, `bills`, `webhooks`, `migrations`, `external_tasks`,
-    `notifications`, `retention`),
+    `notifications`, `retention`, `statistics`),
     collects domain events (`publish`) and hands them to their handlers before it commits.
 
     A write unit of work takes the database's write lock up front on SQLite and locks case
@@ -57,6 +58,12 @@ class UnitOfWork:
         self._after_commit: list[Any] = []
         self._events: list[Any] = []
         self._organisation: "Organisation | None" = None
+        # Cases this unit of work locked, held for its lifetime: the session's identity map keeps
+        # rows only weakly, so once a flush had written a case nothing referenced it and the next
+        # `session.get` (the statistics' upkeep at commit) read it again. Same session, same
+        # transaction: nothing to invalidate; the references go when the unit of work ends.
+        self._held: list[Case] = []
+        self._at_end: list[Any] = []
         self._depth = 0
         self._commit_owed = False  # an inner level asked to commit; the outermost has not yet
 
@@ -90,6 +97,7 @@ class UnitOfWork:
         self.external_tasks = ExternalTaskRepository(self.session)
         self.notifications = NotificationRepository(self.session)
         self.retention = RetentionStore(self.session)
+        self.statistics = StatisticsRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
@@ -99,6 +107,10 @@ class UnitOfWork:
         # close() rolls back whatever was not committed and detaches rows without expiring
         # them, so results stay readable after the block.
         self.session.close()
+        self._held = []
+        callbacks, self._at_end = self._at_end, []
+        for callback in callbacks:
+            callback()
         owed, self._commit_owed = self._commit_owed, False
         if owed and exc_type is None and self.write:
             self._events, self._after_commit = [], []
@@ -172,6 +184,11 @@ class UnitOfWork:
             for handler in self.runtime.handlers.get(type(event), ()):
                 handler(self, event)
 
+    def at_end(self, callback: Any) -> None:
+        """Run `callback` when the unit of work ends, committed or not (e.g. release what only
+        this command used)."""
+        self._at_end.append(callback)
+
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction is durable (e.g. cache updates)."""
         self._after_commit.append(callback)
@@ -189,8 +206,13 @@ class UnitOfWork:
 
     def lock_case(self, case_id: str) -> Case:
         """Load a case row for update; waits for any other command on the same case."""
-        return self.cases.lock(case_id)
+        case = self.cases.lock(case_id)
+        self._held.append(case)
+        return case
 
     def lock_case_of_task(self, task_id: str) -> Case | None:
         """Lock the case a task belongs to (as `lock_case`); None when there is no such task."""
-        return self.cases.lock_of_task(task_id)
+        case = self.cases.lock_of_task(task_id)
+        if case is not None:
+            self._held.append(case)
+        return case

@@ -18,13 +18,12 @@ from itertools import chain
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.adapters import statistics_queries as q
 from engine.domain import statistics as figures
 from engine.errors import Invalid
-from engine.adapters.models import Case, Definition, StatCase, StatItem, Task
+from engine.adapters.models import Case, StatCase, StatItem, Task
 from engine.domain.calendar import Duration
 from engine.services.use_case import use_case
 
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
 _ITEMS = "stat_items_dirty"
 _CASES = "stat_cases_dirty"
+_NEW = "stat_cases_new"
 # Forms of a case's own steps whose completion changes the case's figures (accepted, closed).
 CASE_FORMS = ("intake", "closure", "registration")
 ACCEPTED = ("accept", "accept_with_commitment")
@@ -54,7 +54,9 @@ def stat_key(task: Task) -> str | None:
 
 
 def _note(session: Session, flush_context: Any, instances: Any) -> None:
-    """before_flush: remember which items and cases this transaction touched."""
+    """before_flush: remember which items and cases this transaction touched, and which cases it
+    inserted (`_NEW`: such a case, with a fresh id, has no summary rows but those this upkeep
+    adds at the commit, so they are not looked for)."""
     items: dict[str, set[str]] = session.info.setdefault(_ITEMS, {})
     cases: set[str] = session.info.setdefault(_CASES, set())
     for obj in chain(session.new, session.dirty):
@@ -67,9 +69,11 @@ def _note(session: Session, flush_context: Any, instances: Any) -> None:
                                 or (obj.form_key in CASE_FORMS and not item.get("code"))):
                 cases.add(obj.case_id)  # the case's own steps (intake, closure) or a batch
         elif isinstance(obj, Case):
-            state = inspect(obj)
-            if obj in session.new or any(state.attrs[name].history.has_changes()
-                                         for name in ("status", "project", "region", "ended_at", "business_key")):
+            if obj in session.new:
+                cases.add(obj.id)
+                session.info.setdefault(_NEW, set()).add(obj.id)
+            elif any(inspect(obj).attrs[name].history.has_changes()
+                     for name in ("status", "project", "region", "ended_at", "business_key")):
                 cases.add(obj.id)
 
 
@@ -80,35 +84,46 @@ def watch(factory: sessionmaker) -> None:
 
 
 def before_commit(uow: "UnitOfWork") -> None:
-    """Recompute the summary rows of what this unit of work touched (called by `uow.commit`)."""
-    session = uow.session
-    if _ITEMS not in session.info and _CASES not in session.info:
+    """Recompute the summary rows of what this unit of work touched (called by `uow.commit`).
+
+    Per case: one statement for its summary rows (`summary`; none for a case this transaction
+    inserted) and, when items changed, one for its task rows; the case's row is then computed
+    from those in memory (its items as just written, its window steps from the task rows), not
+    read back — nothing but this function writes summary rows in a command, and the task rows
+    were flushed before they were read and do not change here."""
+    stats = uow.statistics
+    if not stats.noted(_ITEMS, _CASES):
         return
-    session.flush()
-    items: dict[str, set[str]] = session.info.pop(_ITEMS, {})
-    cases: set[str] = session.info.pop(_CASES, set())
+    stats.flush()
+    items: dict[str, set[str]] = stats.take(_ITEMS, {})
+    cases: set[str] = stats.take(_CASES, set())
+    new: set[str] = stats.take(_NEW, set())
     if not items and not cases:
         return
     tools = Tools(uow)
     for case_id in sorted(set(items) | cases):
         changed = False
-        # Two queries per case, not two per item: the case's task rows and summary rows are read
-        # once and grouped in memory (as `rebuild` does), with no flush in between — task rows
-        # do not change here. The case's row below reads the items with autoflush as before.
+        summary, existing = (None, {}) if case_id in new else stats.summary(case_id)
         keys = sorted(items.get(case_id, ()))
+        tasks = None
         if keys:
-            with session.no_autoflush:
-                tasks = tasks_by_item(q.tasks_of(session, [case_id]))
-                existing = {row.key: row for row in q.case_items(uow, case_id)}
-                for key in keys:
-                    changed = refresh_item(uow, case_id, key, tasks.get(key, []), existing.get(key), tools) or changed
-        case = session.get(Case, case_id)
-        if case is not None and (case_id in cases or changed and case.status != "running"
-                                 or session.get(StatCase, case_id) is None):
-            refresh_case(uow, case, tools)
-    session.flush()
-    session.info.pop(_ITEMS, None)
-    session.info.pop(_CASES, None)
+            tasks = stats.tasks_of([case_id])
+            groups = tasks_by_item(tasks)
+            for key in keys:
+                row_changed, row = refresh_item(uow, case_id, key, groups.get(key, []), existing.get(key), tools)
+                changed = row_changed or changed
+                if row is None:
+                    existing.pop(key, None)
+                else:
+                    existing[key] = row
+        case = stats.case(case_id)
+        if case is not None and (case_id in cases or changed and case.status != "running" or summary is None):
+            in_order = sorted(existing.values(), key=lambda i: (i.received_at is None, i.received_at, i.key))
+            _refresh_case(uow, case, tools, summary, in_order, tasks)
+    stats.flush()
+    stats.take(_ITEMS, None)
+    stats.take(_CASES, None)
+    stats.take(_NEW, None)
 
 
 class Tools:
@@ -224,22 +239,22 @@ def tasks_by_item(tasks: list[Task]) -> dict[str, list[Task]]:
 
 
 def refresh_item(uow: "UnitOfWork", case_id: str, key: str, rows: list[Task], existing: StatItem | None,
-                 tools: Tools) -> bool:
+                 tools: Tools) -> tuple[bool, StatItem | None]:
     """Recompute one item's summary row (`existing`, if any) from its task rows in creation
-    order; True when the row changed."""
-    session = uow.session
+    order; whether the row changed, and the row now in force (None: the item has none)."""
     values = item_values(uow, rows, tools)
     if values is None:
         if existing is not None:
-            session.delete(existing)
-        return existing is not None
+            uow.statistics.delete(existing)
+        return existing is not None, None
     if existing is None:
-        session.add(StatItem(case_id=case_id, key=key, **values))
-        return True
+        row = StatItem(case_id=case_id, key=key, **values)
+        uow.statistics.add(row)
+        return True, row
     changed = any(getattr(existing, k) != v for k, v in values.items())
     for k, v in values.items():
         setattr(existing, k, v)
-    return changed
+    return changed, existing
 
 
 def _text(value: Any) -> str | None:
@@ -248,9 +263,9 @@ def _text(value: Any) -> str | None:
 
 def _declared_stage(uow: "UnitOfWork", row: Task) -> str | None:
     """A step's stage from its BPMN `stage` property (the window's steps: pre_review, intake)."""
-    case = uow.session.get(Case, row.case_id)
+    case = uow.statistics.case(row.case_id)
     definition = (uow.runtime.specs.definition(case.definition_id,
-                                               lambda: uow.session.get(Definition, case.definition_id))
+                                               lambda: uow.statistics.definition(case.definition_id))
                   if case is not None else None)
     value = ((definition.elements or {}).get(row.element_id) or {}) if definition is not None else {}
     stage = (value.get("properties") or {}).get("stage") if isinstance(value, dict) else None
@@ -277,11 +292,30 @@ def _accepted_at(case: Case, intakes: list[Task], has_intake: bool) -> datetime 
     return None if has_intake else case.started_at
 
 
-def state_and_acceptance(uow: "UnitOfWork", case: Case) -> tuple[str, datetime | None]:
-    session = uow.session
-    state = _case_state(case, q.window_tasks(session, case.id, ("closure",)) if case.status == "completed" else [])
-    intakes = q.window_tasks(session, case.id, ("intake",))
-    return state, _accepted_at(case, intakes, bool(intakes) or q.has_window_intake(session, case.id))
+def _code_of(row: Task) -> Any:
+    """The item code a task row names (None: the window's own step), as `item->>'code'` reads it."""
+    return row.item.get("code") if isinstance(row.item, dict) else None
+
+
+def _window_steps(tasks: list[Task], form_key: str) -> list[Task]:
+    """`statistics_queries.window_tasks` over task rows already read: the completed rows with
+    this form that belong to no item, by completion."""
+    rows = [t for t in tasks if t.form_key == form_key and t.state == "completed" and _code_of(t) is None]
+    return sorted(rows, key=lambda t: (t.completed_at is None, t.completed_at, t.id))
+
+
+def state_and_acceptance(uow: "UnitOfWork", case: Case, tasks: list[Task] | None = None) -> tuple[str, datetime | None]:
+    """The case's state and when it was accepted, from its window steps: read from `tasks` (every
+    task row of the case, current) when given, else queried."""
+    if tasks is not None:
+        state = _case_state(case, _window_steps(tasks, "closure") if case.status == "completed" else [])
+        intakes = _window_steps(tasks, "intake")
+        has_intake = bool(intakes) or any(t.form_key == "intake" and _code_of(t) is None for t in tasks)
+        return state, _accepted_at(case, intakes, has_intake)
+    stats = uow.statistics
+    state = _case_state(case, stats.window_tasks(case.id, ("closure",)) if case.status == "completed" else [])
+    intakes = stats.window_tasks(case.id, ("intake",))
+    return state, _accepted_at(case, intakes, bool(intakes) or stats.has_window_intake(case.id))
 
 
 def spans(items: list[StatItem]) -> list[figures.Span]:
@@ -320,14 +354,19 @@ def case_values(uow: "UnitOfWork", case: Case, state: str, accepted: datetime | 
 
 def refresh_case(uow: "UnitOfWork", case: Case, tools: Tools | None = None) -> StatCase:
     """Recompute a case's summary row from its items."""
-    tools = tools or Tools(uow)
-    session = uow.session
-    state, accepted = state_and_acceptance(uow, case)
-    values = case_values(uow, case, state, accepted, q.case_items(uow, case.id), tools)
-    row = session.get(StatCase, case.id)
+    stats = uow.statistics
+    return _refresh_case(uow, case, tools or Tools(uow), stats.case_row(case.id), stats.case_items(case.id), None)
+
+
+def _refresh_case(uow: "UnitOfWork", case: Case, tools: Tools, row: StatCase | None, items: list[StatItem],
+                  tasks: list[Task] | None) -> StatCase:
+    """Write a case's summary row (`row`: the one it has, if any) from its item rows and, when
+    given, all its task rows (see `state_and_acceptance`)."""
+    state, accepted = state_and_acceptance(uow, case, tasks)
+    values = case_values(uow, case, state, accepted, items, tools)
     if row is None:
         row = StatCase(case_id=case.id, **values)
-        session.add(row)
+        uow.statistics.add(row)
     else:
         for k, v in values.items():
             setattr(row, k, v)
@@ -339,14 +378,14 @@ def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, i
     """Recompute every summary row (or those of `case_ids`) from the task rows: after the
     migration that adds the tables, or after repairing data by hand. The cases' task rows are
     read in one statement and summarised in memory (the CLI runs it in batches of cases)."""
-    session = uow.session
+    stats = uow.statistics
     if case_ids is None:
-        case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
-    q.clear(session, case_ids)
+        case_ids = stats.case_ids()
+    stats.clear(case_ids)
     tools = Tools(uow)
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    cases = stats.cases(case_ids)
     by_case: dict[str, list[Task]] = {}
-    for row in q.tasks_of(session, case_ids):
+    for row in stats.tasks_of(case_ids):
         by_case.setdefault(row.case_id, []).append(row)
     items_written = 0
     item_rows: list[dict[str, Any]] = []
@@ -372,13 +411,10 @@ def rebuild(uow: "UnitOfWork", case_ids: list[str] | None = None) -> dict[str, i
         items.sort(key=lambda i: (i.received_at is None, i.received_at))
         case_rows.append({"case_id": case_id, **case_values(uow, case, state, _accepted_at(case, intakes, has_intake),
                                                              items, tools)})
-    if item_rows:
-        session.execute(StatItem.__table__.insert(), item_rows)
-    if case_rows:
-        session.execute(StatCase.__table__.insert(), case_rows)
+    stats.insert_rows(item_rows, case_rows)
     return {"cases": len(case_rows), "items": items_written}
 
 
 def all_case_ids(uow: "UnitOfWork") -> list[str]:
     """Every case's id, in order (`onewindow stats rebuild` goes through them in batches)."""
-    return list(uow.session.scalars(select(Case.id).order_by(Case.id)))
+    return uow.statistics.case_ids()

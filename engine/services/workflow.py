@@ -11,12 +11,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.adapters import history
 from engine.adapters.models import Case, Definition, Task
-from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow
+from engine.adapters.serializer import LIVE_WORKFLOWS, dump_state, load_state, new_workflow, release
 from engine.adapters.specs import load_definition, specs_of
 from engine.adapters.spiff_clock import clock_scope
 from engine.adapters.uow import UnitOfWork
@@ -103,6 +102,8 @@ class CaseWorkflow:
         self.actor: str | None = None
         self.retrying: set[str] = set()  # ids of failed steps an operator retries now (repair.py)
         self.resolution: str | None = None  # how incidents closed by this command end (repair.py)
+        if uow.write:  # the command's own workflow (not shared, see `load`): freed when it ends
+            uow.at_end(lambda: release(workflow))
 
     @classmethod
     def load(cls, uow: UnitOfWork, case: Case) -> "CaseWorkflow":
@@ -297,13 +298,11 @@ class CaseWorkflow:
         A row in state `error` (a failed step, see `engine/services/incidents.py`) is left alone until its
         step is retried (`retrying`), runs, or goes away (moved, cancelled); then its incident
         is resolved."""
-        session = self.uow.session
         # Ids only: a wide case has hundreds of open rows, and loading them whole (JSON columns
         # decoded) cost more than the workflow step itself (issue 6 profile). Rows to close are
         # loaded one by one below (usually none: the completed row is already in the session).
-        rows = dict(session.execute(
-            select(Task.id, Task.state).where(Task.case_id == self.case.id,
-                                              Task.state.in_((TaskStatus.READY, TaskStatus.ERROR)))).all())
+        # A case being started in this unit of work is not written yet: it has no rows to read.
+        rows = {} if self.uow.cases.is_new(self.case.id) else self.uow.tasks.open_states(self.case.id)
         created: list[Task] = []
         ready = ready_manual_tasks(self.workflow)
         ready_ids = set()
@@ -324,7 +323,7 @@ class CaseWorkflow:
                 row = self._reopen(row)
                 incidents.resolve_step(self, task_id, "retried")
             else:
-                session.add(row)
+                self.uow.tasks.add(row)
             created.append(row)
             event_catalogue.task_ready(self.uow, self.case, row)  # the outbox (issue 13)
             stage = self._property(task, self._meta(task), "stage")
@@ -359,7 +358,7 @@ class CaseWorkflow:
             if state == TaskStatus.ERROR:
                 self._close_error_row(task_id, spiff, case_open)
                 continue
-            row = session.get(Task, task_id)
+            row = self.uow.tasks.get(task_id)
             if spiff is not None and spiff.state == TaskState.COMPLETED:
                 row.state = TaskStatus.COMPLETED  # completed by the engine, e.g. a message or timer
             else:
@@ -387,7 +386,7 @@ class CaseWorkflow:
             row.state, row.completed_at = TaskStatus.CANCELLED, now
             how = self.resolution or "cancelled"
         else:
-            self.uow.session.delete(row)
+            self.uow.tasks.delete(row)
             incidents.resolve_step(self, task_id, self.resolution or "retried")
             return
         history.record(self.uow, self.case.id, f"task_{row.state}", self.actor, task_id=row.id,

@@ -303,6 +303,20 @@ def deploy_files(runtime: Any, files: dict[str, bytes]) -> None:
         uow.commit()
 
 
+#: Figures of an open case's summary row the upkeep refreshes only with the case (see above).
+_LAGGING = ("items", "stage_items", "batches", "stop_days", "elapsed_days", "serial_limit_days",
+            "serial_actual_days", "body_days", "critical_days")
+
+
+def _differences(one: Any, other: Any) -> Any:
+    """What `one` has that `other` has not (values of nested dicts compared key by key)."""
+    if isinstance(one, dict) and isinstance(other, dict):
+        return {k: _differences(v, other.get(k)) for k, v in one.items() if v != other.get(k)}
+    if isinstance(one, tuple) and isinstance(other, tuple):
+        return tuple(_differences(a, b) for a, b in zip(one, other))
+    return one
+
+
 class EngineDriver(Driver):
     """The engine's own commands, one unit of work per step; `runtimes` take turns (workers)."""
 
@@ -406,9 +420,43 @@ class EngineDriver(Driver):
             stock = json.loads(stock_state_serializer().serialize_json(self.workflow(uow)))
         assert stock == saved, f"{self.scenario.name}: the fast task converter wrote another state than the stock one"
 
+    def _check_statistics(self) -> None:
+        """The statistics' summary rows the commands kept (`statistics_upkeep.before_commit`, with
+        its shortcuts: rows computed in memory, no reads for a case being started) equal those a
+        rebuild computes from the task rows, after every step (the rebuild is rolled back)."""
+        from sqlalchemy import select
+
+        from engine.adapters.models import StatCase, StatItem
+        from engine.services import statistics_upkeep
+
+        def snapshot(uow: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+            items = {r.key: {c.name: getattr(r, c.name) for c in StatItem.__table__.columns if c.name != "id"}
+                     for r in uow.session.scalars(select(StatItem).where(StatItem.case_id == self.case_id))}
+            row = uow.session.get(StatCase, self.case_id)
+            return items, ({c.name: getattr(row, c.name) for c in StatCase.__table__.columns}
+                           if row is not None else None)
+
+        with self.runtimes[0].unit_of_work() as uow:
+            kept = snapshot(uow)
+            if kept[1] is not None and kept[1]["status"] == "open":
+                # an open case's row is refreshed when the case or its own steps change, or the
+                # case closes (not for every item's change): compare what it keeps up to date
+                for name in _LAGGING:
+                    kept[1].pop(name)
+            statistics_upkeep.rebuild(uow, [self.case_id])
+            uow.session.expire_all()
+            rebuilt = snapshot(uow)
+            uow.rollback()
+        if kept[1] is not None and rebuilt[1] is not None and rebuilt[1]["status"] == "open":
+            for name in _LAGGING:
+                rebuilt[1].pop(name, None)
+        assert kept == rebuilt, (f"{self.scenario.name}: the summary rows kept differ from a rebuild: "
+                                 f"kept {_differences(kept, rebuilt)}, rebuilt {_differences(rebuilt, kept)}")
+
     def _collect_events(self) -> None:
         if self.cold:
             self._check_saved_state()
+        self._check_statistics()
         from sqlalchemy import select
 
         from engine.adapters.models import Event

@@ -57,6 +57,10 @@ class FakeTasks(FakeRepository):
         rows = self.where(case_id=case_id, **({"state": state} if state is not None else {}))
         return sorted(rows, key=lambda row: (row.created_at, row.id))
 
+    def open_states(self, case_id: str) -> dict[str, str]:
+        return {row.id: row.state for row in self.rows.values()
+                if row.case_id == case_id and row.state in ("ready", "error")}
+
     def fresh(self, task_id: str) -> Any:
         return self.rows[task_id]
 
@@ -559,6 +563,7 @@ class FakeNotifications(FakeRepository):
 
 class FakeUnitOfWork:
     _organisation: Organisation | None = None
+    write = True
 
     def __init__(self) -> None:
         self.runtime = FakeRuntime()
@@ -600,6 +605,9 @@ class FakeUnitOfWork:
         owed, self._commit_owed = self._commit_owed, False
         if owed and exc_type is None:
             raise RuntimeError("a use case committed inside a unit of work whose outermost level never committed")
+
+    def at_end(self, callback: Any) -> None:
+        pass  # nothing to release: the fakes' unit of work has no end
 
     def publish(self, event: Any) -> None:
         if event not in self.published:
