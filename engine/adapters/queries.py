@@ -4,6 +4,7 @@ scoped to what the actor may see (engine/domain/access.py rules)."""
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,11 +165,27 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     return _paged(uow, query, order, page, per_page)
 
 
-def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
+_TASK_FIELDS = tuple(Task.__mapper__.column_attrs.keys())
+
+
+class TaskView(namedtuple("TaskView", _TASK_FIELDS)):
+    """A task row read for display: every column of `Task` as a plain attribute, and its
+    `due_provisional`. A snapshot, not an entity (no session, nothing to flush): a case page
+    renders hundreds of them, and building ORM entities cost ~1 ms per 300 rows more than
+    tuples, reading their attributes ~2x more (issue 16). No cache: read on every request."""
+
+    __slots__ = ()
+
+    @property
+    def due_provisional(self) -> bool:
+        return self.due_at is not None and self.due_provisional_years is not None
+
+
+def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[TaskView]:
     """A case's task rows as the actor may see them: department staff only their department's;
     the window and government of the case's region all; those of a region above, the rows at
     their region's bodies."""
-    query = select(Task).where(Task.case_id == case.id)
+    query = select(*(getattr(Task, name) for name in _TASK_FIELDS)).where(Task.case_id == case.id)
     if access.is_department_member(actor):
         watch = access.oversight(actor, uow.organisation)
         region = case_region(uow, case)
@@ -178,10 +195,11 @@ def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[Task]:
             query = query.where(Task.department.in_((*watch.bodies, actor.department)))
         else:
             query = query.where(Task.department == actor.department)
-    return list(uow.session.scalars(query.order_by(Task.created_at, Task.id)))
+    make = TaskView._make
+    return [make(row) for row in uow.session.execute(query.order_by(Task.created_at, Task.id))]
 
 
-def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list[Task], dict[str, Any]]:
+def case_detail(uow: UnitOfWork, actor: Actor, case_id: str) -> tuple[Case, list[TaskView], dict[str, Any]]:
     """`GET /cases/{id}`: the case, the task rows the actor may see, and its variables.
 
     Two statements when the variables are cached: whether the actor may see the case is decided
