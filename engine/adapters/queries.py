@@ -34,11 +34,17 @@ class Page:
     per_page: int
 
 
-def _paged(uow: UnitOfWork, query, order, page: int, per_page: int) -> Page:  # type: ignore[no-untyped-def]
+def _paged(uow: UnitOfWork, query, order, page: int, per_page: int,  # type: ignore[no-untyped-def]
+           make: Any = None) -> Page:
     """One page and the total. The count selects only `count(*)` over the same FROM/WHERE (not a
-    subquery of every column), so the database can answer it from an index alone."""
+    subquery of every column), so the database can answer it from an index alone. `make` builds
+    each item from a row of columns (e.g. `TaskView._make`); without it the query is of entities."""
     total = uow.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
-    rows = list(uow.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    window = query.order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    if make is None:
+        rows = list(uow.session.scalars(window))
+    else:
+        rows = [make(row) for row in uow.session.execute(window)]
     return Page(rows, total or 0, page, per_page)
 
 
@@ -107,6 +113,23 @@ def list_cases(uow: UnitOfWork, actor: Actor, *, status: str | None = None, busi
     return _paged(uow, query, (Case.started_at.desc(), Case.id), page, per_page)
 
 
+_TASK_FIELDS = tuple(Task.__mapper__.column_attrs.keys())
+_TASK_COLUMNS = tuple(getattr(Task, name) for name in _TASK_FIELDS)
+
+
+class TaskView(namedtuple("TaskView", _TASK_FIELDS)):
+    """A task row read for display: every column of `Task` as a plain attribute, and its
+    `due_provisional`. A snapshot, not an entity (no session, nothing to flush): a case page
+    and an inbox render hundreds of them; building ORM entities cost ~1 ms per 300 rows more than
+    tuples, reading their attributes ~2x more (issue 16). No cache: read on every request."""
+
+    __slots__ = ()
+
+    @property
+    def due_provisional(self) -> bool:
+        return self.due_at is not None and self.due_provisional_years is not None
+
+
 def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", department: str | None = None,
                assignee: str | None = None, case_id: str | None = None, process_key: str | None = None,
                sla: str | None = None, sort: str = "created", region: str | None = None, page: int = 1,
@@ -120,8 +143,9 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     `cases` is joined only when a filter needs it (an agent's own cases, `process_key`): every
     task has exactly one case, so the join never changes the rows, but without it a
     department's inbox and its count read the `ix_tasks_inbox` index alone (issue 6).
+    The rows are `TaskView`s (read for display, not entities).
     """
-    query = select(Task)
+    query = select(*_TASK_COLUMNS)
     joined = False
     scope = access.scope(actor, "tasks")
     if scope.department is not None:
@@ -162,30 +186,14 @@ def list_tasks(uow: UnitOfWork, actor: Actor, *, state: str | None = "ready", de
     if sla is not None:
         query = query.where(sla_filter(sla))
     order = inbox_order() if sort == "due" else (Task.created_at, Task.id)
-    return _paged(uow, query, order, page, per_page)
-
-
-_TASK_FIELDS = tuple(Task.__mapper__.column_attrs.keys())
-
-
-class TaskView(namedtuple("TaskView", _TASK_FIELDS)):
-    """A task row read for display: every column of `Task` as a plain attribute, and its
-    `due_provisional`. A snapshot, not an entity (no session, nothing to flush): a case page
-    renders hundreds of them, and building ORM entities cost ~1 ms per 300 rows more than
-    tuples, reading their attributes ~2x more (issue 16). No cache: read on every request."""
-
-    __slots__ = ()
-
-    @property
-    def due_provisional(self) -> bool:
-        return self.due_at is not None and self.due_provisional_years is not None
+    return _paged(uow, query, order, page, per_page, TaskView._make)
 
 
 def visible_case_tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[TaskView]:
     """A case's task rows as the actor may see them: department staff only their department's;
     the window and government of the case's region all; those of a region above, the rows at
     their region's bodies."""
-    query = select(*(getattr(Task, name) for name in _TASK_FIELDS)).where(Task.case_id == case.id)
+    query = select(*_TASK_COLUMNS).where(Task.case_id == case.id)
     if access.is_department_member(actor):
         watch = access.oversight(actor, uow.organisation)
         region = case_region(uow, case)

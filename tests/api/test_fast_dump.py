@@ -85,3 +85,8 @@ def test_a_case_page_renders_its_task_rows_as_the_entities_would(client, api_use
             assert views and dump_tasks(views) == dump_tasks(expected) == TaskSchema(many=True).dump(expected)
     body = client.get(f"/api/v1/cases/{case['id']}", headers=api_users.header("alice")).get_json()
     assert body["open_tasks"] == dump_tasks([t for t in entities if t.state == "ready"])
+    with runtime.unit_of_work(write=False) as uow:  # an inbox page: the same rows, the same JSON
+        inbox = queries.list_tasks(uow, Actor("fgj", "staff", "county.fgj"))
+        assert inbox.items and all(isinstance(t, queries.TaskView) for t in inbox.items)
+        same = [next(e for e in entities if e.id == t.id) for t in inbox.items]
+        assert dump_tasks(inbox.items) == TaskSchema(many=True).dump(same)
