@@ -38,9 +38,12 @@ class Server:
     def __init__(self, database_url: str, workers: int = 2) -> None:
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=REPO)
+        # BENCH_GUNICORN_ARGS: further gunicorn options to compare configurations, e.g.
+        # "--worker-class gthread --threads 4" (docs/bench.md, issue 16)
+        extra = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120", "api.wsgi:app"],
+             f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120", *extra, "api.wsgi:app"],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
