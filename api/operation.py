@@ -54,6 +54,10 @@ class Operation:
 
 def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:
     spec = Operation(summary, tags, **options)
+    # One schema instance per operation, built once: marshmallow keeps no per-call state in a
+    # schema (errors are collected per load), and building one copies every declared field.
+    query_schema = spec.query(unknown=EXCLUDE) if spec.query is not None else None
+    body_schema = spec.body() if spec.body is not None else None
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -65,14 +69,14 @@ def operation(summary: str, *, tags: list[str], **options: Any) -> Callable:
                     raise NotFound(f"{name} is not valid Unicode")
             if spec.auth:
                 kwargs["actor"] = current_actor()
-            if spec.query is not None:
+            if query_schema is not None:
                 args = {k: request.args.getlist(k) if len(request.args.getlist(k)) > 1 else v
                         for k, v in request.args.items()}
                 _check_strings(args)
-                kwargs["query"] = spec.query(unknown=EXCLUDE).load(args)
+                kwargs["query"] = query_schema.load(args)
                 _check_strings(kwargs["query"])
-            if spec.body is not None:
-                kwargs["body"] = spec.body().load(json_body(required=spec.body_required))
+            if body_schema is not None:
+                kwargs["body"] = body_schema.load(json_body(required=spec.body_required))
             return view(**kwargs)
 
         wrapper.openapi = spec  # type: ignore[attr-defined]

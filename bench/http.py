@@ -38,9 +38,12 @@ class Server:
     def __init__(self, database_url: str, workers: int = 2) -> None:
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=REPO)
+        # BENCH_GUNICORN_ARGS: further gunicorn options to compare configurations, e.g.
+        # "--worker-class gthread --threads 4" (docs/bench.md, issue 16)
+        extra = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120", "api.wsgi:app"],
+             f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120", *extra, "api.wsgi:app"],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -297,10 +300,12 @@ def fill_tasks(runtime: Any, total: int, log=print) -> int:
             uow.session.execute(insert(Task), rows[start:start + batch])
         uow.commit()
     if runtime.database.kind == "postgresql":
-        with runtime.database.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE tasks")
-            conn.exec_driver_sql("ANALYZE cases")
-            conn.commit()
+        # VACUUM, not only ANALYZE: what autovacuum (on by default, off on the bench's server)
+        # does after a bulk insert. Without the visibility map an inbox's count cannot stay in
+        # the index and reads every heap page of the department's rows (250 ms at 10^6 rows).
+        with runtime.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) tasks")
+            conn.exec_driver_sql("VACUUM (ANALYZE) cases")
     log(f"  inserted {missing} task rows in {time.perf_counter() - begin:.1f} s")
     return total
 

@@ -49,6 +49,23 @@ class Settings:
     # Days the worker keeps fanned-out events, finished webhook deliveries and read notifications
     # (ONEWINDOW_RETENTION_DAYS, default 180; 0 keeps them for ever). See engine/services/retention.py.
     retention_days: int = field(default_factory=lambda: retention_days_from_env())
+    # How long a process trusts an API token it has verified (ONEWINDOW_TOKEN_CACHE_SECONDS,
+    # default 5; 0: look every token up): a revocation made elsewhere takes effect within this.
+    # See engine/adapters/token_cache.py.
+    token_cache_seconds: float = field(default_factory=lambda: _seconds("ONEWINDOW_TOKEN_CACHE_SECONDS", 5.0))
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise ValueError(f"{name} must be between 0 and 3600 seconds, not {raw!r}")
+    return value
 
 
 def _sandbox_default(name: str):  # type: ignore[no-untyped-def]

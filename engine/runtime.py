@@ -14,6 +14,7 @@ from engine.adapters.calendar_store import CalendarStore
 from engine.adapters.database import Database
 from engine.adapters.organisation_versions import OrganisationStore
 from engine.adapters.serializer import load_specs
+from engine.adapters.token_cache import TokenCache
 from engine.adapters.uow import UnitOfWork
 from engine.config import Settings
 from engine.domain.forms import FormRegistry
@@ -82,6 +83,8 @@ class Runtime:
         for watch in SESSION_WATCHERS:  # e.g. the statistics note the task rows a command changes
             watch(self.database.write_sessions)
         self.specs = SpecCache()
+        # verified API tokens → actors (`users.actor_of_token`; its invalidation rule is there)
+        self.tokens: TokenCache[Any] = TokenCache(self.settings.token_cache_seconds)
         self.clock = clock
         sandbox.configure(sandbox.Limits(self.settings.script_timeout, self.settings.script_memory_mb))
 

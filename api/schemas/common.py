@@ -52,42 +52,49 @@ def fast_dumper(schema: type[Schema]) -> Callable[[Any], dict]:
 
     Dumping 300 task rows through marshmallow costs ~8 ms (attribute look-ups through its
     accessor chain, per-field calls); this reads each attribute once and converts it the same
-    way marshmallow does (str, `datetime.isoformat`, shallow `dict` copy, int), so the output is
-    equal to `schema().dump(obj)` (tests/api/test_fast_dump.py checks it). Any other field type
-    falls back to the field's own `serialize`.
+    way marshmallow does (str, `datetime.isoformat`, shallow `dict` copy, int, bool), so the output
+    is equal to `schema().dump(obj)` (tests/api/test_fast_dump.py checks it). Any other field type
+    falls back to the field's own `serialize`. The renderer is one generated function per schema
+    (one dict display, no loop over the fields): ~2x cheaper than looping over converters.
     """
-    converters: list[tuple[str, str, Callable[[Any], Any] | None, fields.Field]] = []
-    for name, field in schema().dump_fields.items():
+    namespace: dict[str, Any] = {"Mapping": Mapping, "schema": schema, "missing": missing, "_text": _text,
+                                 "_isoformat": datetime.isoformat, "dict": dict, "int": int, "getattr": getattr}
+    reads: list[str] = []
+    entries: list[str] = []  # one per field, in the schema's order
+    pairs: list[str] | None = []  # the same as one dict display, while every field has a converter
+    for index, (name, field) in enumerate(schema().dump_fields.items()):
         attribute = field.attribute or name
+        value = f"v{index}"
         kind = type(field)
-        convert: Callable[[Any], Any] | None
         if kind is fields.String:
-            convert = _text
+            expr = f"None if {value} is None else ({value} if {value}.__class__ is str else _text({value}))"
         elif kind is fields.DateTime and field.format in (None, "iso", "iso8601"):
-            convert = datetime.isoformat
+            expr = f"None if {value} is None else _isoformat({value})"
         elif kind is fields.Dict and field.key_field is None and field.value_field is None:
-            convert = dict
+            expr = f"None if {value} is None else dict({value})"
         elif kind is fields.Integer and not field.as_string and not field.strict:
-            convert = int
+            expr = f"None if {value} is None else int({value})"
+        elif kind is fields.Boolean:
+            namespace[f"f{index}"] = field
+            expr = (f"None if {value} is None else ({value} if {value}.__class__ is bool "
+                    f"else f{index}._serialize({value}, {attribute!r}, obj))")
         else:
-            convert = None
-        converters.append((field.data_key or name, attribute, convert, field))
-
-    def dump(obj: Any) -> dict:
-        if isinstance(obj, Mapping):
-            return schema().dump(obj)
-        out: dict[str, Any] = {}
-        for key, attribute, convert, field in converters:
-            if convert is None:
-                value = field.serialize(attribute, obj)
-                if value is not missing:
-                    out[key] = value
-                continue
-            value = getattr(obj, attribute)
-            out[key] = None if value is None else convert(value)
-        return out
-
-    return dump
+            namespace[f"f{index}"] = field
+            entries.append(f"    {value} = f{index}.serialize({attribute!r}, obj)\n"
+                           f"    if {value} is not missing:\n        out[{(field.data_key or name)!r}] = {value}")
+            pairs = None
+            continue
+        read = f"obj.{attribute}" if attribute.isidentifier() else f"getattr(obj, {attribute!r})"
+        reads.append(f"    {value} = {read}")
+        entries.append(f"    out[{(field.data_key or name)!r}] = {expr}")
+        if pairs is not None:
+            pairs.append(f"        {(field.data_key or name)!r}: {expr},")
+    body = ("    return {\n" + "\n".join(pairs) + "\n    }\n" if pairs is not None
+            else "    out = {}\n" + "\n".join(entries) + "\n    return out\n")
+    source = ("def dump(obj):\n    if isinstance(obj, Mapping):\n        return schema().dump(obj)\n"
+              + "\n".join(reads) + "\n" + body)
+    exec(compile(source, f"<fast_dumper {schema.__name__}>", "exec"), namespace)  # noqa: S102 - our own text
+    return namespace["dump"]
 
 
 def _text(value: Any) -> str:

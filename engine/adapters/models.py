@@ -106,6 +106,9 @@ class Task(Base):
         # A department's inbox (`WHERE department, state ORDER BY created_at, id`) and its count
         # read this index alone: rows come out in page order, no sort (migration 0004).
         Index("ix_tasks_inbox", "department", "state", "created_at", "id"),
+        # ... and its total (`count(*)`) this much smaller one: equal keys are stored once on
+        # PostgreSQL, so counting 25,000 ready rows reads 25 pages, not 369 (migration 0017).
+        Index("ix_tasks_inbox_count", "department", "state"),
         Index("ix_tasks_assignee_state", "assignee", "state"),
         Index("ix_tasks_case_state", "case_id", "state"),
         Index("ix_tasks_sla_state", "sla", "state"),

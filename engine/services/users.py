@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +21,9 @@ from engine.adapters.uow import UnitOfWork
 from engine.domain.access import ROLES, Actor
 from engine.errors import Conflict, DomainError, Invalid, NotFound
 from engine.services.use_case import use_case
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
 
 DEPARTMENT_ROLES = ("staff", "leader")
 PASSWORD_METHOD = "scrypt"
@@ -139,6 +143,7 @@ def reissue_token(uow: UnitOfWork, name: str) -> str:
     user = _user(uow, name)
     token = _new_token()
     user.token_hash, user.revoked_at = hash_token(token), None
+    _forget_tokens(uow)
     return token
 
 
@@ -148,6 +153,15 @@ def revoke_user(uow: UnitOfWork, name: str) -> None:
     user = _user(uow, name)
     user.revoked_at = uow.runtime.clock()
     _end_sessions(uow, user.id)
+    _forget_tokens(uow)
+
+
+def _forget_tokens(uow: UnitOfWork) -> None:
+    """Once this change commits, this process forgets every token it verified (other processes
+    within `Settings.token_cache_seconds`: engine/adapters/token_cache.py)."""
+    tokens = getattr(uow.runtime, "tokens", None)  # the unit tests' fake runtime keeps none
+    if tokens is not None:
+        uow.after_commit(tokens.clear)
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
@@ -168,10 +182,32 @@ def ensure_first_admin(uow: UnitOfWork, name: str = "admin") -> str | None:
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     """The actor behind a bearer token (None: unknown or revoked). Runs on every request, so it
     reads four columns rather than a `User` entity."""
-    found = uow.users.by_token_hash(hash_token(token))
+    return _actor_of_hash(uow, hash_token(token))
+
+
+def _actor_of_hash(uow: UnitOfWork, token_hash: str) -> Actor | None:
+    found = uow.users.by_token_hash(token_hash)
     if found is None or found.revoked_at is not None:
         return None
     return Actor(found.name, found.role, found.department)
+
+
+def actor_of_token(runtime: "Runtime", token: str) -> Actor | None:
+    """`authenticate` for a request: a token this process verified less than
+    `Settings.token_cache_seconds` ago is trusted without a look-up; a revocation takes effect at
+    once in the process that commits it and within that many seconds elsewhere
+    (engine/adapters/token_cache.py)."""
+    token_hash = hash_token(token)
+    tokens = runtime.tokens
+    actor = tokens.get(token_hash)
+    if actor is not None:
+        return actor
+    generation, read_at = tokens.generation, tokens.now()
+    with runtime.unit_of_work(write=False) as uow:
+        actor = _actor_of_hash(uow, token_hash)
+    if actor is not None:
+        tokens.put(token_hash, actor, generation, read_at)
+    return actor
 
 
 # --------------------------------------------------------------------------- console sign-in

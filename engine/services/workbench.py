@@ -169,7 +169,7 @@ def register_project(uow: UnitOfWork, actor: Actor, process_key: str, registrati
     return started
 
 
-def case_for_task(uow: UnitOfWork, actor: Actor, row: Task) -> tuple[Case, list[Task]]:
+def case_for_task(uow: UnitOfWork, actor: Actor, row: Task) -> tuple[Case, list[queries.TaskView]]:
     """The case of a task the actor may see, with the case's task rows the actor may see
     (department staff: their own department's only)."""
     case = uow.cases.get(row.case_id)

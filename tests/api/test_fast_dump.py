@@ -41,3 +41,52 @@ def test_dump_task_of_a_mapping_falls_back_to_marshmallow() -> None:
     as_dict = {name: getattr(row, name) for name in TaskSchema().dump_fields}
     assert dump_task(as_dict) == TaskSchema().dump(row)
     assert dump_task(as_dict) == TaskSchema().dump(as_dict)
+
+
+def test_fields_without_a_fast_conversion_fall_back_to_marshmallow() -> None:
+    from types import SimpleNamespace
+
+    from marshmallow import Schema, fields
+
+    from api.schemas.common import fast_dumper
+
+    class Odd(Schema):
+        name = fields.String()
+        flag = fields.Boolean(allow_none=True)
+        tags = fields.List(fields.String())
+        renamed = fields.String(data_key="label", attribute="title")
+        count = fields.Integer()
+
+    dump = fast_dumper(Odd)
+    for row in (SimpleNamespace(name="a", flag=1, tags=["x", 2], title="t", count="3"),
+                SimpleNamespace(name=None, flag=None, tags=None, title=None, count=None),
+                SimpleNamespace(name=b"\xe5\xae\xa1", flag="yes", tags=[], title=5, count=True)):
+        assert dump(row) == Odd().dump(row)
+        assert list(dump(row)) == list(Odd().dump(row))
+
+
+def test_a_case_page_renders_its_task_rows_as_the_entities_would(client, api_users, deploy, start_case, runtime):
+    """`GET /cases/{id}` reads its task rows as tuples (`queries.TaskView`), not entities: the
+    same JSON, field for field, for every kind of viewer."""
+    from sqlalchemy import select
+
+    from engine.adapters import queries
+    from engine.domain.access import Actor
+
+    deploy("parallel_approval.bpmn")
+    case = start_case()
+    with runtime.unit_of_work(write=False) as uow:
+        row = uow.cases.get(case["id"])
+        entities = list(uow.session.scalars(select(Task).where(Task.case_id == row.id)
+                                            .order_by(Task.created_at, Task.id)))
+        for viewer in (Actor("alice", "agent"), Actor("root", "admin"), Actor("fgj", "staff", "county.fgj")):
+            views = queries.visible_case_tasks(uow, viewer, row)
+            expected = [t for t in entities if viewer.role != "staff" or t.department == viewer.department]
+            assert views and dump_tasks(views) == dump_tasks(expected) == TaskSchema(many=True).dump(expected)
+    body = client.get(f"/api/v1/cases/{case['id']}", headers=api_users.header("alice")).get_json()
+    assert body["open_tasks"] == dump_tasks([t for t in entities if t.state == "ready"])
+    with runtime.unit_of_work(write=False) as uow:  # an inbox page: the same rows, the same JSON
+        inbox = queries.list_tasks(uow, Actor("fgj", "staff", "county.fgj"))
+        assert inbox.items and all(isinstance(t, queries.TaskView) for t in inbox.items)
+        same = [next(e for e in entities if e.id == t.id) for t in inbox.items]
+        assert dump_tasks(inbox.items) == TaskSchema(many=True).dump(same)
