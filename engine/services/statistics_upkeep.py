@@ -92,9 +92,12 @@ def before_commit(uow: "UnitOfWork") -> None:
     read back — nothing but this function writes summary rows in a command, and the task rows
     were flushed before they were read and do not change here."""
     stats = uow.statistics
+    # Flush first: rows added since the last flush are noted by this flush (`_note`). Checking
+    # before it skipped a command whose changes were all still pending — one that ran no query
+    # after adding its rows (warm caches), so its summary rows were never written.
+    stats.flush()
     if not stats.noted(_ITEMS, _CASES):
         return
-    stats.flush()
     items: dict[str, set[str]] = stats.take(_ITEMS, {})
     cases: set[str] = stats.take(_CASES, set())
     new: set[str] = stats.take(_NEW, set())
