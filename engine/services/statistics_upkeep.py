@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
+import weakref
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,10 +78,19 @@ def _note(session: Session, flush_context: Any, instances: Any) -> None:
                 cases.add(obj.id)
 
 
+_WATCHED: "weakref.WeakSet[sessionmaker]" = weakref.WeakSet()
+
+
 def watch(factory: sessionmaker) -> None:
-    """Watch a session factory's sessions (the write sessions) for the upkeep."""
-    if not event.contains(factory, "before_flush", _note):
+    """Watch a session factory's sessions (the write sessions) for the upkeep.
+
+    Whether a factory is watched is kept here, by identity, not asked of `event.contains`:
+    SQLAlchemy's event registry is keyed by `id()`, so a new factory at the address of a
+    collected one (every test, or a second runtime in a process) looked watched already and
+    its sessions were never noted — their commands wrote no summary rows."""
+    if factory not in _WATCHED:
         event.listen(factory, "before_flush", _note)
+        _WATCHED.add(factory)
 
 
 def before_commit(uow: "UnitOfWork") -> None:
