@@ -15,7 +15,10 @@ from engine.services import retention
               help="keep this many days instead of the configured retention (0: delete nothing)")
 @with_appcontext
 def purge_command(days: int | None) -> None:
-    purged = retention.purge(runtime(), days)
+    def report(so_far: retention.Purged) -> None:
+        if so_far.total:  # a large first purge runs many batches: say it is moving
+            click.echo(f"  ... {so_far.total} rows deleted so far", err=True)
+    purged = retention.purge(runtime(), days, progress=report)
     if purged.cutoff is None:
         click.echo("retention is off (0 days): nothing deleted")
         return

@@ -31,7 +31,6 @@ from engine.services import decision_files as dmn_deployment
 from engine.errors import Conflict, Invalid, InvalidDefinition, NotFound, TooLarge
 from engine.adapters.models import Definition, Deployment
 from engine.adapters.uow import UnitOfWork
-from engine.services.use_case import use_case
 
 MAX_FILES = 100  # files in one deployment
 MAX_FILE_NAME = 255  # the column's width

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine.services.use_case import use_case
 
@@ -48,9 +48,11 @@ def purge_batch(uow: "UnitOfWork", cutoff: datetime, limit: int = BATCH) -> Purg
                   uow.retention.purge_notifications(cutoff, limit), cutoff)
 
 
-def purge(runtime: "Runtime", days: int | None = None, limit: int = BATCH) -> Purged:
+def purge(runtime: "Runtime", days: int | None = None, limit: int = BATCH,
+          progress: Callable[[Purged], None] | None = None) -> Purged:
     """Delete everything older than `days` (default: the settings'), a batch per transaction, until
-    none is left. Safe to run from several workers at once: each batch deletes by id what it saw."""
+    none is left; `progress` is told the running totals after each batch that more follow (a first
+    purge of a large table takes many). Safe to run from several workers at once: each batch deletes by id what it saw."""
     cutoff = cutoff_for(runtime.clock(), runtime.settings.retention_days if days is None else days)
     total = Purged(0, 0, 0, cutoff)
     if cutoff is None:
@@ -61,3 +63,5 @@ def purge(runtime: "Runtime", days: int | None = None, limit: int = BATCH) -> Pu
                        total.notifications + batch.notifications, cutoff)
         if max(batch.deliveries, batch.events, batch.notifications) < limit:
             return total
+        if progress is not None:
+            progress(total)

@@ -120,3 +120,14 @@ def test_a_bad_retention_setting_is_refused_at_start_up(monkeypatch):
         raise AssertionError("accepted a retention that is not a number of days")
     monkeypatch.setenv("ONEWINDOW_RETENTION_DAYS", "30")
     assert Settings().retention_days == 30
+
+
+def test_a_purge_reports_its_progress_batch_by_batch(runtime, agent, clock, people):
+    start_cases(runtime, agent, 2)
+    dispatch(runtime)
+    events = len(_rows(runtime, OutboxEvent))
+    clock.advance(seconds=timedelta(days=10).total_seconds())
+    seen = []
+    done = retention.purge(runtime, days=7, limit=2, progress=lambda so_far: seen.append(so_far.events))
+    assert done.events == events - 2 and seen and seen[-1] <= done.events
+    assert seen == sorted(seen) and len(set(seen)) == len(seen), "one report per batch, totals growing"
